@@ -1,0 +1,73 @@
+package dev.lowmem.vmm.core.event;
+
+import dev.lowmem.vmm.core.nativeio.Errno;
+import dev.lowmem.vmm.core.nativeio.Errors;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.LibC;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * An epoll instance. Each watched fd carries a caller-chosen 64-bit token that comes back in
+ * {@link EpollEvents#token(int)}. Registration is control-plane work and allocates; {@link #wait}
+ * does not.
+ */
+public final class Epoll implements AutoCloseable {
+    private final FileDescriptor fd;
+
+    private Epoll(FileDescriptor fd) {
+        this.fd = fd;
+    }
+
+    public static Epoll create() throws NativeIoException {
+        return new Epoll(FileDescriptor.adopt(Errors.check("epoll_create1", LibC.epoll_create1(LibC.EPOLL_CLOEXEC))));
+    }
+
+    /** Watches {@code target} for {@code events} (EPOLLIN, EPOLLOUT, EPOLLET, ...). */
+    public void add(FileDescriptor target, int events, long token) throws NativeIoException {
+        control(LibC.EPOLL_CTL_ADD, "epoll_ctl(ADD)", target, events, token);
+    }
+
+    /** Changes what {@code target} is watched for: how back-pressure turns a port's fd off and on. */
+    public void modify(FileDescriptor target, int events, long token) throws NativeIoException {
+        control(LibC.EPOLL_CTL_MOD, "epoll_ctl(MOD)", target, events, token);
+    }
+
+    public void remove(FileDescriptor target) throws NativeIoException {
+        control(LibC.EPOLL_CTL_DEL, "epoll_ctl(DEL)", target, 0, 0);
+    }
+
+    private void control(int operation, String call, FileDescriptor target, int events, long token) throws NativeIoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment event = arena.allocate(EpollEvents.SIZE, Long.BYTES);
+            event.set(ValueLayout.JAVA_INT_UNALIGNED, EpollEvents.EVENTS_OFFSET, events);
+            event.set(ValueLayout.JAVA_LONG_UNALIGNED, EpollEvents.DATA_OFFSET, token);
+            Errors.check(call, target.toString(), LibC.epoll_ctl(fd.intValue(), operation, target.intValue(), event.address()));
+        }
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} (-1: without limit, 0: not at all) for ready fds and
+     * returns how many entries of {@code ready} it filled; 0 on timeout or when a signal
+     * interrupted the wait.
+     */
+    public int wait(EpollEvents ready, int timeoutMillis) throws NativeIoException {
+        int count = LibC.epoll_wait(fd.intValue(), ready.address(), ready.capacity(), timeoutMillis);
+        if (count < 0) {
+            int errno = Errno.last();
+            if (errno == Errno.EINTR) {
+                return 0;
+            }
+            throw new NativeIoException("epoll_wait", errno);
+        }
+        return count;
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+}

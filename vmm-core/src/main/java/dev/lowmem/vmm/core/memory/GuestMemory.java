@@ -1,0 +1,142 @@
+package dev.lowmem.vmm.core.memory;
+
+import dev.lowmem.vmm.core.nativeio.Errno;
+import dev.lowmem.vmm.core.nativeio.FileStatus;
+import dev.lowmem.vmm.core.nativeio.LibC;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A guest's memory table: every region mapped {@code MAP_SHARED} from the descriptor the frontend
+ * passed, translating guest-physical and frontend-virtual ranges into bounds-checked slices.
+ *
+ * <p>All mappings of a table belong to one shared {@link Arena}. {@link #close()} retires the
+ * table: the arena closes, every slice ever handed out stops working (an access then throws
+ * {@link IllegalStateException}, in whichever thread makes it, rather than touching an unmapped
+ * page), and the regions are unmapped. Replacing a table is: map the new one, swap it in, close the
+ * old one. Raw addresses taken from slices for {@code readv}/{@code writev} are outside this
+ * protection: the datapath holds its queue's access lock while it uses them.
+ *
+ * <p>Translation is thread-safe and read-only.
+ */
+public final class GuestMemory implements AutoCloseable {
+    private static final long MIN_ALIGNMENT = 4096;
+
+    private final Arena arena;
+    private final MemorySegment[] regions;
+    private final AddressSpace guestPhysical;
+    private final AddressSpace frontendVirtual;
+    private final AtomicBoolean retired = new AtomicBoolean();
+
+    private GuestMemory(Arena arena, MemorySegment[] regions, AddressSpace guestPhysical, AddressSpace frontendVirtual) {
+        this.arena = arena;
+        this.regions = regions;
+        this.guestPhysical = guestPhysical;
+        this.frontendVirtual = frontendVirtual;
+    }
+
+    /**
+     * Checks the table and maps every region. The descriptors stay the caller's to close; the
+     * mappings outlive them.
+     *
+     * @throws InvalidMemoryTableException when a region is empty, wraps, overlaps another, or
+     *         extends past the end of its file; nothing is mapped then
+     * @throws NativeIoException when the kernel refuses a mapping; nothing stays mapped then
+     */
+    public static GuestMemory map(List<GuestRegion> table) throws InvalidMemoryTableException, NativeIoException {
+        int count = table.size();
+        long[] physStarts = new long[count];
+        long[] virtStarts = new long[count];
+        long[] sizes = new long[count];
+        FileStatus[] files = new FileStatus[count];
+        for (int i = 0; i < count; i++) {
+            GuestRegion region = table.get(i);
+            physStarts[i] = region.guestPhysAddr();
+            virtStarts[i] = region.frontendVirtAddr();
+            sizes[i] = region.size();
+            files[i] = FileStatus.of(region.fd());
+            checkFileHoldsRegion(i, region, files[i]);
+        }
+        AddressSpace guestPhysical = AddressSpace.of("guest physical", physStarts, sizes);
+        AddressSpace frontendVirtual = AddressSpace.of("frontend virtual", virtStarts, sizes);
+
+        Arena arena = Arena.ofShared();
+        MemorySegment[] regions = new MemorySegment[count];
+        try {
+            for (int i = 0; i < count; i++) {
+                regions[i] = mapRegion(i, table.get(i), files[i], arena);
+            }
+        } catch (NativeIoException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        return new GuestMemory(arena, regions, guestPhysical, frontendVirtual);
+    }
+
+    /** Touching a mapping past the end of its file raises SIGBUS, so such a region is refused up front. */
+    private static void checkFileHoldsRegion(int index, GuestRegion region, FileStatus file) throws InvalidMemoryTableException {
+        long end = region.mmapOffset() + region.size();
+        if (region.size() == 0) {
+            throw new InvalidMemoryTableException("region " + index + ": size is 0");
+        }
+        if (Long.compareUnsigned(end, region.mmapOffset()) < 0 || Long.compareUnsigned(end, file.size()) > 0) {
+            throw new InvalidMemoryTableException("region " + index + ": mmap offset 0x"
+                    + Long.toHexString(region.mmapOffset()) + " + size 0x" + Long.toHexString(region.size())
+                    + " runs past the end of its file (0x" + Long.toHexString(file.size()) + " bytes)");
+        }
+    }
+
+    /**
+     * Maps the region from the aligned file offset at or below its {@code mmapOffset} (hugetlbfs
+     * needs huge-page alignment, which its block size gives) and returns the region's own bytes.
+     */
+    private static MemorySegment mapRegion(int index, GuestRegion region, FileStatus file, Arena arena) throws NativeIoException {
+        long alignment = Long.highestOneBit(Math.max(MIN_ALIGNMENT, file.blockSize()));
+        long fileOffset = region.mmapOffset() & -alignment;
+        long lead = region.mmapOffset() - fileOffset;
+        long length = lead + region.size();
+        long address = LibC.mmap(0, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED | LibC.MAP_NORESERVE,
+                region.fd().intValue(), fileOffset);
+        if (address == LibC.MAP_FAILED) {
+            throw new NativeIoException("mmap", "region " + index + " (0x" + Long.toHexString(length) + " bytes)",
+                    Errno.last());
+        }
+        MemorySegment mapping = MemorySegment.ofAddress(address)
+                .reinterpret(length, arena, unmapped -> LibC.munmap(address, length));
+        return mapping.asSlice(lead, region.size());
+    }
+
+    /** Translates a guest-physical range (a descriptor's buffer, a ring in guest terms). */
+    public Translation translate(long guestPhysAddr, long length) {
+        return guestPhysical.translate(guestPhysAddr, length, regions);
+    }
+
+    /** Translates a range of the frontend's virtual addresses (vhost-user's ring addresses). */
+    public Translation translateFrontend(long frontendVirtAddr, long length) {
+        return frontendVirtual.translate(frontendVirtAddr, length, regions);
+    }
+
+    public int regionCount() {
+        return regions.length;
+    }
+
+    public boolean isRetired() {
+        return retired.get();
+    }
+
+    /**
+     * Retires the table: later accesses through its slices fail with {@link IllegalStateException},
+     * including one racing with this call in another thread, and the regions are unmapped.
+     * Calling it again does nothing.
+     */
+    @Override
+    public void close() {
+        if (retired.compareAndSet(false, true)) {
+            arena.close();
+        }
+    }
+}

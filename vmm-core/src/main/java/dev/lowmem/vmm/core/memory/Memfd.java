@@ -1,0 +1,24 @@
+package dev.lowmem.vmm.core.memory;
+
+import dev.lowmem.vmm.core.nativeio.Errors;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.LibC;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+
+/** Anonymous shared memory ({@code memfd_create}), the way QEMU backs guest RAM for vhost-user. */
+public final class Memfd {
+    private Memfd() {
+    }
+
+    /** A new memfd of {@code size} bytes (sparse: pages are allocated when first touched). */
+    public static FileDescriptor create(String name, long size) throws NativeIoException {
+        FileDescriptor fd = FileDescriptor.adopt(Errors.check("memfd_create", name, LibC.memfd_create(name, LibC.MFD_CLOEXEC)));
+        try {
+            Errors.check("ftruncate", name, LibC.ftruncate(fd.intValue(), size));
+            return fd;
+        } catch (NativeIoException e) {
+            fd.close();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.lowmem.vmm.core.socket;
+
+import dev.lowmem.vmm.core.nativeio.Errno;
+import dev.lowmem.vmm.core.nativeio.Errors;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.LibC;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A listening UNIX stream socket bound to a path. It replaces a stale socket file left by a
+ * process that died, refuses a path a live listener holds or that is not a socket, sets the
+ * file's mode before any peer can connect, and removes its own file when closed.
+ */
+public final class UnixServerSocket implements AutoCloseable {
+    /** Owner read and write: only the user running the backend may connect. */
+    public static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+
+    private static final int S_IFMT = 0xF000;
+    private static final int S_IFSOCK = 0xC000;
+    private static final int BACKLOG = 8;
+
+    private final FileDescriptor fd;
+    private final Path path;
+    private final Object fileKey;
+
+    private UnixServerSocket(FileDescriptor fd, Path path, Object fileKey) {
+        this.fd = fd;
+        this.path = path;
+        this.fileKey = fileKey;
+    }
+
+    /** Listens on {@code path}, owner-only. */
+    public static UnixServerSocket listen(Path path) throws IOException {
+        return listen(path, OWNER_ONLY);
+    }
+
+    /**
+     * Listens on {@code path} with the file mode {@code mode}.
+     *
+     * @throws NativeIoException with EADDRINUSE when a live listener holds the path, or EEXIST
+     *         when the path is something other than a socket
+     */
+    public static UnixServerSocket listen(Path path, Set<PosixFilePermission> mode) throws IOException {
+        removeStaleSocket(path);
+        FileDescriptor fd = FileDescriptor.adopt(Errors.check("socket",
+                LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0)));
+        try (Arena arena = Arena.ofConfined()) {
+            SocketAddress address = SocketAddress.of(path, arena);
+            Errors.check("bind", path.toString(), LibC.bind(fd.intValue(), address.address(), address.length()));
+            // Connections are refused until listen(), so setting the mode in between leaves no window.
+            Files.setPosixFilePermissions(path, mode);
+            Errors.check("listen", path.toString(), LibC.listen(fd.intValue(), BACKLOG));
+            Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return new UnixServerSocket(fd, path, fileKey);
+        } catch (IOException | RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A socket file whose listener is gone refuses connections; such a file is removed. A
+     * listener that answers, or a path that is not a socket, is left alone and reported.
+     */
+    private static void removeStaleSocket(Path path) throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & S_IFMT) != S_IFSOCK) {
+            throw new NativeIoException("bind", path + " (exists and is not a socket)", Errno.EEXIST);
+        }
+        try {
+            UnixSocket.connect(path).close();
+        } catch (NativeIoException e) {
+            if (e.errno() == Errno.ECONNREFUSED) {
+                Files.deleteIfExists(path);
+                return;
+            }
+            if (e.errno() == Errno.ENOENT) {
+                return;
+            }
+            throw e;
+        }
+        throw new NativeIoException("bind", path + " (a running listener holds it)", Errno.EADDRINUSE);
+    }
+
+    /** Waits for and accepts one connection. */
+    public UnixSocket accept() throws NativeIoException {
+        int accepted;
+        while ((accepted = LibC.accept4(fd.intValue(), 0, 0, LibC.SOCK_CLOEXEC)) < 0) {
+            int errno = Errno.last();
+            if (errno != Errno.EINTR) {
+                throw new NativeIoException("accept4", path.toString(), errno);
+            }
+        }
+        return new UnixSocket(FileDescriptor.adopt(accepted));
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public FileDescriptor fd() {
+        return fd;
+    }
+
+    /** Stops listening and removes the socket file, unless another listener has since replaced it. */
+    @Override
+    public void close() throws IOException {
+        fd.close();
+        try {
+            Object current = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (Objects.equals(current, fileKey)) {
+                Files.delete(path);
+            }
+        } catch (NoSuchFileException alreadyGone) {
+            // Someone removed it already; nothing of ours is left.
+        }
+    }
+}
