@@ -79,10 +79,10 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Touching a mapping past the end of its file raises SIGBUS, so such a region is refused up front. */
     private static void checkFileHoldsRegion(int index, GuestRegion region, FileStatus file) throws InvalidMemoryTableException {
-        long end = region.mmapOffset() + region.size();
         if (region.size() == 0) {
             throw new InvalidMemoryTableException("region " + index + ": size is 0");
         }
+        long end = region.mmapOffset() + region.size();
         if (Long.compareUnsigned(end, region.mmapOffset()) < 0 || Long.compareUnsigned(end, file.size()) > 0) {
             throw new InvalidMemoryTableException("region " + index + ": mmap offset 0x"
                     + Long.toHexString(region.mmapOffset()) + " + size 0x" + Long.toHexString(region.size())
