@@ -41,6 +41,7 @@ public final class LibC {
     public static final int MAP_NORESERVE = 0x4000;
     public static final long MAP_FAILED = -1L;
     public static final int MFD_CLOEXEC = 0x1;
+    public static final int MFD_HUGETLB = 0x4;
 
     // <sys/eventfd.h>
     public static final int EFD_SEMAPHORE = 0x1;
