@@ -81,24 +81,40 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    /** Runs {@code task} on the loop thread; the future completes with its result or its exception. */
+    /**
+     * Runs {@code task} on the loop thread; the future completes with its result or its exception,
+     * or with a {@link RejectedExecutionException} if the loop stops before running it.
+     */
     public <T> CompletableFuture<T> submit(Callable<T> task) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        execute(() -> {
+        Submission<T> submission = new Submission<>(task);
+        execute(submission);
+        return submission.result;
+    }
+
+    /** A task whose caller waits on a future: one the loop never runs still completes it. */
+    private record Submission<T>(Callable<T> task, CompletableFuture<T> result) implements Runnable {
+        Submission(Callable<T> task) {
+            this(task, new CompletableFuture<>());
+        }
+
+        @Override
+        public void run() {
             try {
                 result.complete(task.call());
             } catch (Exception e) {
                 result.completeExceptionally(e);
             }
-        });
-        return result;
+        }
     }
 
     /** Calls {@code handler} on the loop thread whenever {@code fd} is ready for {@code events}. Loop thread only. */
     public void register(FileDescriptor fd, int events, Handler handler) throws NativeIoException {
         requireLoopThread();
         int number = fd.intValue();
-        if (registrations.containsKey(number)) {
+        Registration existing = registrations.get(number);
+        // A registration whose fd was closed without unregistering is stale: the kernel dropped
+        // the fd from the epoll set, and the number now names this new file.
+        if (existing != null && existing.fd().isOpen()) {
             throw new IllegalStateException(fd + " is already registered with " + thread.getName());
         }
         epoll.add(fd, events, number);
@@ -142,6 +158,18 @@ public final class EventLoop implements AutoCloseable {
                 wakeup.close();
                 arena.close();
             }
+            rejectPendingTasks();
+        }
+    }
+
+    /** No task is accepted once {@code running} is false, so this empties the queue for good. */
+    private void rejectPendingTasks() {
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            if (task instanceof Submission<?> submission) {
+                submission.result().completeExceptionally(
+                        new RejectedExecutionException("event loop " + thread.getName() + " stopped first"));
+            }
         }
     }
 
@@ -161,9 +189,19 @@ public final class EventLoop implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "handler for " + registration.fd() + " failed; removed from "
                     + thread.getName(), e);
             registrations.remove((int) token);
-            if (registration.fd().isOpen()) {
-                epoll.remove(registration.fd());
-            }
+            removeQuietly(registration.fd());
+        }
+    }
+
+    /** The handler may have closed its fd already, which removed it from the set. */
+    private void removeQuietly(FileDescriptor fd) {
+        if (!fd.isOpen()) {
+            return;
+        }
+        try {
+            epoll.remove(fd);
+        } catch (NativeIoException e) {
+            LOG.log(System.Logger.Level.DEBUG, "removing " + fd + " from " + thread.getName() + ": " + e.getMessage());
         }
     }
 

@@ -7,6 +7,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -109,6 +111,47 @@ class EventLoopTest {
         }).get(10, TimeUnit.SECONDS);
         loop.close(); // joins the thread, which has stopped
         assertThrows(RejectedExecutionException.class, () -> loop.execute(() -> { }));
+    }
+
+    @Test
+    void tasksLeftBehindByAStoppingLoopFailTheirFuturesInsteadOfHanging() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        loop.execute(() -> {
+            try {
+                release.await();
+                loop.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        CompletableFuture<Integer> orphan = loop.submit(() -> 1);
+        release.countDown();
+
+        ExecutionException e = assertThrows(ExecutionException.class, () -> orphan.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(RejectedExecutionException.class, e.getCause());
+    }
+
+    @Test
+    void anFdClosedWithoutUnregisteringFreesItsNumberForANewRegistration() throws Exception {
+        BlockingQueue<String> calls = new LinkedBlockingQueue<>();
+        EventFd first = EventFd.create();
+        int number = first.fd().intValue();
+        loop.submit(() -> {
+            loop.register(first.fd(), LibC.EPOLLIN, events -> calls.add("first"));
+            return null;
+        }).get(10, TimeUnit.SECONDS);
+        first.close();
+
+        try (EventFd second = EventFd.create()) {
+            assertEquals(number, second.fd().intValue());
+            loop.submit(() -> {
+                loop.register(second.fd(), LibC.EPOLLIN, events -> calls.add("second " + second.read()));
+                return null;
+            }).get(10, TimeUnit.SECONDS);
+            second.signal();
+            assertEquals("second 1", calls.poll(10, TimeUnit.SECONDS));
+            unregister(second);
+        }
     }
 
     private void unregister(EventFd eventFd) throws Exception {
