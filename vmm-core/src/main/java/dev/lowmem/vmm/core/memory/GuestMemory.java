@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Translation is thread-safe and read-only.
  */
 public final class GuestMemory implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(GuestMemory.class.getName());
     private static final long MIN_ALIGNMENT = 4096;
 
     private final Arena arena;
@@ -93,12 +94,14 @@ public final class GuestMemory implements AutoCloseable {
     /**
      * Maps the region from the aligned file offset at or below its {@code mmapOffset} (hugetlbfs
      * needs huge-page alignment, which its block size gives) and returns the region's own bytes.
+     * The mapping's length is rounded up to the same alignment: the kernel maps whole huge pages
+     * anyway, and {@code munmap} of hugetlbfs memory refuses a length that is not a multiple.
      */
     private static MemorySegment mapRegion(int index, GuestRegion region, FileStatus file, Arena arena) throws NativeIoException {
         long alignment = Long.highestOneBit(Math.max(MIN_ALIGNMENT, file.blockSize()));
         long fileOffset = region.mmapOffset() & -alignment;
         long lead = region.mmapOffset() - fileOffset;
-        long length = lead + region.size();
+        long length = (lead + region.size() + alignment - 1) & -alignment;
         long address = LibC.mmap(0, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED | LibC.MAP_NORESERVE,
                 region.fd().intValue(), fileOffset);
         if (address == LibC.MAP_FAILED) {
@@ -106,8 +109,16 @@ public final class GuestMemory implements AutoCloseable {
                     Errno.last());
         }
         MemorySegment mapping = MemorySegment.ofAddress(address)
-                .reinterpret(length, arena, unmapped -> LibC.munmap(address, length));
+                .reinterpret(length, arena, unmapped -> unmap(index, address, length));
         return mapping.asSlice(lead, region.size());
+    }
+
+    /** Runs as the arena closes, where there is no caller to throw to: a failure is logged. */
+    private static void unmap(int index, long address, long length) {
+        if (LibC.munmap(address, length) < 0) {
+            LOG.log(System.Logger.Level.ERROR, "munmap of region " + index + " at 0x" + Long.toHexString(address)
+                    + " (0x" + Long.toHexString(length) + " bytes) failed: " + Errno.name(Errno.last()));
+        }
     }
 
     /** Translates a guest-physical range (a descriptor's buffer, a ring in guest terms). */

@@ -2,6 +2,7 @@ package dev.lowmem.vmm.core.memory;
 
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.FileStatus;
+import dev.lowmem.vmm.core.testing.ProcSelf;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HugePageMemoryTest {
     private static final long HUGE_PAGE = 2 << 20;
     private static final long FILE_SIZE = 4 * HUGE_PAGE;
+    private static final String NAME = "huge-guest";
 
     @BeforeAll
     static void hugePagesAreReserved() throws Exception {
@@ -37,15 +39,20 @@ class HugePageMemoryTest {
     @Test
     void aRegionAtAnUnalignedOffsetOfAHugePageFileMapsFromTheAlignedPage() throws Exception {
         long offset = HUGE_PAGE + 4096; // a 4 KiB-aligned offset that no huge page mapping may start at
-        try (FileDescriptor hugeFile = Memfd.createHugePages("huge-guest", FILE_SIZE);
-             GuestMemory whole = GuestMemory.map(List.of(new GuestRegion(0, FILE_SIZE, 0, 0, hugeFile)));
-             GuestMemory region = GuestMemory.map(List.of(new GuestRegion(0x4000_0000L, HUGE_PAGE, 0, offset, hugeFile)))) {
+        try (FileDescriptor hugeFile = Memfd.createHugePages(NAME, FILE_SIZE);
+             GuestMemory whole = GuestMemory.map(List.of(new GuestRegion(0, FILE_SIZE, 0, 0, hugeFile)))) {
             assertEquals(HUGE_PAGE, FileStatus.of(hugeFile).blockSize());
+            GuestMemory region = GuestMemory.map(List.of(new GuestRegion(0x4000_0000L, HUGE_PAGE, 0, offset, hugeFile)));
+            assertEquals(2, ProcSelf.mappingsOf(NAME));
 
             mapped(region.translate(0x4000_0000L + 8, 8)).set(ValueLayout.JAVA_LONG, 0, 0x1234_5678L);
             assertEquals(0x1234_5678L, mapped(whole.translate(offset + 8, 8)).get(ValueLayout.JAVA_LONG, 0));
             assertEquals(HUGE_PAGE, mapped(region.translate(0x4000_0000L, HUGE_PAGE)).byteSize());
+
+            region.close();
+            assertEquals(1, ProcSelf.mappingsOf(NAME), "the region's mapping, two huge pages long, is gone");
         }
+        assertEquals(0, ProcSelf.mappingsOf(NAME));
     }
 
     private static MemorySegment mapped(Translation translation) {
