@@ -40,6 +40,18 @@ public final class Epoll implements AutoCloseable {
         control(LibC.EPOLL_CTL_DEL, "epoll_ctl(DEL)", target, 0, 0);
     }
 
+    /**
+     * Removes the fd numbered {@code target} from the set, ignoring failure: called as that fd
+     * closes, perhaps on another thread, perhaps after this epoll has closed.
+     */
+    void removeQuietly(int target) {
+        try {
+            LibC.epoll_ctl(fd.intValue(), LibC.EPOLL_CTL_DEL, target, 0);
+        } catch (IllegalStateException epollClosed) {
+            // Closing the epoll fd emptied the set already.
+        }
+    }
+
     private void control(int operation, String call, FileDescriptor target, int events, long token) throws NativeIoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment event = arena.allocate(EpollEvents.SIZE, Long.BYTES);

@@ -6,12 +6,14 @@ import dev.lowmem.vmm.core.nativeio.NativeIoException;
 
 import java.lang.foreign.Arena;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.IntConsumer;
 
 /**
  * The control plane's thread: one epoll set dispatching readiness to handlers (listening sockets,
@@ -20,7 +22,8 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>A handler that throws is logged and its fd removed from the loop, so one misbehaving peer
  * can neither stop the loop nor make it spin on an fd that stays ready; the loop keeps serving
- * the others.
+ * the others. A registered fd that is closed without being unregistered leaves the epoll set as
+ * it closes (epoll itself would keep it while any copy of the file, QEMU's for one, stays open).
  */
 public final class EventLoop implements AutoCloseable {
     /** Reacts to readiness of a registered fd; {@code readyEvents} is the epoll mask. */
@@ -29,43 +32,55 @@ public final class EventLoop implements AutoCloseable {
         void onReady(int readyEvents) throws Exception;
     }
 
-    private record Registration(FileDescriptor fd, Handler handler) {
-    }
-
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
-    private static final long WAKEUP_TOKEN = -1;
+    private static final long WAKEUP_TOKEN = 0;
     private static final int EVENTS_PER_WAIT = 64;
 
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
     private final Epoll epoll;
     private final EpollEvents ready;
     private final EventFd wakeup;
-    private final Map<Integer, Registration> registrations = new HashMap<>();
+    /**
+     * Registrations by the token epoll returns. Tokens are never reused, so an event that was
+     * already queued for a registration now gone cannot reach a newer one.
+     */
+    private final Map<Long, Registration> byToken = new HashMap<>();
+    private final Map<FileDescriptor, Registration> byFd = new IdentityHashMap<>();
+    private long lastToken = WAKEUP_TOKEN;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     /** Guards {@code running} becoming false and the release of the loop's fds. */
     private final Object lifecycle = new Object();
     private volatile boolean running = true;
 
-    private EventLoop(String name, Epoll epoll, EventFd wakeup) throws NativeIoException {
+    private EventLoop(String name, Arena arena, Epoll epoll, EventFd wakeup) {
+        this.arena = arena;
         this.epoll = epoll;
         this.wakeup = wakeup;
         this.ready = new EpollEvents(arena, EVENTS_PER_WAIT);
-        epoll.add(wakeup.fd(), LibC.EPOLLIN, WAKEUP_TOKEN);
         this.thread = Thread.ofPlatform().name(name).unstarted(this::run);
     }
 
     /** Creates the loop and starts its thread. */
     public static EventLoop start(String name) throws NativeIoException {
-        Epoll epoll = Epoll.create();
-        EventFd wakeup;
+        Arena arena = Arena.ofShared();
+        Epoll epoll = null;
+        EventFd wakeup = null;
         try {
+            epoll = Epoll.create();
             wakeup = EventFd.create();
+            epoll.add(wakeup.fd(), LibC.EPOLLIN, WAKEUP_TOKEN);
         } catch (NativeIoException e) {
-            epoll.close();
+            if (epoll != null) {
+                epoll.close();
+            }
+            if (wakeup != null) {
+                wakeup.close();
+            }
+            arena.close();
             throw e;
         }
-        EventLoop loop = new EventLoop(name, epoll, wakeup);
+        EventLoop loop = new EventLoop(name, arena, epoll, wakeup);
         loop.thread.start();
         return loop;
     }
@@ -107,26 +122,67 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    /** Calls {@code handler} on the loop thread whenever {@code fd} is ready for {@code events}. Loop thread only. */
-    public void register(FileDescriptor fd, int events, Handler handler) throws NativeIoException {
-        requireLoopThread();
-        int number = fd.intValue();
-        Registration existing = registrations.get(number);
-        // A registration whose fd was closed without unregistering is stale: the kernel dropped
-        // the fd from the epoll set, and the number now names this new file.
-        if (existing != null && existing.fd().isOpen()) {
-            throw new IllegalStateException(fd + " is already registered with " + thread.getName());
+    /** A watched fd. As its action before close, it takes the fd out of the set whoever closes it. */
+    private final class Registration implements IntConsumer {
+        final long token;
+        final FileDescriptor fd;
+        final Handler handler;
+
+        Registration(long token, FileDescriptor fd, Handler handler) {
+            this.token = token;
+            this.fd = fd;
+            this.handler = handler;
         }
-        epoll.add(fd, events, number);
-        registrations.put(number, new Registration(fd, handler));
+
+        /** Runs on the closing thread while {@code number} still names the file. */
+        @Override
+        public void accept(int number) {
+            epoll.removeQuietly(number);
+            try {
+                execute(() -> forget(this));
+            } catch (RejectedExecutionException loopClosed) {
+                // Nothing left to forget.
+            }
+        }
     }
 
-    /** Stops watching {@code fd}; call before closing it. Loop thread only. */
-    public void unregister(FileDescriptor fd) throws NativeIoException {
+    /**
+     * Calls {@code handler} on the loop thread whenever {@code fd} is ready for {@code events},
+     * until {@link #unregister} or the fd is closed. Loop thread only.
+     */
+    public void register(FileDescriptor fd, int events, Handler handler) throws NativeIoException {
         requireLoopThread();
-        if (registrations.remove(fd.intValue()) != null) {
-            epoll.remove(fd);
+        if (byFd.containsKey(fd)) {
+            throw new IllegalStateException(fd + " is already registered with " + thread.getName());
         }
+        Registration registration = new Registration(++lastToken, fd, handler);
+        fd.setBeforeClose(registration);
+        try {
+            epoll.add(fd, events, registration.token);
+        } catch (NativeIoException | RuntimeException e) {
+            fd.clearBeforeClose(registration);
+            throw e;
+        }
+        byToken.put(registration.token, registration);
+        byFd.put(fd, registration);
+    }
+
+    /** Stops watching {@code fd}. Loop thread only. */
+    public void unregister(FileDescriptor fd) {
+        requireLoopThread();
+        Registration registration = byFd.get(fd);
+        if (registration != null) {
+            forget(registration);
+            if (fd.isOpen()) {
+                epoll.removeQuietly(fd.intValue());
+            }
+        }
+    }
+
+    private void forget(Registration registration) {
+        byToken.remove(registration.token);
+        byFd.remove(registration.fd);
+        registration.fd.clearBeforeClose(registration);
     }
 
     public boolean inLoop() {
@@ -152,6 +208,8 @@ public final class EventLoop implements AutoCloseable {
         } catch (NativeIoException | RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " stopped", e);
         } finally {
+            // The fds stay their owners'; closing them later has nothing of this loop's to undo.
+            byFd.values().forEach(registration -> registration.fd.clearBeforeClose(registration));
             synchronized (lifecycle) {
                 running = false;
                 epoll.close();
@@ -162,46 +220,22 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
-    /** No task is accepted once {@code running} is false, so this empties the queue for good. */
-    private void rejectPendingTasks() {
-        Runnable task;
-        while ((task = tasks.poll()) != null) {
-            if (task instanceof Submission<?> submission) {
-                submission.result().completeExceptionally(
-                        new RejectedExecutionException("event loop " + thread.getName() + " stopped first"));
-            }
-        }
-    }
-
     private void dispatch(long token, int events) throws NativeIoException {
         if (token == WAKEUP_TOKEN) {
             wakeup.read();
             return;
         }
-        // An earlier handler of this batch may have unregistered this fd.
-        Registration registration = registrations.get((int) token);
-        if (registration == null) {
+        // Gone when an earlier handler of this batch unregistered or closed this fd.
+        Registration registration = byToken.get(token);
+        if (registration == null || !registration.fd.isOpen()) {
             return;
         }
         try {
-            registration.handler().onReady(events);
+            registration.handler.onReady(events);
         } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "handler for " + registration.fd() + " failed; removed from "
+            LOG.log(System.Logger.Level.WARNING, "handler for " + registration.fd + " failed; removed from "
                     + thread.getName(), e);
-            registrations.remove((int) token);
-            removeQuietly(registration.fd());
-        }
-    }
-
-    /** The handler may have closed its fd already, which removed it from the set. */
-    private void removeQuietly(FileDescriptor fd) {
-        if (!fd.isOpen()) {
-            return;
-        }
-        try {
-            epoll.remove(fd);
-        } catch (NativeIoException e) {
-            LOG.log(System.Logger.Level.DEBUG, "removing " + fd + " from " + thread.getName() + ": " + e.getMessage());
+            unregister(registration.fd);
         }
     }
 
@@ -212,6 +246,17 @@ public final class EventLoop implements AutoCloseable {
                 task.run();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "task on " + thread.getName() + " failed", e);
+            }
+        }
+    }
+
+    /** No task is accepted once {@code running} is false, so this empties the queue for good. */
+    private void rejectPendingTasks() {
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            if (task instanceof Submission<?> submission) {
+                submission.result().completeExceptionally(
+                        new RejectedExecutionException("event loop " + thread.getName() + " stopped first"));
             }
         }
     }

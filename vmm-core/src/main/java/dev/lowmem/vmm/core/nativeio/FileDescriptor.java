@@ -2,20 +2,26 @@ package dev.lowmem.vmm.core.nativeio;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.function.IntConsumer;
 
 /**
  * An open file descriptor that closes exactly once, whichever thread closes it and however often.
  *
- * <p>After {@link #close()} the number is forgotten, so a late user gets an
+ * <p>After {@link #close()} the number is forgotten, so a use that starts later gets an
  * {@link IllegalStateException} instead of acting on whatever the kernel reused the number for.
+ * A use that read the number just before another thread closed it is not protected: closing an
+ * fd that another thread is using is a bug this class cannot undo.
  */
 public final class FileDescriptor implements AutoCloseable {
     private static final int CLOSED = -1;
     private static final VarHandle FD;
+    private static final VarHandle BEFORE_CLOSE;
 
     static {
         try {
-            FD = MethodHandles.lookup().findVarHandle(FileDescriptor.class, "fd", int.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            FD = lookup.findVarHandle(FileDescriptor.class, "fd", int.class);
+            BEFORE_CLOSE = lookup.findVarHandle(FileDescriptor.class, "beforeClose", IntConsumer.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -23,6 +29,8 @@ public final class FileDescriptor implements AutoCloseable {
 
     @SuppressWarnings("unused") // accessed through FD
     private volatile int fd;
+    @SuppressWarnings("unused") // accessed through BEFORE_CLOSE
+    private volatile IntConsumer beforeClose;
 
     private FileDescriptor(int fd) {
         this.fd = fd;
@@ -60,6 +68,22 @@ public final class FileDescriptor implements AutoCloseable {
     }
 
     /**
+     * Has {@code action} run once, on the closing thread, just before the descriptor is closed,
+     * with the number that still names the file: how an event loop takes an fd out of its epoll
+     * set whoever closes it. One action at a time.
+     */
+    public void setBeforeClose(IntConsumer action) {
+        if (!BEFORE_CLOSE.compareAndSet(this, null, action)) {
+            throw new IllegalStateException(this + " already has an action before close (is it registered elsewhere?)");
+        }
+    }
+
+    /** Withdraws {@code action} if it is still the one set. */
+    public void clearBeforeClose(IntConsumer action) {
+        BEFORE_CLOSE.compareAndSet(this, action, null);
+    }
+
+    /**
      * Closes the descriptor if it is still open. Linux releases the descriptor even when close
      * reports EINTR or EIO, so only EBADF, which means someone closed our number behind our back,
      * is worth an exception.
@@ -67,9 +91,16 @@ public final class FileDescriptor implements AutoCloseable {
     @Override
     public void close() {
         int value = (int) FD.getAndSet(this, CLOSED);
-        if (value != CLOSED && LibC.close(value) < 0) {
-            int errno = Errno.last();
-            if (errno == Errno.EBADF) {
+        if (value == CLOSED) {
+            return;
+        }
+        IntConsumer action = (IntConsumer) BEFORE_CLOSE.getAndSet(this, null);
+        try {
+            if (action != null) {
+                action.accept(value);
+            }
+        } finally {
+            if (LibC.close(value) < 0 && Errno.last() == Errno.EBADF) {
                 throw new IllegalStateException("close " + value + ": EBADF, it was closed elsewhere");
             }
         }

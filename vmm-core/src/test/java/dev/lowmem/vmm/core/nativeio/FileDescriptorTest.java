@@ -9,9 +9,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,11 +24,23 @@ class FileDescriptorTest {
         EventFd first = EventFd.create();
         int number = first.fd().intValue();
         first.close();
-        try (EventFd second = EventFd.create()) {
-            assertEquals(number, second.fd().intValue(), "the kernel hands out the lowest free number");
+        List<EventFd> opened = new ArrayList<>();
+        try {
+            EventFd reuser = null;
+            // The kernel hands out the lowest free number, unless another thread took it first.
+            while (reuser == null && opened.size() < 64) {
+                EventFd candidate = EventFd.create();
+                opened.add(candidate);
+                reuser = candidate.fd().intValue() == number ? candidate : null;
+            }
+            assertNotNull(reuser, "fd " + number + " was never handed out again");
+
             first.close();
-            second.signal();
-            assertEquals(1, second.read(), "the second eventfd must still be open");
+
+            reuser.signal();
+            assertEquals(1, reuser.read(), "the file that reused the number must still be open");
+        } finally {
+            opened.forEach(EventFd::close);
         }
     }
 
@@ -73,6 +87,31 @@ class FileDescriptorTest {
             fd.setNonBlocking(true);
             assertTrue((LibC.fcntl(fd.intValue(), LibC.F_GETFL, 0) & LibC.O_NONBLOCK) != 0);
         }
+    }
+
+    @Test
+    void theActionBeforeCloseRunsOnceWithTheNumberStillOpen() throws Exception {
+        EventFd eventFd = EventFd.create();
+        int number = eventFd.fd().intValue();
+        List<String> seen = new ArrayList<>();
+        eventFd.fd().setBeforeClose(n -> seen.add(n + (LibC.fcntl(n, LibC.F_GETFL, 0) >= 0 ? " open" : " closed")));
+        assertThrows(IllegalStateException.class, () -> eventFd.fd().setBeforeClose(n -> { }));
+
+        eventFd.close();
+        eventFd.close();
+
+        assertEquals(List.of(number + " open"), seen);
+    }
+
+    @Test
+    void aClearedActionDoesNotRun() throws Exception {
+        List<Integer> seen = new ArrayList<>();
+        try (EventFd eventFd = EventFd.create()) {
+            IntConsumer action = seen::add;
+            eventFd.fd().setBeforeClose(action);
+            eventFd.fd().clearBeforeClose(action);
+        }
+        assertTrue(seen.isEmpty());
     }
 
     @Test

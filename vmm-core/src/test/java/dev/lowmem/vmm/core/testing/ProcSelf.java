@@ -19,6 +19,31 @@ public final class ProcSelf {
         }
     }
 
+    /** How many epoll sets of this process watch the fd numbered {@code fd} (from /proc/self/fdinfo). */
+    public static long epollSetsWatching(int fd) {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(ProcSelf::isEpoll).filter(epoll -> watches(epoll, fd)).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean isEpoll(Path fd) {
+        try {
+            return Files.readSymbolicLink(fd).toString().equals("anon_inode:[eventpoll]");
+        } catch (IOException closedMeanwhile) {
+            return false;
+        }
+    }
+
+    private static boolean watches(Path epoll, int fd) {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/fdinfo", epoll.getFileName().toString()))) {
+            return lines.anyMatch(line -> line.startsWith("tfd:") && line.split("\\s+")[1].equals(Integer.toString(fd)));
+        } catch (IOException closedMeanwhile) {
+            return false;
+        }
+    }
+
     /** Lines of /proc/self/maps naming {@code memfd:<name>}. */
     public static long mappingsOf(String memfdName) {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
