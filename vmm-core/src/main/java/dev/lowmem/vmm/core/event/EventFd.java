@@ -36,8 +36,12 @@ public final class EventFd implements AutoCloseable {
         return open(LibC.EFD_SEMAPHORE);
     }
 
-    /** Wraps an eventfd received from a peer (a vhost-user kick or call fd); takes ownership. */
-    public static EventFd adopt(FileDescriptor fd) {
+    /**
+     * Wraps an eventfd received from a peer (a vhost-user kick or call fd) and takes ownership.
+     * It is made non-blocking, so {@link #read()} never stalls a worker, whatever the peer chose.
+     */
+    public static EventFd adopt(FileDescriptor fd) throws NativeIoException {
+        fd.setNonBlocking(true);
         return new EventFd(fd);
     }
 

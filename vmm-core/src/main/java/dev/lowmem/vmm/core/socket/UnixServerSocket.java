@@ -59,6 +59,11 @@ public final class UnixServerSocket implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             SocketAddress address = SocketAddress.of(path, arena);
             Errors.check("bind", path.toString(), LibC.bind(fd.intValue(), address.address(), address.length()));
+        } catch (IOException | RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+        try {
             // Connections are refused until listen(), so setting the mode in between leaves no window.
             Files.setPosixFilePermissions(path, mode);
             Errors.check("listen", path.toString(), LibC.listen(fd.intValue(), BACKLOG));
@@ -66,13 +71,15 @@ public final class UnixServerSocket implements AutoCloseable {
             return new UnixServerSocket(fd, path, fileKey);
         } catch (IOException | RuntimeException e) {
             fd.close();
+            Files.deleteIfExists(path);
             throw e;
         }
     }
 
     /**
      * A socket file whose listener is gone refuses connections; such a file is removed. A
-     * listener that answers, or a path that is not a socket, is left alone and reported.
+     * listener that answers, or a path that is not a socket, is left alone and reported. The probe
+     * does not block: a live listener with a full backlog answers EAGAIN, which counts as live.
      */
     private static void removeStaleSocket(Path path) throws IOException {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
@@ -83,7 +90,7 @@ public final class UnixServerSocket implements AutoCloseable {
             throw new NativeIoException("bind", path + " (exists and is not a socket)", Errno.EEXIST);
         }
         try {
-            UnixSocket.connect(path).close();
+            UnixSocket.connect(path, LibC.SOCK_NONBLOCK).close();
         } catch (NativeIoException e) {
             if (e.errno() == Errno.ECONNREFUSED) {
                 Files.deleteIfExists(path);
@@ -92,7 +99,9 @@ public final class UnixServerSocket implements AutoCloseable {
             if (e.errno() == Errno.ENOENT) {
                 return;
             }
-            throw e;
+            if (e.errno() != Errno.EAGAIN) {
+                throw e;
+            }
         }
         throw new NativeIoException("bind", path + " (a running listener holds it)", Errno.EADDRINUSE);
     }

@@ -30,8 +30,16 @@ public final class UnixSocket implements AutoCloseable {
 
     /** Connects to a listening socket at {@code path}. */
     public static UnixSocket connect(Path path) throws NativeIoException {
+        return connect(path, 0);
+    }
+
+    /**
+     * Connects with extra socket flags. With SOCK_NONBLOCK a listener whose backlog is full
+     * answers EAGAIN at once instead of making the caller wait.
+     */
+    static UnixSocket connect(Path path, int socketFlags) throws NativeIoException {
         FileDescriptor fd = FileDescriptor.adopt(Errors.check("socket",
-                LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0)));
+                LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC | socketFlags, 0)));
         try (Arena arena = Arena.ofConfined()) {
             SocketAddress address = SocketAddress.of(path, arena);
             while (LibC.connect(fd.intValue(), address.address(), address.length()) < 0) {
@@ -68,6 +76,10 @@ public final class UnixSocket implements AutoCloseable {
         if (fds.length > MAX_FDS_PER_MESSAGE) {
             throw new IllegalArgumentException(fds.length + " descriptors in one message; the kernel takes at most "
                     + MAX_FDS_PER_MESSAGE);
+        }
+        if (fds.length > 0 && data.byteSize() == 0) {
+            // A stream socket sends nothing for 0 bytes, and the descriptors would vanish with it.
+            throw new IllegalArgumentException("descriptors need at least one byte of data to ride on");
         }
         int[] numbers = new int[fds.length];
         for (int i = 0; i < fds.length; i++) {

@@ -7,6 +7,7 @@ import dev.lowmem.vmm.core.memory.Memfd;
 import dev.lowmem.vmm.core.memory.Translation;
 import dev.lowmem.vmm.core.nativeio.Errno;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import dev.lowmem.vmm.core.testing.ProcSelf;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -130,6 +132,53 @@ class UnixSocketTest {
             message.closeFds();
             assertEquals(before, ProcSelf.openFdCount());
             sent.forEach(EventFd::close);
+        }
+    }
+
+    @Test
+    void extraFdsTheKernelInstalledIntoAlignmentSlackAreClosed() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket sender = pair[0]; UnixSocket receiver = pair[1]; Arena arena = Arena.ofConfined()) {
+            List<EventFd> sent = List.of(EventFd.create(), EventFd.create(), EventFd.create());
+            long before = ProcSelf.openFdCount();
+
+            sender.send(arena.allocateFrom("x"), sent.stream().map(EventFd::fd).toArray(FileDescriptor[]::new));
+            // Room for one fd rounds up to room for two; the second must not stay open.
+            Received message = receiver.receive(arena.allocate(8), 1);
+
+            assertEquals(1, message.fds().size());
+            assertTrue(message.fdsDiscarded());
+            assertEquals(before + 1, ProcSelf.openFdCount());
+            message.closeFds();
+            sent.forEach(EventFd::close);
+        }
+    }
+
+    @Test
+    void fdsNeedAByteToRideOn() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket sender = pair[0]; UnixSocket ignored = pair[1]; EventFd eventFd = EventFd.create()) {
+            assertThrows(IllegalArgumentException.class, () -> sender.send(MemorySegment.NULL, eventFd.fd()));
+        }
+    }
+
+    @Test
+    void aListenerWithAFullBacklogCountsAsLiveWithoutBlockingTheProbe(@TempDir Path dir) throws Exception {
+        Path path = dir.resolve("full.sock");
+        List<UnixSocket> waiting = new ArrayList<>();
+        try (UnixServerSocket live = UnixServerSocket.listen(path)) {
+            while (true) {
+                try {
+                    waiting.add(UnixSocket.connect(path, LibC.SOCK_NONBLOCK));
+                } catch (NativeIoException full) {
+                    assertEquals(Errno.EAGAIN, full.errno());
+                    break;
+                }
+            }
+            NativeIoException e = assertThrows(NativeIoException.class, () -> UnixServerSocket.listen(path));
+            assertEquals(Errno.EADDRINUSE, e.errno());
+        } finally {
+            waiting.forEach(UnixSocket::close);
         }
     }
 
