@@ -70,6 +70,46 @@ final class AddressSpace {
         return new Translation.Mapped(mappings[regions[i]].asSlice(offset, length));
     }
 
+    /**
+     * Appends {@code [address, address+length)} to {@code list}, one piece per region it touches:
+     * a range may run from one region into the next when they are adjacent. An empty range holds no
+     * bytes and appends nothing.
+     *
+     * @return null when the whole range is in the list; otherwise why not, with the list as it was
+     */
+    AddressFault gather(long address, long length, MemorySegment[] mappings, ScatterList list) {
+        if (Long.compareUnsigned(address + length, address) < 0) {
+            return AddressFault.ADDRESS_OVERFLOW;
+        }
+        if (length == 0) {
+            return null;
+        }
+        int before = list.count();
+        int i = lastStartingAtOrBelow(address);
+        long next = address;
+        long remaining = length;
+        do {
+            long offset = next - (i < 0 ? 0 : starts[i]);
+            if (i < 0 || Long.compareUnsigned(offset, sizes[i]) >= 0) {
+                list.truncate(before);
+                return AddressFault.OUTSIDE_MEMORY;
+            }
+            long piece = Long.compareUnsigned(remaining, sizes[i] - offset) <= 0 ? remaining : sizes[i] - offset;
+            if (!list.add(mappings[regions[i]], offset, piece)) {
+                list.truncate(before);
+                return AddressFault.TOO_MANY_PIECES;
+            }
+            next += piece;
+            remaining -= piece;
+            i++;
+        } while (remaining != 0 && i < starts.length && starts[i] == next);
+        if (remaining != 0) {
+            list.truncate(before);
+            return AddressFault.CROSSES_REGION_END;
+        }
+        return null;
+    }
+
     /** Index of the region with the greatest start not above {@code address}, or -1. */
     private int lastStartingAtOrBelow(long address) {
         int low = 0;

@@ -126,6 +126,16 @@ public final class GuestMemory implements AutoCloseable {
         return guestPhysical.translate(guestPhysAddr, length, regions);
     }
 
+    /**
+     * Appends the guest-physical range {@code [address, address+length)} to {@code list} without
+     * allocating: one piece, or one per region where the range runs across adjacent regions.
+     *
+     * @return null when the whole range was appended; otherwise why not, with {@code list} unchanged
+     */
+    public AddressFault gather(long guestPhysAddr, long length, ScatterList list) {
+        return guestPhysical.gather(guestPhysAddr, length, regions, list);
+    }
+
     /** Translates a range of the frontend's virtual addresses (vhost-user's ring addresses). */
     public Translation translateFrontend(long frontendVirtAddr, long length) {
         return frontendVirtual.translate(frontendVirtAddr, length, regions);

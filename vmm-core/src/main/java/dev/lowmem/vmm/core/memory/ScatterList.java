@@ -1,0 +1,147 @@
+package dev.lowmem.vmm.core.memory;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * An ordered list of pieces of mapped guest memory: the buffers of a descriptor chain, one piece
+ * per buffer, or several where a buffer spans adjacent memory regions.
+ *
+ * <p>A piece is kept as (region, offset, length) in preallocated arrays, so filling, reading and
+ * clearing the list allocates nothing; one list is made per queue and reused for every chain.
+ * {@link #address(int)} gives the raw address for {@code readv}/{@code writev}; everything else
+ * goes through the region's bounds-checked segment and fails cleanly once the memory table is
+ * retired. Not thread-safe: it belongs to the worker that fills it.
+ */
+public final class ScatterList {
+    private final MemorySegment[] regions;
+    private final long[] offsets;
+    private final long[] lengths;
+    private int count;
+    private long totalLength;
+
+    public ScatterList(int capacity) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("capacity " + capacity + " is not positive");
+        }
+        regions = new MemorySegment[capacity];
+        offsets = new long[capacity];
+        lengths = new long[capacity];
+    }
+
+    /** Appends {@code length} bytes at {@code offset} of {@code region}; false when the list is full. */
+    boolean add(MemorySegment region, long offset, long length) {
+        if (count == regions.length) {
+            return false;
+        }
+        regions[count] = region;
+        offsets[count] = offset;
+        lengths[count] = length;
+        count++;
+        totalLength += length;
+        return true;
+    }
+
+    /** Drops the pieces from index {@code newCount} on: undoes a partly gathered buffer or chain. */
+    public void truncate(int newCount) {
+        if (newCount < 0 || newCount > count) {
+            throw new IndexOutOfBoundsException("cannot truncate " + count + " pieces to " + newCount);
+        }
+        for (int i = newCount; i < count; i++) {
+            totalLength -= lengths[i];
+            regions[i] = null;
+        }
+        count = newCount;
+    }
+
+    public void clear() {
+        truncate(0);
+    }
+
+    public int count() {
+        return count;
+    }
+
+    public int capacity() {
+        return regions.length;
+    }
+
+    /** The sum of the pieces' lengths. */
+    public long totalLength() {
+        return totalLength;
+    }
+
+    public long length(int piece) {
+        checkIndex(piece);
+        return lengths[piece];
+    }
+
+    /** The piece's first byte as a raw address, for an iovec; valid only while the table is mapped. */
+    public long address(int piece) {
+        checkIndex(piece);
+        return regions[piece].address() + offsets[piece];
+    }
+
+    /** The mapped region holding the piece (with {@link #offset(int)}: read it without a slice). */
+    public MemorySegment region(int piece) {
+        checkIndex(piece);
+        return regions[piece];
+    }
+
+    public long offset(int piece) {
+        checkIndex(piece);
+        return offsets[piece];
+    }
+
+    /** The piece as its own bounds-checked slice (this allocates a segment view). */
+    public MemorySegment slice(int piece) {
+        checkIndex(piece);
+        return regions[piece].asSlice(offsets[piece], lengths[piece]);
+    }
+
+    /**
+     * Copies {@code destination.byteSize()} bytes starting {@code position} bytes into the list
+     * (counting from the first piece at or after {@code fromPiece}) into {@code destination}.
+     *
+     * @return the bytes copied: fewer than asked when the pieces end first
+     */
+    public long copyTo(int fromPiece, long position, MemorySegment destination) {
+        return transfer(fromPiece, position, destination, true);
+    }
+
+    /**
+     * Copies {@code source} into the pieces from {@code fromPiece} on, starting {@code position}
+     * bytes in.
+     *
+     * @return the bytes copied: fewer than {@code source.byteSize()} when the pieces end first
+     */
+    public long copyFrom(MemorySegment source, int fromPiece, long position) {
+        return transfer(fromPiece, position, source, false);
+    }
+
+    private long transfer(int fromPiece, long position, MemorySegment outside, boolean toOutside) {
+        long wanted = outside.byteSize();
+        long done = 0;
+        long skip = position;
+        for (int i = fromPiece; i < count && done < wanted; i++) {
+            if (skip >= lengths[i]) {
+                skip -= lengths[i];
+                continue;
+            }
+            long chunk = Math.min(lengths[i] - skip, wanted - done);
+            if (toOutside) {
+                MemorySegment.copy(regions[i], offsets[i] + skip, outside, done, chunk);
+            } else {
+                MemorySegment.copy(outside, done, regions[i], offsets[i] + skip, chunk);
+            }
+            done += chunk;
+            skip = 0;
+        }
+        return done;
+    }
+
+    private void checkIndex(int piece) {
+        if (piece < 0 || piece >= count) {
+            throw new IndexOutOfBoundsException("piece " + piece + " of " + count);
+        }
+    }
+}

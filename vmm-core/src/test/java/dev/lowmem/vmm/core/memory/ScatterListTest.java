@@ -1,0 +1,134 @@
+package dev.lowmem.vmm.core.memory;
+
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Gathering guest ranges into a {@link ScatterList}: guest memory is two adjacent regions (0 to 1
+ * MiB and 1 to 2 MiB, mapped from the two halves of one memfd) and, after a hole, a third at 4 MiB.
+ */
+class ScatterListTest {
+    private static final long MIB = 1 << 20;
+
+    private FileDescriptor memfd;
+    private GuestMemory memory;
+    private final ScatterList list = new ScatterList(4);
+
+    @BeforeEach
+    void mapRegions() throws Exception {
+        memfd = Memfd.create("scatter-list-test", 3 * MIB);
+        memory = GuestMemory.map(List.of(
+                new GuestRegion(MIB, MIB, 0x20_0000_0000L, MIB, memfd),
+                new GuestRegion(0, MIB, 0x10_0000_0000L, 0, memfd),
+                new GuestRegion(4 * MIB, MIB, 0x30_0000_0000L, 2 * MIB, memfd)));
+        numberEveryWordByItsFileOffset();
+    }
+
+    private void numberEveryWordByItsFileOffset() throws Exception {
+        try (GuestMemory file = GuestMemory.map(List.of(new GuestRegion(0, 3 * MIB, 0, 0, memfd)))) {
+            if (!(file.translate(0, 3 * MIB) instanceof Translation.Mapped(MemorySegment bytes))) {
+                throw new AssertionError("the whole file does not translate");
+            }
+            for (long i = 0; i < 3 * MIB; i += 4) {
+                bytes.set(ValueLayout.JAVA_INT_UNALIGNED, i, (int) i);
+            }
+        }
+    }
+
+    @AfterEach
+    void unmap() {
+        memory.close();
+        memfd.close();
+    }
+
+    @Test
+    void aRangeInsideOneRegionIsOnePiece() {
+        assertNull(memory.gather(0x1000, 64, list));
+        assertEquals(1, list.count());
+        assertEquals(64, list.length(0));
+        assertEquals(0x1000, list.slice(0).get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+    }
+
+    @Test
+    void aRangeAcrossAdjacentRegionsIsSplitAtTheBoundary() {
+        assertNull(memory.gather(MIB - 8, 24, list));
+        assertEquals(2, list.count());
+        assertEquals(8, list.length(0));
+        assertEquals(16, list.length(1));
+        assertEquals(24, list.totalLength());
+
+        MemorySegment copy = Arena.ofAuto().allocate(24);
+        assertEquals(24, list.copyTo(0, 0, copy));
+        assertEquals((int) (MIB - 8), copy.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+        assertEquals((int) MIB, copy.get(ValueLayout.JAVA_INT_UNALIGNED, 8));
+    }
+
+    @Test
+    void aRangeRunningIntoAHoleIsRefusedAndLeavesTheListAsItWas() {
+        assertNull(memory.gather(0, 16, list));
+        assertEquals(AddressFault.CROSSES_REGION_END, memory.gather(2 * MIB - 8, 16, list));
+        assertEquals(AddressFault.OUTSIDE_MEMORY, memory.gather(3 * MIB, 16, list));
+        assertEquals(AddressFault.ADDRESS_OVERFLOW, memory.gather(-8, 16, list));
+        assertEquals(1, list.count());
+        assertEquals(16, list.totalLength());
+    }
+
+    @Test
+    void aFullListRefusesTheRangeWhole() {
+        assertNull(memory.gather(0, 8, list));
+        assertNull(memory.gather(16, 8, list));
+        assertNull(memory.gather(32, 8, list));
+        assertEquals(AddressFault.TOO_MANY_PIECES, memory.gather(MIB - 8, 16, list));
+        assertEquals(3, list.count());
+    }
+
+    @Test
+    void anEmptyRangeAppendsNothing() {
+        assertNull(memory.gather(0x1000, 0, list));
+        assertEquals(0, list.count());
+    }
+
+    @Test
+    void copiesSkipIntoLaterPiecesAndStopWhereThePiecesEnd() {
+        assertNull(memory.gather(MIB - 8, 16, list));
+        assertNull(memory.gather(4 * MIB, 8, list));
+        MemorySegment bytes = Arena.ofAuto().allocate(12);
+        bytes.fill((byte) 0x5a);
+
+        assertEquals(12, list.copyFrom(bytes, 0, 12));
+        MemorySegment back = Arena.ofAuto().allocate(12);
+        assertEquals(12, list.copyTo(0, 12, back));
+        assertArrayEquals(bytes.toArray(ValueLayout.JAVA_BYTE), back.toArray(ValueLayout.JAVA_BYTE));
+
+        assertEquals(4, list.copyTo(1, 12, back), "only 4 bytes follow position 12 of the pieces from piece 1 on");
+    }
+
+    @Test
+    void truncatingUndoesTheLastPieces() {
+        assertNull(memory.gather(MIB - 8, 16, list));
+        list.truncate(1);
+        assertEquals(1, list.count());
+        assertEquals(8, list.totalLength());
+        assertThrows(IndexOutOfBoundsException.class, () -> list.length(1));
+        assertThrows(IndexOutOfBoundsException.class, () -> list.truncate(2));
+    }
+
+    @Test
+    void aRawAddressPointsAtThePiecesFirstByte() {
+        assertNull(memory.gather(0x2000, 4, list));
+        assertEquals(0x2000, MemorySegment.ofAddress(list.address(0)).reinterpret(4)
+                .get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+    }
+}
