@@ -1,0 +1,55 @@
+package dev.lowmem.virtio;
+
+import java.util.StringJoiner;
+
+/** Sets of {@link Feature} bits as the 64-bit words the device and driver exchange. */
+public final class Features {
+    private static final Feature[] BY_BIT = new Feature[64];
+
+    static {
+        for (Feature feature : Feature.values()) {
+            BY_BIT[feature.bit()] = feature;
+        }
+    }
+
+    private Features() {
+    }
+
+    public static long of(Feature... features) {
+        long bits = 0;
+        for (Feature feature : features) {
+            bits |= feature.mask();
+        }
+        return bits;
+    }
+
+    /**
+     * Checks the driver's acknowledgement: a driver may accept only features the device offered
+     * (virtio 1.2, 2.2.1).
+     *
+     * @return {@code acked}
+     * @throws FeatureNegotiationException naming every bit acked but not offered
+     */
+    public static long accept(long offered, long acked) throws FeatureNegotiationException {
+        long unoffered = acked & ~offered;
+        if (unoffered != 0) {
+            throw new FeatureNegotiationException("the driver acked features the device did not offer: "
+                    + describe(unoffered));
+        }
+        return acked;
+    }
+
+    /** "VERSION_1 | RING_EVENT_IDX | bit 41": each set bit by its spec name, or its number. */
+    public static String describe(long bits) {
+        if (bits == 0) {
+            return "none";
+        }
+        StringJoiner names = new StringJoiner(" | ");
+        for (int bit = 0; bit < 64; bit++) {
+            if ((bits & (1L << bit)) != 0) {
+                names.add(BY_BIT[bit] != null ? BY_BIT[bit].name() : "bit " + bit);
+            }
+        }
+        return names.toString();
+    }
+}

@@ -1,0 +1,125 @@
+package dev.lowmem.virtio.queue;
+
+import dev.lowmem.vmm.core.memory.GuestMemory;
+import dev.lowmem.vmm.core.memory.Translation;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The device's side of a virtqueue, whichever its layout. One worker owns a queue; nothing here
+ * is thread-safe.
+ *
+ * <p>A burst goes:
+ * <pre>{@code
+ * while (n < BURST && queue.pop(chain)) {          // avail->idx is read (acquire) once per batch
+ *     int written = chain.error() == null ? process(chain) : dropAndCount(chain);
+ *     queue.pushUsed(chain, written);              // plain stores
+ * }
+ * queue.publishUsed();                             // one release store
+ * if (queue.needsInterrupt()) call.signal();       // fence, then used_event / flags
+ * }</pre>
+ * and before sleeping: {@code if (queue.enableNotifications()) } there is more work, go again.
+ *
+ * <p>Nothing a guest writes makes these methods throw: a malformed chain comes out of
+ * {@link #pop} with {@link DescriptorChain#error()} set; a ring left with no sound position sets
+ * {@link #fault()} and stops popping.
+ */
+public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue {
+
+    /**
+     * Checks the rings (size a power of two up to {@link QueueLayout#MAX_SIZE}, each area aligned
+     * and wholly inside one region of memory) and starts the queue at {@code ringBase}, the
+     * position vhost-user's SET_VRING_BASE carries (see {@link #ringBase()}).
+     */
+    static DeviceQueue open(QueueConfig config, GuestMemory memory, RingMemory ringMemory, int ringBase)
+            throws InvalidQueueException {
+        int size = config.size();
+        if (size <= 0 || size > QueueLayout.MAX_SIZE || Integer.bitCount(size) != 1) {
+            throw new InvalidQueueException("queue size " + size + " is not a power of two from 1 to "
+                    + QueueLayout.MAX_SIZE);
+        }
+        QueueLayout layout = config.layout();
+        RingAddresses rings = config.rings();
+        MemorySegment desc = area(ringMemory, "descriptor area", rings.descArea(), layout.descAreaSize(size),
+                layout.descAlignment());
+        MemorySegment driver = area(ringMemory, "driver area", rings.driverArea(), layout.driverAreaSize(size),
+                layout.driverAlignment());
+        MemorySegment device = area(ringMemory, "device area", rings.deviceArea(), layout.deviceAreaSize(size),
+                layout.deviceAlignment());
+        return switch (layout) {
+            case SPLIT -> new SplitDeviceQueue(size, desc, driver, device, memory, config.eventIdx(), ringBase);
+            case PACKED -> new PackedDeviceQueue(size, desc, driver, device, memory, config.eventIdx(), ringBase);
+        };
+    }
+
+    private static MemorySegment area(RingMemory ringMemory, String name, long address, long length, int alignment)
+            throws InvalidQueueException {
+        if ((address & (alignment - 1)) != 0) {
+            throw new InvalidQueueException(name + " at 0x" + Long.toHexString(address) + " is not "
+                    + alignment + "-byte aligned");
+        }
+        return switch (ringMemory.translate(address, length)) {
+            case Translation.Mapped(MemorySegment segment) -> segment;
+            case Translation.Fault fault -> throw new InvalidQueueException(name + " " + fault.message());
+        };
+    }
+
+    int size();
+
+    /** A chain to pop into, sized for this queue; make a few when the queue starts and reuse them. */
+    DescriptorChain newChain();
+
+    /**
+     * Takes the next available chain into {@code chain}.
+     *
+     * @return false when no chain is available or the queue has a {@link #fault()}
+     */
+    boolean pop(DescriptorChain chain);
+
+    /**
+     * Gives back the chain popped last, as if it had never been popped: RX takes more chains than a
+     * frame needs and returns the spare ones. Chains go back in the reverse order of popping.
+     */
+    void unpop(DescriptorChain chain);
+
+    /**
+     * Records {@code chain} as used with {@code writtenLength} bytes written into its writable
+     * buffers; the driver sees it after {@link #publishUsed()}.
+     *
+     * @throws IllegalArgumentException when {@code writtenLength} is negative or more than the
+     *         chain's writable length (a device bug, not a guest's)
+     */
+    void pushUsed(DescriptorChain chain, int writtenLength);
+
+    /** Makes every chain pushed since the last call visible to the driver at once. */
+    void publishUsed();
+
+    /**
+     * Whether the driver wants an interrupt for what was published since the last call: its
+     * {@code used_event} (EVENT_IDX) or its flags say so. Call after {@link #publishUsed()}.
+     */
+    boolean needsInterrupt();
+
+    /**
+     * Asks the driver to kick on its next chain, then looks once more.
+     *
+     * @return true when chains arrived meanwhile: process them instead of sleeping
+     */
+    boolean enableNotifications();
+
+    /** Tells the driver it need not kick: the device is busy polling. */
+    void disableNotifications();
+
+    /**
+     * The position to resume from, as vhost-user's GET_VRING_BASE carries it: split, the next
+     * available ring index ({@code last_avail_idx}); packed, bits 0-14 the next available slot,
+     * bit 15 its wrap counter, bits 16-30 the next used slot and bit 31 its wrap counter.
+     */
+    int ringBase();
+
+    /** Null while the queue runs; otherwise why it stopped. */
+    QueueFault fault();
+
+    /** "avail idx ran ahead ...: 0x1234 after last_avail_idx 0x10"; only for logging, it allocates. */
+    String describeFault();
+}

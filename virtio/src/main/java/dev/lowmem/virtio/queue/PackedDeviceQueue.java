@@ -1,0 +1,249 @@
+package dev.lowmem.virtio.queue;
+
+import dev.lowmem.vmm.core.memory.GuestMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static dev.lowmem.virtio.queue.Ring.U32;
+import static dev.lowmem.virtio.queue.Ring.U64;
+
+/** The device side of a packed virtqueue (virtio 1.2, 2.8). */
+public final class PackedDeviceQueue implements DeviceQueue {
+    /** A fresh queue: both positions at slot 0 of the first lap, whose wrap counter is 1. */
+    public static final int INITIAL_RING_BASE = 0x8000_8000;
+
+    private final int size;
+    private final MemorySegment ring;
+    private final MemorySegment driverEvent;
+    private final MemorySegment deviceEvent;
+    private final GuestMemory memory;
+    private final boolean eventIdx;
+    private final IndirectTable indirectTable;
+
+    /** The next slot to take an available chain from, and the wrap counter of its lap. */
+    private int availSlot;
+    private boolean availWrap;
+    /** The next slot to write a used element to, and the wrap counter of its lap. */
+    private int usedSlot;
+    private boolean usedWrap;
+    /**
+     * The first used element of the batch not yet published: its flags are written last, with
+     * release, so the driver sees the whole batch at once. -1 when nothing is pending.
+     */
+    private long pendingFlagsOffset = -1;
+    private int pendingFlags;
+    /** Positions ({@link PackedRing#linear}) of the last published used slot and the last one signalled. */
+    private int publishedUsed;
+    private int signalledUsed;
+    private QueueFault fault;
+
+    PackedDeviceQueue(int size, MemorySegment ring, MemorySegment driverEvent, MemorySegment deviceEvent,
+            GuestMemory memory, boolean eventIdx, int ringBase) {
+        this.size = size;
+        this.ring = ring;
+        this.driverEvent = driverEvent;
+        this.deviceEvent = deviceEvent;
+        this.memory = memory;
+        this.eventIdx = eventIdx;
+        this.indirectTable = new IndirectTable(size);
+        availSlot = (ringBase & 0x7FFF) % size;
+        availWrap = (ringBase & 0x8000) != 0;
+        // A frontend that sends only the available half (DPDK's does) resumes with nothing in flight.
+        int usedHalf = ringBase >>> 16;
+        if (usedHalf == 0) {
+            usedHalf = ringBase & 0xFFFF;
+        }
+        usedSlot = (usedHalf & 0x7FFF) % size;
+        usedWrap = (usedHalf & 0x8000) != 0;
+        publishedUsed = PackedRing.linear(usedSlot, usedWrap, size);
+        signalledUsed = publishedUsed;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public DescriptorChain newChain() {
+        return new DescriptorChain(size);
+    }
+
+    @Override
+    public boolean pop(DescriptorChain chain) {
+        if (fault != null) {
+            return false;
+        }
+        // Acquire: the driver writes a chain's other descriptors, then the head's flags with release.
+        int flags = Ring.u16Acquire(ring, PackedRing.descOffset(availSlot) + PackedRing.DESC_FLAGS);
+        if (!PackedRing.isAvailable(flags, availWrap)) {
+            return false;
+        }
+        chain.reset();
+        int slot = availSlot;
+        boolean wrap = availWrap;
+        int taken = 0;
+        int id;
+        while (true) {
+            if (taken == size) {
+                fault = QueueFault.CHAIN_WRAPS_RING;
+                return false;
+            }
+            long at = PackedRing.descOffset(slot);
+            long address = ring.get(U64, at + PackedRing.DESC_ADDR);
+            long length = Integer.toUnsignedLong(ring.get(U32, at + PackedRing.DESC_LEN));
+            id = Ring.u16(ring, at + PackedRing.DESC_ID);
+            if (taken > 0) {
+                flags = Ring.u16(ring, at + PackedRing.DESC_FLAGS);
+            }
+            taken++;
+            if (chain.error() == null) {
+                addDescriptor(chain, slot, flags, address, length);
+            }
+            if (++slot == size) {
+                slot = 0;
+                wrap = !wrap;
+            }
+            // Past an error the walk goes on only to find where the chain ends.
+            if ((flags & PackedRing.F_NEXT) == 0) {
+                break;
+            }
+        }
+        // The buffer id travels in the chain's last descriptor.
+        chain.setHead(id);
+        chain.setRingSlots(taken);
+        availSlot = slot;
+        availWrap = wrap;
+        return true;
+    }
+
+    private void addDescriptor(DescriptorChain chain, int slot, int flags, long address, long length) {
+        if ((flags & PackedRing.F_INDIRECT) == 0) {
+            chain.addBuffer(memory, slot, address, length, (flags & PackedRing.F_WRITE) != 0);
+            return;
+        }
+        ChainError refused = (flags & PackedRing.F_NEXT) != 0 ? ChainError.INDIRECT_WITH_NEXT
+                : indirectTable.locate(memory, address, length);
+        if (refused != null) {
+            chain.fail(refused, slot, address, length);
+            return;
+        }
+        MemorySegment table = indirectTable.region();
+        long base = indirectTable.base();
+        // An indirect table is a plain array: its entries are taken in order, NEXT or not.
+        for (int i = 0; i < indirectTable.entries(); i++) {
+            long at = base + (long) PackedRing.DESC_SIZE * i;
+            long entryAddress = table.get(U64, at + PackedRing.DESC_ADDR);
+            long entryLength = Integer.toUnsignedLong(table.get(U32, at + PackedRing.DESC_LEN));
+            int entryFlags = Ring.u16(table, at + PackedRing.DESC_FLAGS);
+            if ((entryFlags & PackedRing.F_INDIRECT) != 0) {
+                chain.fail(ChainError.INDIRECT_NESTED, i, entryAddress, entryLength);
+                return;
+            }
+            if (!chain.addBuffer(memory, i, entryAddress, entryLength, (entryFlags & PackedRing.F_WRITE) != 0)) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void unpop(DescriptorChain chain) {
+        availSlot -= chain.ringSlots();
+        if (availSlot < 0) {
+            availSlot += size;
+            availWrap = !availWrap;
+        }
+    }
+
+    @Override
+    public void pushUsed(DescriptorChain chain, int writtenLength) {
+        if (writtenLength < 0 || writtenLength > chain.writableLength()) {
+            throw new IllegalArgumentException("written length " + writtenLength + " for a chain with "
+                    + chain.writableLength() + " writable bytes");
+        }
+        long at = PackedRing.descOffset(usedSlot);
+        ring.set(U32, at + PackedRing.DESC_LEN, writtenLength);
+        Ring.putU16(ring, at + PackedRing.DESC_ID, chain.head());
+        int flags = PackedRing.usedFlags(usedWrap) | (writtenLength > 0 ? PackedRing.F_WRITE : 0);
+        if (pendingFlagsOffset < 0) {
+            pendingFlagsOffset = at + PackedRing.DESC_FLAGS;
+            pendingFlags = flags;
+        } else {
+            // Not yet visible: the driver reads used elements in order, and the batch's first is unpublished.
+            Ring.putU16(ring, at + PackedRing.DESC_FLAGS, flags);
+        }
+        usedSlot += chain.ringSlots();
+        if (usedSlot >= size) {
+            usedSlot -= size;
+            usedWrap = !usedWrap;
+        }
+    }
+
+    @Override
+    public void publishUsed() {
+        if (pendingFlagsOffset >= 0) {
+            // Release: every element of the batch is visible before the flags that make its first one used.
+            Ring.putU16Release(ring, pendingFlagsOffset, pendingFlags);
+            pendingFlagsOffset = -1;
+            publishedUsed = PackedRing.linear(usedSlot, usedWrap, size);
+        }
+    }
+
+    @Override
+    public boolean needsInterrupt() {
+        // virtio 1.2, 2.8.21.3: the used descriptors must be visible before the driver's event
+        // suppression is read, or a driver re-enabling interrupts in between is missed. Store-load:
+        // full fence.
+        VarHandle.fullFence();
+        int old = signalledUsed;
+        signalledUsed = publishedUsed;
+        if (publishedUsed == old) {
+            return false;
+        }
+        int flags = Ring.u16(driverEvent, PackedRing.EVENT_FLAGS);
+        if (flags == PackedRing.EVENT_DISABLE) {
+            return false;
+        }
+        if (flags == PackedRing.EVENT_DESC && eventIdx) {
+            int event = PackedRing.linearOfOffWrap(Ring.u16(driverEvent, PackedRing.EVENT_OFF_WRAP), size);
+            return Ring.needEvent(event, publishedUsed, old, 2 * size);
+        }
+        return true;
+    }
+
+    @Override
+    public boolean enableNotifications() {
+        if (eventIdx) {
+            Ring.putU16(deviceEvent, PackedRing.EVENT_OFF_WRAP, PackedRing.offWrap(availSlot, availWrap));
+            Ring.putU16(deviceEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_DESC);
+        } else {
+            Ring.putU16(deviceEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_ENABLE);
+        }
+        // The request must be visible before the ring is looked at again, or a chain made available
+        // in between is seen by neither side. Store-load: full fence.
+        VarHandle.fullFence();
+        return fault == null && PackedRing.isAvailable(
+                Ring.u16Acquire(ring, PackedRing.descOffset(availSlot) + PackedRing.DESC_FLAGS), availWrap);
+    }
+
+    @Override
+    public void disableNotifications() {
+        Ring.putU16(deviceEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_DISABLE);
+    }
+
+    @Override
+    public int ringBase() {
+        return PackedRing.offWrap(availSlot, availWrap) | PackedRing.offWrap(usedSlot, usedWrap) << 16;
+    }
+
+    @Override
+    public QueueFault fault() {
+        return fault;
+    }
+
+    @Override
+    public String describeFault() {
+        return fault == null ? "no fault" : fault.description() + " (from slot " + availSlot + ", queue size " + size + ")";
+    }
+}

@@ -1,0 +1,226 @@
+package dev.lowmem.virtio.queue;
+
+import dev.lowmem.vmm.core.memory.GuestMemory;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static dev.lowmem.virtio.queue.Ring.U32;
+import static dev.lowmem.virtio.queue.Ring.U64;
+
+/** The device side of a split virtqueue (virtio 1.2, 2.7). */
+public final class SplitDeviceQueue implements DeviceQueue {
+    private final int size;
+    private final int mask;
+    private final MemorySegment desc;
+    private final MemorySegment avail;
+    private final MemorySegment used;
+    private final GuestMemory memory;
+    private final boolean eventIdx;
+    private final IndirectTable indirectTable;
+
+    /** The next available ring entry to take. */
+    private int lastAvailIdx;
+    /** {@code avail->idx} as last read: entries up to it can be taken without reading it again. */
+    private int availIdx;
+    /** The next used ring entry to write. */
+    private int usedIdx;
+    /** {@code used->idx} as last published. */
+    private int publishedUsedIdx;
+    /** {@code used->idx} when the driver was last asked whether it wants an interrupt. */
+    private int signalledUsedIdx;
+    private QueueFault fault;
+    private int faultValue;
+
+    SplitDeviceQueue(int size, MemorySegment desc, MemorySegment avail, MemorySegment used, GuestMemory memory,
+            boolean eventIdx, int ringBase) {
+        this.size = size;
+        this.mask = size - 1;
+        this.desc = desc;
+        this.avail = avail;
+        this.used = used;
+        this.memory = memory;
+        this.eventIdx = eventIdx;
+        this.indirectTable = new IndirectTable(size);
+        lastAvailIdx = ringBase & 0xFFFF;
+        availIdx = lastAvailIdx;
+        // After a reconnect the used ring already holds what an earlier session published.
+        usedIdx = Ring.u16Acquire(used, SplitRing.RING_IDX);
+        publishedUsedIdx = usedIdx;
+        signalledUsedIdx = usedIdx;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public DescriptorChain newChain() {
+        return new DescriptorChain(size);
+    }
+
+    @Override
+    public boolean pop(DescriptorChain chain) {
+        if (fault != null || (lastAvailIdx == availIdx && !readAvailIdx())) {
+            return false;
+        }
+        int head = Ring.u16(avail, SplitRing.availEntry(lastAvailIdx & mask));
+        if (head >= size) {
+            return fail(QueueFault.HEAD_OUT_OF_RANGE, head);
+        }
+        lastAvailIdx = (lastAvailIdx + 1) & 0xFFFF;
+        chain.reset();
+        chain.setHead(head);
+        chain.setRingSlots(1);
+        walk(chain, head);
+        return true;
+    }
+
+    /** Reads {@code avail->idx}; false when there is nothing new or the index is not believable. */
+    private boolean readAvailIdx() {
+        // Acquire: the ring entries and descriptors the driver wrote before publishing idx are visible.
+        int idx = Ring.u16Acquire(avail, SplitRing.RING_IDX);
+        if (Ring.delta(idx, lastAvailIdx) > size) {
+            return fail(QueueFault.AVAIL_INDEX_JUMP, idx);
+        }
+        availIdx = idx;
+        return idx != lastAvailIdx;
+    }
+
+    private boolean fail(QueueFault reason, int value) {
+        fault = reason;
+        faultValue = value;
+        return false;
+    }
+
+    /**
+     * Walks the chain from {@code head}, into at most one indirect table. Each descriptor is read
+     * once into locals: the guest may rewrite it meanwhile. Every walk ends: a table of n entries
+     * yields at most n descriptors.
+     */
+    private void walk(DescriptorChain chain, int head) {
+        MemorySegment table = desc;
+        long base = 0;
+        int entries = size;
+        int budget = size;
+        boolean inIndirect = false;
+        int index = head;
+        while (true) {
+            if (budget-- == 0) {
+                chain.fail(ChainError.CHAIN_TOO_LONG, index, 0, 0);
+                return;
+            }
+            long at = base + (long) SplitRing.DESC_SIZE * index;
+            long address = table.get(U64, at + SplitRing.DESC_ADDR);
+            long length = Integer.toUnsignedLong(table.get(U32, at + SplitRing.DESC_LEN));
+            int flags = Ring.u16(table, at + SplitRing.DESC_FLAGS);
+            int next = Ring.u16(table, at + SplitRing.DESC_NEXT);
+            if ((flags & SplitRing.F_INDIRECT) != 0) {
+                ChainError refused = inIndirect ? ChainError.INDIRECT_NESTED
+                        : (flags & SplitRing.F_NEXT) != 0 ? ChainError.INDIRECT_WITH_NEXT
+                        : indirectTable.locate(memory, address, length);
+                if (refused != null) {
+                    chain.fail(refused, index, address, length);
+                    return;
+                }
+                table = indirectTable.region();
+                base = indirectTable.base();
+                entries = indirectTable.entries();
+                budget = entries;
+                inIndirect = true;
+                index = 0;
+                continue;
+            }
+            if (!chain.addBuffer(memory, index, address, length, (flags & SplitRing.F_WRITE) != 0)) {
+                return;
+            }
+            if ((flags & SplitRing.F_NEXT) == 0) {
+                return;
+            }
+            if (next >= entries) {
+                chain.fail(ChainError.NEXT_OUT_OF_RANGE, index, address, length);
+                return;
+            }
+            index = next;
+        }
+    }
+
+    @Override
+    public void unpop(DescriptorChain chain) {
+        lastAvailIdx = (lastAvailIdx - 1) & 0xFFFF;
+    }
+
+    @Override
+    public void pushUsed(DescriptorChain chain, int writtenLength) {
+        if (writtenLength < 0 || writtenLength > chain.writableLength()) {
+            throw new IllegalArgumentException("written length " + writtenLength + " for a chain with "
+                    + chain.writableLength() + " writable bytes");
+        }
+        long at = SplitRing.usedElem(usedIdx & mask);
+        used.set(U32, at + SplitRing.USED_ELEM_ID, chain.head());
+        used.set(U32, at + SplitRing.USED_ELEM_LEN, writtenLength);
+        usedIdx = (usedIdx + 1) & 0xFFFF;
+    }
+
+    @Override
+    public void publishUsed() {
+        if (usedIdx != publishedUsedIdx) {
+            // Release: the used elements stored above are visible before the index that covers them.
+            Ring.putU16Release(used, SplitRing.RING_IDX, usedIdx);
+            publishedUsedIdx = usedIdx;
+        }
+    }
+
+    @Override
+    public boolean needsInterrupt() {
+        // virtio 1.2, 2.7.10: used->idx must be visible before used_event (or the flags) are read,
+        // or a driver re-arming in between is missed. A store-load order needs the full fence.
+        VarHandle.fullFence();
+        int old = signalledUsedIdx;
+        signalledUsedIdx = publishedUsedIdx;
+        if (eventIdx) {
+            int usedEvent = Ring.u16(avail, SplitRing.usedEvent(size));
+            return Ring.needEvent(usedEvent, publishedUsedIdx, old, Ring.SPLIT_INDEX_MODULUS);
+        }
+        return publishedUsedIdx != old
+                && (Ring.u16(avail, SplitRing.RING_FLAGS) & SplitRing.AVAIL_F_NO_INTERRUPT) == 0;
+    }
+
+    @Override
+    public boolean enableNotifications() {
+        if (eventIdx) {
+            Ring.putU16(used, SplitRing.availEvent(size), lastAvailIdx);
+        } else {
+            Ring.putU16(used, SplitRing.RING_FLAGS, 0);
+        }
+        // The request above must be visible before avail->idx is read again (virtio 1.2, 2.7.10):
+        // otherwise a chain published in between is seen by neither side. Store-load: full fence.
+        VarHandle.fullFence();
+        return fault == null && readAvailIdx();
+    }
+
+    @Override
+    public void disableNotifications() {
+        // With EVENT_IDX an avail_event left behind already asks for no more than one kick.
+        if (!eventIdx) {
+            Ring.putU16(used, SplitRing.RING_FLAGS, SplitRing.USED_F_NO_NOTIFY);
+        }
+    }
+
+    @Override
+    public int ringBase() {
+        return lastAvailIdx;
+    }
+
+    @Override
+    public QueueFault fault() {
+        return fault;
+    }
+
+    @Override
+    public String describeFault() {
+        return fault == null ? "no fault" : fault.description() + ": " + faultValue
+                + " (last_avail_idx " + lastAvailIdx + ", queue size " + size + ")";
+    }
+}
