@@ -11,8 +11,8 @@ public enum ChainError {
     CHAIN_TOO_LONG("the chain is longer than the queue allows (a loop?)"),
     /** A descriptor's {@code next} is not an index of its table. */
     NEXT_OUT_OF_RANGE("a next index is outside its descriptor table"),
-    /** An indirect descriptor's length is 0, not a multiple of 16, or more entries than the queue size. */
-    INDIRECT_LENGTH_INVALID("an indirect table's length is 0, not a multiple of 16, or longer than the queue"),
+    /** An indirect descriptor's length is 0, not a multiple of 16, or more entries than a chain may hold. */
+    INDIRECT_LENGTH_INVALID("an indirect table's length is 0, not a multiple of 16, or more than 1024 entries"),
     /** An indirect table is not inside guest memory, or not within one memory region. */
     INDIRECT_TABLE_OUTSIDE_MEMORY("an indirect table is not inside one region of guest memory"),
     /** A descriptor inside an indirect table points at another indirect table. */

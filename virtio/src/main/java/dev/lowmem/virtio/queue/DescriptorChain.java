@@ -31,8 +31,8 @@ public final class DescriptorChain {
      */
     public static final int MAX_PIECES = 1024;
 
-    DescriptorChain(int queueSize) {
-        buffers = new ScatterList(Math.min(2 * queueSize, MAX_PIECES));
+    DescriptorChain() {
+        buffers = new ScatterList(MAX_PIECES);
     }
 
     void reset() {

@@ -30,6 +30,11 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
      * Checks the rings (size a power of two up to {@link QueueLayout#MAX_SIZE}, each area aligned
      * and wholly inside one region of memory) and starts the queue at {@code ringBase}, the
      * position vhost-user's SET_VRING_BASE carries (see {@link #ringBase()}).
+     *
+     * <p>A queue that starts may have chains waiting for which the kick came before it existed:
+     * pop once at once (DESIGN.md, "a ring that becomes ready is processed once at once"). Its
+     * first {@link #needsInterrupt()} after publishing says yes whatever the driver asked, for a
+     * driver may be waiting on entries an earlier session published without signalling.
      */
     static DeviceQueue open(QueueConfig config, GuestMemory memory, RingMemory ringMemory, int ringBase)
             throws InvalidQueueException {
@@ -58,10 +63,17 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
             throw new InvalidQueueException(name + " at 0x" + Long.toHexString(address) + " is not "
                     + alignment + "-byte aligned");
         }
-        return switch (ringMemory.translate(address, length)) {
-            case Translation.Mapped(MemorySegment segment) -> segment;
+        MemorySegment segment = switch (ringMemory.translate(address, length)) {
+            case Translation.Mapped(MemorySegment mapped) -> mapped;
             case Translation.Fault fault -> throw new InvalidQueueException(name + " " + fault.message());
         };
+        // Ring indices are read and written with aligned atomic accesses in our own mapping, which
+        // is aligned like the frontend's address only if its region's mmap offset lines up.
+        if ((segment.address() & (alignment - 1)) != 0) {
+            throw new InvalidQueueException(name + " at 0x" + Long.toHexString(address)
+                    + " lands on a host address that is not " + alignment + "-byte aligned");
+        }
+        return segment;
     }
 
     int size();
@@ -101,9 +113,11 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
     boolean needsInterrupt();
 
     /**
-     * Asks the driver to kick on its next chain, then looks once more.
+     * Asks the driver to kick when it adds a chain the device has not seen yet, then looks once
+     * more. Call it when {@link #pop} found nothing, or after giving chains back with
+     * {@link #unpop} because they were too few: either way the device waits for new ones.
      *
-     * @return true when chains arrived meanwhile: process them instead of sleeping
+     * @return true when new chains arrived meanwhile: process them instead of sleeping
      */
     boolean enableNotifications();
 

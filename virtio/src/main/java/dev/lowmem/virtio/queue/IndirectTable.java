@@ -15,19 +15,19 @@ final class IndirectTable {
     static final int ENTRY_SIZE = 16;
 
     private final ScatterList place = new ScatterList(1);
-    private final int maxEntries;
     private MemorySegment region;
     private long base;
     private int entries;
 
-    /** @param maxEntries the most entries a table may have: the queue size */
-    IndirectTable(int maxEntries) {
-        this.maxEntries = maxEntries;
-    }
+    /**
+     * The most entries a table may have. Not the queue size: Linux posts an skb's fragments in one
+     * table whatever the queue size, and QEMU takes such tables; but no more than a chain may hold.
+     */
+    static final int MAX_ENTRIES = DescriptorChain.MAX_PIECES;
 
     /** Points at the table {@code [address, address+length)}; null when it is usable, else why not. */
     ChainError locate(GuestMemory memory, long address, long length) {
-        if (length == 0 || length % ENTRY_SIZE != 0 || length / ENTRY_SIZE > maxEntries) {
+        if (length == 0 || length % ENTRY_SIZE != 0 || length / ENTRY_SIZE > MAX_ENTRIES) {
             return ChainError.INDIRECT_LENGTH_INVALID;
         }
         place.clear();

@@ -12,6 +12,7 @@ import static dev.lowmem.virtio.queue.Ring.U64;
 public final class PackedDeviceQueue implements DeviceQueue {
     /** A fresh queue: both positions at slot 0 of the first lap, whose wrap counter is 1. */
     public static final int INITIAL_RING_BASE = 0x8000_8000;
+    private static final int FRESH_AVAIL_HALF_ONLY = 0x8000;
 
     private final int size;
     private final MemorySegment ring;
@@ -24,6 +25,11 @@ public final class PackedDeviceQueue implements DeviceQueue {
     /** The next slot to take an available chain from, and the wrap counter of its lap. */
     private int availSlot;
     private boolean availWrap;
+    /**
+     * Ring slots given back with {@link #unpop} and not taken again: the device has seen that many
+     * descriptors past {@code availSlot}.
+     */
+    private int unpoppedSlots;
     /** The next slot to write a used element to, and the wrap counter of its lap. */
     private int usedSlot;
     private boolean usedWrap;
@@ -36,6 +42,8 @@ public final class PackedDeviceQueue implements DeviceQueue {
     /** Positions ({@link PackedRing#linear}) of the last published used slot and the last one signalled. */
     private int publishedUsed;
     private int signalledUsed;
+    /** False until the first interrupt decision, which says yes whatever the driver asked (see {@link DeviceQueue#open}). */
+    private boolean signalledValid;
     private QueueFault fault;
 
     PackedDeviceQueue(int size, MemorySegment ring, MemorySegment driverEvent, MemorySegment deviceEvent,
@@ -46,14 +54,12 @@ public final class PackedDeviceQueue implements DeviceQueue {
         this.deviceEvent = deviceEvent;
         this.memory = memory;
         this.eventIdx = eventIdx;
-        this.indirectTable = new IndirectTable(size);
+        this.indirectTable = new IndirectTable();
         availSlot = (ringBase & 0x7FFF) % size;
         availWrap = (ringBase & 0x8000) != 0;
-        // A frontend that sends only the available half (DPDK's does) resumes with nothing in flight.
-        int usedHalf = ringBase >>> 16;
-        if (usedHalf == 0) {
-            usedHalf = ringBase & 0xFFFF;
-        }
+        // DPDK's virtio-user sends only the available half, as 0x8000 for a fresh ring: the used
+        // position is then the same. Any other value carries both halves (QEMU's does).
+        int usedHalf = ringBase == FRESH_AVAIL_HALF_ONLY ? ringBase : ringBase >>> 16;
         usedSlot = (usedHalf & 0x7FFF) % size;
         usedWrap = (usedHalf & 0x8000) != 0;
         publishedUsed = PackedRing.linear(usedSlot, usedWrap, size);
@@ -67,7 +73,7 @@ public final class PackedDeviceQueue implements DeviceQueue {
 
     @Override
     public DescriptorChain newChain() {
-        return new DescriptorChain(size);
+        return new DescriptorChain();
     }
 
     @Override
@@ -115,6 +121,7 @@ public final class PackedDeviceQueue implements DeviceQueue {
         chain.setRingSlots(taken);
         availSlot = slot;
         availWrap = wrap;
+        unpoppedSlots = Math.max(0, unpoppedSlots - taken);
         return true;
     }
 
@@ -149,6 +156,7 @@ public final class PackedDeviceQueue implements DeviceQueue {
 
     @Override
     public void unpop(DescriptorChain chain) {
+        unpoppedSlots += chain.ringSlots();
         availSlot -= chain.ringSlots();
         if (availSlot < 0) {
             availSlot += size;
@@ -205,6 +213,10 @@ public final class PackedDeviceQueue implements DeviceQueue {
         if (flags == PackedRing.EVENT_DISABLE) {
             return false;
         }
+        if (!signalledValid) {
+            signalledValid = true;
+            return true;
+        }
         if (flags == PackedRing.EVENT_DESC && eventIdx) {
             int event = PackedRing.linearOfOffWrap(Ring.u16(driverEvent, PackedRing.EVENT_OFF_WRAP), size);
             return Ring.needEvent(event, publishedUsed, old, 2 * size);
@@ -212,10 +224,25 @@ public final class PackedDeviceQueue implements DeviceQueue {
         return true;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The kick is asked for at the first slot past what the device has seen, chains given back
+     * with {@link #unpop} included: it waits for the driver to add more, not for those.
+     */
     @Override
     public boolean enableNotifications() {
+        if (fault != null) {
+            return false;
+        }
+        int seenSlot = availSlot + unpoppedSlots;
+        boolean seenWrap = availWrap;
+        if (seenSlot >= size) {
+            seenSlot -= size;
+            seenWrap = !seenWrap;
+        }
         if (eventIdx) {
-            Ring.putU16(deviceEvent, PackedRing.EVENT_OFF_WRAP, PackedRing.offWrap(availSlot, availWrap));
+            Ring.putU16(deviceEvent, PackedRing.EVENT_OFF_WRAP, PackedRing.offWrap(seenSlot, seenWrap));
             Ring.putU16(deviceEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_DESC);
         } else {
             Ring.putU16(deviceEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_ENABLE);
@@ -223,8 +250,8 @@ public final class PackedDeviceQueue implements DeviceQueue {
         // The request must be visible before the ring is looked at again, or a chain made available
         // in between is seen by neither side. Store-load: full fence.
         VarHandle.fullFence();
-        return fault == null && PackedRing.isAvailable(
-                Ring.u16Acquire(ring, PackedRing.descOffset(availSlot) + PackedRing.DESC_FLAGS), availWrap);
+        return PackedRing.isAvailable(
+                Ring.u16Acquire(ring, PackedRing.descOffset(seenSlot) + PackedRing.DESC_FLAGS), seenWrap);
     }
 
     @Override

@@ -29,6 +29,12 @@ public final class SplitDeviceQueue implements DeviceQueue {
     private int publishedUsedIdx;
     /** {@code used->idx} when the driver was last asked whether it wants an interrupt. */
     private int signalledUsedIdx;
+    /**
+     * False until the first interrupt decision: a driver may be waiting on entries an earlier
+     * session published without signalling, so the first publish always interrupts (as vhost,
+     * QEMU and DPDK do).
+     */
+    private boolean signalledValid;
     private QueueFault fault;
     private int faultValue;
 
@@ -41,7 +47,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
         this.used = used;
         this.memory = memory;
         this.eventIdx = eventIdx;
-        this.indirectTable = new IndirectTable(size);
+        this.indirectTable = new IndirectTable();
         lastAvailIdx = ringBase & 0xFFFF;
         availIdx = lastAvailIdx;
         // After a reconnect the used ring already holds what an earlier session published.
@@ -57,7 +63,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
 
     @Override
     public DescriptorChain newChain() {
-        return new DescriptorChain(size);
+        return new DescriptorChain();
     }
 
     @Override
@@ -179,6 +185,10 @@ public final class SplitDeviceQueue implements DeviceQueue {
         VarHandle.fullFence();
         int old = signalledUsedIdx;
         signalledUsedIdx = publishedUsedIdx;
+        if (!signalledValid && publishedUsedIdx != old) {
+            signalledValid = true;
+            return true;
+        }
         if (eventIdx) {
             int usedEvent = Ring.u16(avail, SplitRing.usedEvent(size));
             return Ring.needEvent(usedEvent, publishedUsedIdx, old, Ring.SPLIT_INDEX_MODULUS);
@@ -187,17 +197,33 @@ public final class SplitDeviceQueue implements DeviceQueue {
                 && (Ring.u16(avail, SplitRing.RING_FLAGS) & SplitRing.AVAIL_F_NO_INTERRUPT) == 0;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The kick is asked for at the last {@code avail->idx} seen, not at {@code last_avail_idx}:
+     * after RX gave chains back with {@link #unpop} for want of room, it waits for the driver to
+     * add more, not for the ones it already has.
+     */
     @Override
     public boolean enableNotifications() {
+        if (fault != null) {
+            return false;
+        }
+        int seen = availIdx;
         if (eventIdx) {
-            Ring.putU16(used, SplitRing.availEvent(size), lastAvailIdx);
+            Ring.putU16(used, SplitRing.availEvent(size), seen);
         } else {
             Ring.putU16(used, SplitRing.RING_FLAGS, 0);
         }
         // The request above must be visible before avail->idx is read again (virtio 1.2, 2.7.10):
         // otherwise a chain published in between is seen by neither side. Store-load: full fence.
         VarHandle.fullFence();
-        return fault == null && readAvailIdx();
+        int idx = Ring.u16Acquire(avail, SplitRing.RING_IDX);
+        if (Ring.delta(idx, lastAvailIdx) > size) {
+            return fail(QueueFault.AVAIL_INDEX_JUMP, idx);
+        }
+        availIdx = idx;
+        return idx != seen;
     }
 
     @Override

@@ -129,9 +129,23 @@ class SplitHostileGuestTest {
     }
 
     @Test
-    void anIndirectTableLongerThanTheQueue() {
-        writeDesc(desc, 0, INDIRECT_BASE, 16 * (SIZE + 1), F_INDIRECT, 0);
+    void anIndirectTableOfMoreThan1024Entries() {
+        writeDesc(desc, 0, INDIRECT_BASE, 16 * 1025, F_INDIRECT, 0);
         assertRefused(ChainError.INDIRECT_LENGTH_INVALID);
+    }
+
+    /** Linux puts all of an skb's fragments in one table, whatever the queue size. */
+    @Test
+    void anIndirectTableLongerThanTheQueueIsTaken() {
+        MemorySegment table = rig.bytes(INDIRECT_BASE, 16L * (SIZE + 1));
+        for (int i = 0; i <= SIZE; i++) {
+            writeDesc(table, i, DATA_BASE + 64L * i, 64, i < SIZE ? F_NEXT : 0, i + 1);
+        }
+        writeDesc(desc, 0, INDIRECT_BASE, 16 * (SIZE + 1), F_INDIRECT, 0);
+        offer(0);
+        assertTrue(device.pop(chain));
+        assertNull(chain.error(), chain::describeError);
+        assertEquals(64L * (SIZE + 1), chain.readableLength());
     }
 
     @Test

@@ -9,8 +9,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.lowmem.virtio.queue.VirtqueueRig.DATA_BASE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,15 +27,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *     back to the driver exactly once with the length the device wrote;</li>
  * <li>under IN_ORDER (the device returns chains in the order it took them) they come back in the
  *     order they were added;</li>
- * <li>no wake-up is lost: a device that went to sleep is kicked by the next publish, a driver that
- *     went to sleep is interrupted by the next used chains.</li>
+ * <li>no wake-up is lost: a device that went to sleep (with the ring empty, or after giving back
+ *     chains too few for a frame) is kicked by the publish of a chain it has not seen; a driver
+ *     that went to sleep is interrupted by the next used chains.</li>
  * </ul>
  * Each script step is a number: its remainder by the number of operations picks the operation,
  * the rest is the operation's argument.
  */
 class VirtqueuePropertyTest {
     private static final int SIZE = 16;
-    private static final int OPERATIONS = 10;
+    private static final int OPERATIONS = 11;
 
     private record Posting(long sequence, long readable, long writable) {
     }
@@ -56,10 +59,12 @@ class VirtqueuePropertyTest {
         private final Map<Integer, Integer> writtenLengths = new HashMap<>();
         private final Deque<DescriptorChain> spareChains = new ArrayDeque<>();
         private final List<DescriptorChain> held = new ArrayList<>();
+        /** Chains popped since the last push, latest first: those the device may still give back. */
+        private final Deque<DescriptorChain> givable = new ArrayDeque<>();
         private long added;
         private long lastReturnedSequence = -1;
-        /** Chains added and not yet popped: a device asleep with any of them published must be kicked. */
-        private int notPopped;
+        /** Ids of chains the device has never popped: a device asleep must be kicked when they are published. */
+        private final Set<Integer> neverPopped = new HashSet<>();
         private int unpublishedPushes;
         private boolean deviceAsleep;
         private boolean driverAsleep;
@@ -83,8 +88,9 @@ class VirtqueuePropertyTest {
                     case 5 -> pushUsed(argument);
                     case 6 -> devicePublish();
                     case 7 -> takeUsed();
-                    case 8 -> deviceAsleep = !device.enableNotifications();
+                    case 8 -> deviceSleeps();
                     case 9 -> driverAsleep = !driver.enableInterrupts();
+                    case 10 -> giveBackAndSleep();
                     default -> throw new AssertionError();
                 }
             }
@@ -114,13 +120,13 @@ class VirtqueuePropertyTest {
             int id = driver.add(posting, indirect);
             if (id >= 0) {
                 assertNull(inFlight.put(id, new Posting(added++, readableBytes, writableBytes)), "id reused while in flight");
-                notPopped++;
+                neverPopped.add(id);
             }
         }
 
         private void publish() {
             boolean kick = driver.publish();
-            if (deviceAsleep && notPopped > 0) {
+            if (deviceAsleep && !neverPopped.isEmpty()) {
                 assertTrue(kick, "a sleeping device must be kicked");
                 deviceAsleep = false;
             }
@@ -132,7 +138,7 @@ class VirtqueuePropertyTest {
                 return false;
             }
             deviceAsleep = false;
-            notPopped--;
+            neverPopped.remove(chain.head());
             spareChains.pop();
             assertNull(chain.error(), chain::describeError);
             Posting posted = inFlight.get(chain.head());
@@ -140,7 +146,46 @@ class VirtqueuePropertyTest {
             assertEquals(posted.readable(), chain.readableLength());
             assertEquals(posted.writable(), chain.writableLength());
             held.add(chain);
+            givable.push(chain);
             return true;
+        }
+
+        /** As a worker does: pops until the ring is empty, then asks for a kick before sleeping. */
+        private void deviceSleeps() {
+            while (pop()) {
+                // held until pushed
+            }
+            if (!spareChains.isEmpty()) {
+                sleepUnlessMoreCame();
+            }
+        }
+
+        /** A worker that finds new chains on the re-check takes them instead of sleeping. */
+        private void sleepUnlessMoreCame() {
+            deviceAsleep = !device.enableNotifications();
+            if (!deviceAsleep) {
+                device.disableNotifications();
+                while (pop()) {
+                    // held until pushed
+                }
+            }
+        }
+
+        /**
+         * As RX does when all the chains it can pop are too few for a frame: gives back those it
+         * popped since its last push and sleeps.
+         */
+        private void giveBackAndSleep() {
+            while (pop()) {
+                // too few, as it turns out
+            }
+            while (!givable.isEmpty()) {
+                DescriptorChain chain = givable.pop();
+                device.unpop(chain);
+                held.remove(chain);
+                spareChains.push(chain);
+            }
+            sleepUnlessMoreCame();
         }
 
         private void pushUsed(int argument) {
@@ -148,6 +193,7 @@ class VirtqueuePropertyTest {
                 return;
             }
             DescriptorChain chain = held.remove(inOrder ? 0 : argument % held.size());
+            givable.clear();
             int written = (int) (argument % (chain.writableLength() + 1));
             writtenLengths.put(chain.head(), written);
             device.pushUsed(chain, written);
