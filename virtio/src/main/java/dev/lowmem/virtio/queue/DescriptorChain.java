@@ -84,6 +84,14 @@ public final class DescriptorChain {
         return false;
     }
 
+    /** A device may claim no more written bytes than the chain's writable buffers hold. */
+    void checkWrittenLength(int writtenLength) {
+        if (writtenLength < 0 || writtenLength > writableLength()) {
+            throw new IllegalArgumentException("written length " + writtenLength + " for a chain with "
+                    + writableLength() + " writable bytes");
+        }
+    }
+
     void setHead(int head) {
         this.head = head;
     }

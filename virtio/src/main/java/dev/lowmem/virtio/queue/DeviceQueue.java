@@ -78,8 +78,10 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
 
     int size();
 
-    /** A chain to pop into, sized for this queue; make a few when the queue starts and reuse them. */
-    DescriptorChain newChain();
+    /** A chain to pop into; make a few when the queue starts and reuse them. */
+    default DescriptorChain newChain() {
+        return new DescriptorChain();
+    }
 
     /**
      * Takes the next available chain into {@code chain}.

@@ -42,6 +42,19 @@ public final class DriverChain {
         return this;
     }
 
+    /**
+     * How many ring descriptors the chain takes: one for an indirect table, else one a buffer.
+     *
+     * @throws IllegalArgumentException when the chain is empty or overflows an indirect table
+     */
+    int ringDescriptors(boolean indirect, int indirectEntries) {
+        if (count == 0 || (indirect && count > indirectEntries)) {
+            throw new IllegalArgumentException("cannot post a chain of " + count + " buffers"
+                    + (indirect ? " in indirect tables of " + indirectEntries + " entries" : ""));
+        }
+        return indirect ? 1 : count;
+    }
+
     public int count() {
         return count;
     }

@@ -72,11 +72,6 @@ public final class PackedDeviceQueue implements DeviceQueue {
     }
 
     @Override
-    public DescriptorChain newChain() {
-        return new DescriptorChain();
-    }
-
-    @Override
     public boolean pop(DescriptorChain chain) {
         if (fault != null) {
             return false;
@@ -166,10 +161,7 @@ public final class PackedDeviceQueue implements DeviceQueue {
 
     @Override
     public void pushUsed(DescriptorChain chain, int writtenLength) {
-        if (writtenLength < 0 || writtenLength > chain.writableLength()) {
-            throw new IllegalArgumentException("written length " + writtenLength + " for a chain with "
-                    + chain.writableLength() + " writable bytes");
-        }
+        chain.checkWrittenLength(writtenLength);
         long at = PackedRing.descOffset(usedSlot);
         ring.set(U32, at + PackedRing.DESC_LEN, writtenLength);
         Ring.putU16(ring, at + PackedRing.DESC_ID, chain.head());

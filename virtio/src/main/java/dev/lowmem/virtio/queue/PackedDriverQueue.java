@@ -60,11 +60,7 @@ public final class PackedDriverQueue implements DriverQueue {
     @Override
     public int add(DriverChain chain, boolean useIndirect) {
         int buffers = chain.count();
-        if (buffers == 0 || (useIndirect && buffers > indirectEntries)) {
-            throw new IllegalArgumentException("cannot post a chain of " + buffers + " buffers"
-                    + (useIndirect ? " in indirect tables of " + indirectEntries + " entries" : ""));
-        }
-        int needed = useIndirect ? 1 : buffers;
+        int needed = chain.ringDescriptors(useIndirect, indirectEntries);
         if (freeCount < needed || freeIdCount == 0) {
             return -1;
         }

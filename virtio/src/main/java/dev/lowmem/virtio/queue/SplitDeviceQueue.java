@@ -62,11 +62,6 @@ public final class SplitDeviceQueue implements DeviceQueue {
     }
 
     @Override
-    public DescriptorChain newChain() {
-        return new DescriptorChain();
-    }
-
-    @Override
     public boolean pop(DescriptorChain chain) {
         if (fault != null || (lastAvailIdx == availIdx && !readAvailIdx())) {
             return false;
@@ -159,10 +154,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
 
     @Override
     public void pushUsed(DescriptorChain chain, int writtenLength) {
-        if (writtenLength < 0 || writtenLength > chain.writableLength()) {
-            throw new IllegalArgumentException("written length " + writtenLength + " for a chain with "
-                    + chain.writableLength() + " writable bytes");
-        }
+        chain.checkWrittenLength(writtenLength);
         long at = SplitRing.usedElem(usedIdx & mask);
         used.set(U32, at + SplitRing.USED_ELEM_ID, chain.head());
         used.set(U32, at + SplitRing.USED_ELEM_LEN, writtenLength);
