@@ -14,6 +14,12 @@ import dev.lowmem.vmm.core.memory.ScatterList;
  * length 0 and counts the error.
  */
 public final class DescriptorChain {
+    /**
+     * The most pieces a chain may have, as Linux's vhost (UIO_MAXIOV): a longer chain is refused
+     * as {@link ChainError#CHAIN_TOO_LONG}, and every chain fits in one {@code writev}.
+     */
+    public static final int MAX_PIECES = 1024;
+
     private final ScatterList buffers;
     private int head;
     private int ringSlots;
@@ -24,12 +30,6 @@ public final class DescriptorChain {
     private int errorDescriptor;
     private long errorAddress;
     private long errorLength;
-
-    /**
-     * The most pieces a chain may have, as Linux's vhost (UIO_MAXIOV): a longer chain is refused
-     * as {@link ChainError#CHAIN_TOO_LONG}, and every chain fits in one {@code writev}.
-     */
-    public static final int MAX_PIECES = 1024;
 
     DescriptorChain() {
         buffers = new ScatterList(MAX_PIECES);
