@@ -20,13 +20,18 @@ final class InFlightChains {
 
     /** @return the ring descriptors the chain held */
     int finish(int id) {
-        if (id < 0 || id >= descriptors.length || descriptors[id] == 0) {
-            throw new IllegalStateException("the device returned chain id " + id + ", which is not in flight");
-        }
-        int held = descriptors[id];
+        int held = held(id);
         descriptors[id] = 0;
         count--;
         return held;
+    }
+
+    /** The ring descriptors held by the chain the device returned under {@code id}. */
+    int held(int id) {
+        if (id < 0 || id >= descriptors.length || descriptors[id] == 0) {
+            throw new IllegalStateException("the device returned chain id " + id + ", which is not in flight");
+        }
+        return descriptors[id];
     }
 
     int count() {

@@ -160,6 +160,18 @@ public final class SplitDriverQueue implements DriverQueue {
     }
 
     @Override
+    public boolean enableInterruptsDelayed() {
+        if (!eventIdx) {
+            return enableInterrupts();
+        }
+        int wait = inFlight.count() * 3 / 4;
+        Ring.putU16(avail, SplitRing.usedEvent(size), (lastUsedIdx + wait) & 0xFFFF);
+        // The request must be visible before used->idx is read again. Store-load: full fence.
+        VarHandle.fullFence();
+        return Ring.delta(Ring.u16Acquire(used, SplitRing.RING_IDX), lastUsedIdx) > wait;
+    }
+
+    @Override
     public void disableInterrupts() {
         // With EVENT_IDX a used_event left behind already asks for no more than one interrupt.
         if (!eventIdx) {

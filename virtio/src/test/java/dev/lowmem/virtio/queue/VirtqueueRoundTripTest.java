@@ -266,6 +266,65 @@ class VirtqueueRoundTripTest {
     }
 
     /**
+     * A driver that asks to be interrupted only when three quarters of its 8 chains in flight are
+     * used (Linux's delayed callback) is interrupted by the publish that covers the 7th, not
+     * before and not again; round after round, so the event falls in every slot and lap.
+     */
+    @ParameterizedTest
+    @EnumSource(QueueLayout.class)
+    void aDelayedInterruptComesWhenThreeQuartersAreUsed(QueueLayout layout) throws Exception {
+        open(layout, 8, true);
+        DeviceQueue device = rig.device();
+        DriverQueue driver = rig.driver();
+        DescriptorChain chain = device.newChain();
+        driver.add(posted.clear().readable(DATA_BASE, 60), false);
+        driver.publish();
+        assertTrue(device.pop(chain));
+        device.pushUsed(chain, 0);
+        device.publishUsed();
+        assertTrue(device.needsInterrupt(), "the first publish of a queue interrupts");
+        driver.takeUsed();
+
+        for (int round = 0; round < 40; round++) {
+            for (int i = 0; i < 8; i++) {
+                driver.add(posted.clear().readable(DATA_BASE, 60), false);
+            }
+            driver.publish();
+            assertFalse(driver.enableInterruptsDelayed());
+            int[] publishes = {4, 2, 1, 1};
+            boolean[] interrupts = {false, false, true, false};
+            for (int p = 0; p < publishes.length; p++) {
+                for (int i = 0; i < publishes[p]; i++) {
+                    assertTrue(device.pop(chain));
+                    device.pushUsed(chain, 0);
+                }
+                device.publishUsed();
+                assertEquals(interrupts[p], device.needsInterrupt(), "round " + round + ", publish " + p);
+            }
+            for (int i = 0; i < 8; i++) {
+                assertTrue(driver.takeUsed() >= 0);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(QueueLayout.class)
+    void aDelayedRequestSeesChainsAlreadyUsed(QueueLayout layout) throws Exception {
+        open(layout, 8, true);
+        DescriptorChain chain = rig.device().newChain();
+        for (int i = 0; i < 8; i++) {
+            rig.driver().add(posted.clear().readable(DATA_BASE, 60), false);
+        }
+        rig.driver().publish();
+        for (int i = 0; i < 7; i++) {
+            assertTrue(rig.device().pop(chain));
+            rig.device().pushUsed(chain, 0);
+        }
+        rig.device().publishUsed();
+        assertTrue(rig.driver().enableInterruptsDelayed(), "7 of 8 are used already: poll");
+    }
+
+    /**
      * A device stopped after popping 13 chains, as GET_VRING_BASE stops it, and a new one opened
      * at its ring base: the new one takes the 14th chain, and its first publish interrupts even
      * though the driver's used_event, never re-armed, asks for nothing (it may be waiting on
