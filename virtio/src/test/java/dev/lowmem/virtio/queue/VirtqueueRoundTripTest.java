@@ -1,6 +1,7 @@
 package dev.lowmem.virtio.queue;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -356,6 +357,40 @@ class VirtqueueRoundTripTest {
         assertTrue(resumed.needsInterrupt());
         assertEquals(last, rig.driver().takeUsed());
         assertEquals(rig.device().ringBase() + (layout == QueueLayout.SPLIT ? 1 : 0x2_0002), resumed.ringBase());
+    }
+
+    /**
+     * A packed ring base whose used half is slot 0 of a second lap (wrap counter 0) encodes as 0
+     * in its upper half: it must still be read as that position, not as "same as available".
+     */
+    @Test
+    void aPackedRingBaseWithUsedAtSlotZeroOfTheSecondLapIsReadAsSuch() throws Exception {
+        open(QueueLayout.PACKED, 8, false);
+        DescriptorChain chain = rig.device().newChain();
+        for (int i = 0; i < 8; i++) {
+            rig.driver().add(posted.clear().readable(DATA_BASE, 60), false);
+            rig.driver().publish();
+            assertTrue(rig.device().pop(chain));
+            rig.device().pushUsed(chain, 0);
+            rig.device().publishUsed();
+            assertTrue(rig.driver().takeUsed() >= 0);
+        }
+        for (int i = 0; i < 2; i++) {
+            rig.driver().add(posted.clear().readable(DATA_BASE, 60), false);
+        }
+        rig.driver().publish();
+        assertTrue(rig.device().pop(chain));
+        assertTrue(rig.device().pop(chain));
+        assertEquals(0x0000_0002, rig.device().ringBase(), "available slot 2 and used slot 0, both in lap 2");
+
+        int next = rig.driver().add(posted.clear().readable(DATA_BASE, 60), false);
+        rig.driver().publish();
+        DeviceQueue resumed = rig.reopenDevice(rig.device().ringBase());
+        assertTrue(resumed.pop(chain));
+        assertEquals(next, chain.head());
+        resumed.pushUsed(chain, 0);
+        resumed.publishUsed();
+        assertEquals(next, rig.driver().takeUsed(), "the used element lands where the driver looks");
     }
 
     /**
