@@ -201,19 +201,9 @@ public final class PackedDeviceQueue implements DeviceQueue {
         if (publishedUsed == old) {
             return false;
         }
-        int flags = Ring.u16(driverEvent, PackedRing.EVENT_FLAGS);
-        if (flags == PackedRing.EVENT_DISABLE) {
-            return false;
-        }
-        if (!signalledValid) {
-            signalledValid = true;
-            return true;
-        }
-        if (flags == PackedRing.EVENT_DESC && eventIdx) {
-            int event = PackedRing.linearOfOffWrap(Ring.u16(driverEvent, PackedRing.EVENT_OFF_WRAP), size);
-            return Ring.needEvent(event, publishedUsed, old, 2 * size);
-        }
-        return true;
+        boolean wanted = PackedRing.wantsNotification(driverEvent, publishedUsed, old, eventIdx, size, !signalledValid);
+        signalledValid |= wanted;
+        return wanted;
     }
 
     /**

@@ -124,15 +124,7 @@ public final class PackedDriverQueue implements DriverQueue {
         // suppression is read, or a device going to sleep in between is never kicked. Store-load:
         // full fence.
         VarHandle.fullFence();
-        int flags = Ring.u16(deviceEvent, PackedRing.EVENT_FLAGS);
-        if (flags == PackedRing.EVENT_DISABLE) {
-            return false;
-        }
-        if (flags == PackedRing.EVENT_DESC && eventIdx) {
-            int event = PackedRing.linearOfOffWrap(Ring.u16(deviceEvent, PackedRing.EVENT_OFF_WRAP), size);
-            return Ring.needEvent(event, now, old, 2 * size);
-        }
-        return true;
+        return PackedRing.wantsNotification(deviceEvent, now, old, eventIdx, size, false);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.lowmem.virtio.queue;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Where the fields of a packed virtqueue lie (virtio 1.2, 2.8): one descriptor ring and two event
  * suppression structures.
@@ -82,6 +84,24 @@ final class PackedRing {
      */
     static int linear(int slot, boolean wrap, int size) {
         return wrap ? slot : slot + size;
+    }
+
+    /**
+     * Whether the other side's event suppression structure asks for a notification now that this
+     * side's position moved from {@code old} to {@code now} ({@link #linear} positions): never
+     * when it disabled them; always when it enabled them, or when {@code unconditional} (the
+     * first notification after a start); else when its {@code off_wrap} lies in between.
+     */
+    static boolean wantsNotification(MemorySegment eventArea, int now, int old, boolean eventIdx, int size,
+            boolean unconditional) {
+        int flags = Ring.u16(eventArea, EVENT_FLAGS);
+        if (flags == EVENT_DISABLE) {
+            return false;
+        }
+        if (flags == EVENT_DESC && eventIdx && !unconditional) {
+            return Ring.needEvent(linearOfOffWrap(Ring.u16(eventArea, EVENT_OFF_WRAP), size), now, old, 2 * size);
+        }
+        return true;
     }
 
     static int linearOfOffWrap(int offWrap, int size) {
