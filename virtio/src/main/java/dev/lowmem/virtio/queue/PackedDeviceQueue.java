@@ -223,12 +223,7 @@ public final class PackedDeviceQueue implements DeviceQueue {
             seenSlot -= size;
             seenWrap = !seenWrap;
         }
-        if (eventIdx) {
-            Ring.putU16(deviceEvent, PackedRing.EVENT_OFF_WRAP, PackedRing.offWrap(seenSlot, seenWrap));
-            Ring.putU16(deviceEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_DESC);
-        } else {
-            Ring.putU16(deviceEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_ENABLE);
-        }
+        PackedRing.requestNotification(deviceEvent, eventIdx, seenSlot, seenWrap);
         // The request must be visible before the ring is looked at again, or a chain made available
         // in between is seen by neither side. Store-load: full fence.
         VarHandle.fullFence();

@@ -155,12 +155,7 @@ public final class PackedDriverQueue implements DriverQueue {
 
     @Override
     public boolean enableInterrupts() {
-        if (eventIdx) {
-            Ring.putU16(driverEvent, PackedRing.EVENT_OFF_WRAP, PackedRing.offWrap(nextUsed, usedWrap));
-            Ring.putU16(driverEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_DESC);
-        } else {
-            Ring.putU16(driverEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_ENABLE);
-        }
+        PackedRing.requestNotification(driverEvent, eventIdx, nextUsed, usedWrap);
         // The request must be visible before the ring is looked at again. Store-load: full fence.
         VarHandle.fullFence();
         return PackedRing.isUsed(Ring.u16Acquire(ring, PackedRing.descOffset(nextUsed) + PackedRing.DESC_FLAGS),
@@ -185,8 +180,7 @@ public final class PackedDriverQueue implements DriverQueue {
             eventSlot -= size;
             eventWrap = !eventWrap;
         }
-        Ring.putU16(driverEvent, PackedRing.EVENT_OFF_WRAP, PackedRing.offWrap(eventSlot, eventWrap));
-        Ring.putU16(driverEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_DESC);
+        PackedRing.requestNotification(driverEvent, true, eventSlot, eventWrap);
         // The request must be visible before the ring is looked at again. Store-load: full fence.
         VarHandle.fullFence();
         return usedSlotsVisible(wait + 1) > wait;

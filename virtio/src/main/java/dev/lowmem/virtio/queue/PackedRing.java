@@ -104,6 +104,19 @@ final class PackedRing {
         return true;
     }
 
+    /**
+     * Asks the other side for a notification: with EVENT_IDX, when it reaches {@code slot} in the
+     * lap whose wrap counter is {@code wrap}; without, at its next step.
+     */
+    static void requestNotification(MemorySegment eventArea, boolean eventIdx, int slot, boolean wrap) {
+        if (eventIdx) {
+            Ring.putU16(eventArea, EVENT_OFF_WRAP, offWrap(slot, wrap));
+            Ring.putU16(eventArea, EVENT_FLAGS, EVENT_DESC);
+        } else {
+            Ring.putU16(eventArea, EVENT_FLAGS, EVENT_ENABLE);
+        }
+    }
+
     static int linearOfOffWrap(int offWrap, int size) {
         return linear(offWrap & 0x7FFF, (offWrap & 0x8000) != 0, size);
     }

@@ -61,10 +61,6 @@ public final class ScatterList {
         return count;
     }
 
-    public int capacity() {
-        return regions.length;
-    }
-
     /** The sum of the pieces' lengths. */
     public long totalLength() {
         return totalLength;
