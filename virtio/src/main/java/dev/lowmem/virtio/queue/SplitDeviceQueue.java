@@ -63,7 +63,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
 
     @Override
     public boolean pop(DescriptorChain chain) {
-        if (fault != null || (lastAvailIdx == availIdx && !readAvailIdx())) {
+        if (fault != null || (lastAvailIdx == availIdx && (!readAvailIdx() || availIdx == lastAvailIdx))) {
             return false;
         }
         int head = Ring.u16(avail, SplitRing.availEntry(lastAvailIdx & mask));
@@ -78,7 +78,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
         return true;
     }
 
-    /** Reads {@code avail->idx}; false when there is nothing new or the index is not believable. */
+    /** Reads {@code avail->idx} into {@link #availIdx}; false, with a fault, when it is not believable. */
     private boolean readAvailIdx() {
         // Acquire: the ring entries and descriptors the driver wrote before publishing idx are visible.
         int idx = Ring.u16Acquire(avail, SplitRing.RING_IDX);
@@ -86,7 +86,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
             return fail(QueueFault.AVAIL_INDEX_JUMP, idx);
         }
         availIdx = idx;
-        return idx != lastAvailIdx;
+        return true;
     }
 
     private boolean fail(QueueFault reason, int value) {
@@ -210,12 +210,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
         // The request above must be visible before avail->idx is read again (virtio 1.2, 2.7.10):
         // otherwise a chain published in between is seen by neither side. Store-load: full fence.
         VarHandle.fullFence();
-        int idx = Ring.u16Acquire(avail, SplitRing.RING_IDX);
-        if (Ring.delta(idx, lastAvailIdx) > size) {
-            return fail(QueueFault.AVAIL_INDEX_JUMP, idx);
-        }
-        availIdx = idx;
-        return idx != seen;
+        return readAvailIdx() && availIdx != seen;
     }
 
     @Override
