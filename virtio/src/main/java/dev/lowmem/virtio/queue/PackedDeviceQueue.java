@@ -47,7 +47,7 @@ public final class PackedDeviceQueue implements DeviceQueue {
     private QueueFault fault;
 
     PackedDeviceQueue(int size, MemorySegment ring, MemorySegment driverEvent, MemorySegment deviceEvent,
-            GuestMemory memory, boolean eventIdx, int ringBase) {
+            GuestMemory memory, boolean eventIdx, int ringBase) throws InvalidQueueException {
         this.size = size;
         this.ring = ring;
         this.driverEvent = driverEvent;
@@ -55,15 +55,24 @@ public final class PackedDeviceQueue implements DeviceQueue {
         this.memory = memory;
         this.eventIdx = eventIdx;
         this.indirectTable = new IndirectTable();
-        availSlot = (ringBase & 0x7FFF) % size;
-        availWrap = (ringBase & 0x8000) != 0;
         // DPDK's virtio-user sends only the available half, as 0x8000 for a fresh ring: the used
         // position is then the same. Any other value carries both halves (QEMU's does).
         int usedHalf = ringBase == FRESH_AVAIL_HALF_ONLY ? ringBase : ringBase >>> 16;
-        usedSlot = (usedHalf & 0x7FFF) % size;
+        availSlot = slotOf(ringBase, "available", size);
+        availWrap = (ringBase & 0x8000) != 0;
+        usedSlot = slotOf(usedHalf, "used", size);
         usedWrap = (usedHalf & 0x8000) != 0;
         publishedUsed = PackedRing.linear(usedSlot, usedWrap, size);
         signalledUsed = publishedUsed;
+    }
+
+    private static int slotOf(int half, String which, int size) throws InvalidQueueException {
+        int slot = half & 0x7FFF;
+        if (slot >= size) {
+            throw new InvalidQueueException("ring base names " + which + " slot " + slot
+                    + ", outside a queue of " + size);
+        }
+        return slot;
     }
 
     @Override
