@@ -1,0 +1,75 @@
+package dev.lowmem.virtio.vhostuser;
+
+/**
+ * vhost-user protocol feature bits (docs/interop/vhost-user.rst, "Protocol features"), negotiated
+ * with GET/SET_PROTOCOL_FEATURES once both sides have VHOST_USER_F_PROTOCOL_FEATURES.
+ */
+public enum ProtocolFeature {
+    MQ(0),
+    LOG_SHMFD(1),
+    RARP(2),
+    REPLY_ACK(3),
+    NET_MTU(4),
+    BACKEND_REQ(5),
+    CROSS_ENDIAN(6),
+    CRYPTO_SESSION(7),
+    PAGEFAULT(8),
+    CONFIG(9),
+    BACKEND_SEND_FD(10),
+    HOST_NOTIFIER(11),
+    INFLIGHT_SHMFD(12),
+    RESET_DEVICE(13),
+    INBAND_NOTIFICATIONS(14),
+    CONFIGURE_MEM_SLOTS(15),
+    STATUS(16);
+
+    private final int bit;
+
+    ProtocolFeature(int bit) {
+        this.bit = bit;
+    }
+
+    public int bit() {
+        return bit;
+    }
+
+    public long mask() {
+        return 1L << bit;
+    }
+
+    public boolean in(long features) {
+        return (features & mask()) != 0;
+    }
+
+    public static long of(ProtocolFeature... features) {
+        long bits = 0;
+        for (ProtocolFeature feature : features) {
+            bits |= feature.mask();
+        }
+        return bits;
+    }
+
+    /** "MQ|REPLY_ACK|bit 40": for logs and errors. */
+    public static String describe(long bits) {
+        StringBuilder text = new StringBuilder();
+        for (int bit = 0; bit < Long.SIZE; bit++) {
+            if ((bits & (1L << bit)) == 0) {
+                continue;
+            }
+            if (!text.isEmpty()) {
+                text.append('|');
+            }
+            text.append(nameOf(bit));
+        }
+        return text.isEmpty() ? "none" : text.toString();
+    }
+
+    private static String nameOf(int bit) {
+        for (ProtocolFeature feature : values()) {
+            if (feature.bit == bit) {
+                return feature.name();
+            }
+        }
+        return "bit " + bit;
+    }
+}
