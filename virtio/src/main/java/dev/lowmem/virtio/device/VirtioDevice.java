@@ -1,0 +1,58 @@
+package dev.lowmem.virtio.device;
+
+import dev.lowmem.virtio.FeatureNegotiationException;
+
+/**
+ * A virtio device model as a transport drives it: the vhost-user back-end adapts any device to
+ * the protocol, and a Java VMM can drive the same device directly (STYLE.md 6). Every method is
+ * called from one control-plane thread.
+ *
+ * <p>The device owns the workers that process its queues; the transport owns the queues' state
+ * and hands each running queue over as an {@link ActiveQueue}. A change of guest memory needs
+ * nothing of the device: the transport swaps the rings of each running queue under that queue's
+ * access lock, which the device's workers hold around every burst.
+ */
+public interface VirtioDevice {
+
+    /** The feature bits the device offers (device-specific and transport-independent ones). */
+    long deviceFeatures();
+
+    /** The most queues the device can run; queue indices go from 0 below this. */
+    int maxQueues();
+
+    /**
+     * The driver's choice of features, a subset of {@link #deviceFeatures()}; comes before any
+     * queue starts, and again only while none runs.
+     */
+    void acknowledgeFeatures(long features) throws FeatureNegotiationException;
+
+    /**
+     * Reads {@code length} bytes of the device configuration space from {@code offset}.
+     *
+     * @throws IllegalArgumentException when the range is outside the configuration space
+     */
+    byte[] readConfig(int offset, int length);
+
+    /**
+     * A driver's write to the configuration space.
+     *
+     * @throws IllegalArgumentException when the range is outside the configuration space or
+     *         covers a field the driver may not write
+     */
+    void writeConfig(int offset, byte[] data);
+
+    /**
+     * Starts processing {@code queue}: watch its kick, and look at its rings once at once, for the
+     * driver may have posted buffers before the queue ran (DESIGN.md).
+     */
+    void startQueue(ActiveQueue queue);
+
+    /**
+     * Stops processing queue {@code index}. When this returns, no worker watches the queue's kick
+     * any more: the transport may close its eventfds.
+     */
+    void stopQueue(int index);
+
+    /** Back to the state before negotiation; every queue has been stopped already. */
+    void reset();
+}
