@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.queue.DriverChain;
+import dev.lowmem.vmm.core.event.EventFd;
 import dev.lowmem.vmm.core.socket.UnixServerSocket;
 import dev.lowmem.vmm.core.socket.UnixSocket;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -215,6 +218,40 @@ class VhostUserFrontendTest {
             memory.bytes(MIB + 64, Long.BYTES).set(ValueLayout.JAVA_LONG, 0, 0x5eed_f00d_cafe_beefL);
             MemorySegment atUserAddress = MemorySegment.ofAddress(high.userAddr() + 64).reinterpret(Long.BYTES);
             assertEquals(0x5eed_f00d_cafe_beefL, atUserAddress.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    @Test
+    void aQueueIsSetUpInQemusOrderWithItsEventfds() throws Exception {
+        try (FrontendMemory memory = FrontendMemory.create("vu-guest", 2 * MIB);
+             FrontendQueue queue = FrontendQueue.create(memory, 0x1000, Feature.VERSION_1.mask(), 256)) {
+            Future<List<VhostUserMessage>> peer = peer(() -> {
+                List<VhostUserMessage> requests = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    requests.add(backend.read());
+                }
+                return requests;
+            });
+
+            queue.setUp(frontend, 1, 0);
+            List<VhostUserMessage> requests = peer.get();
+
+            assertEquals(List.of(VhostUserRequest.SET_VRING_NUM, VhostUserRequest.SET_VRING_BASE,
+                    VhostUserRequest.SET_VRING_ADDR, VhostUserRequest.SET_VRING_KICK, VhostUserRequest.SET_VRING_CALL),
+                    requests.stream().map(VhostUserMessage::request).toList());
+            assertEquals(new VringState(1, 256), VringState.read(requests.get(0).body()));
+            assertEquals(new VringState(1, 0), VringState.read(requests.get(1).body()));
+            VringAddress address = VringAddress.read(requests.get(2).body());
+            assertEquals(queue.vringAddress(1), address);
+            assertEquals(memory.userAddress(0x1000), address.desc());
+            try (EventFd kick = EventFd.adopt(requests.get(3).fds().getFirst());
+                 EventFd call = EventFd.adopt(requests.get(4).fds().getFirst())) {
+                queue.driver().add(new DriverChain(1).readable(0x10000, 64), false);
+                assertTrue(queue.publish(), "a fresh split ring asks for every kick");
+                assertEquals(1, kick.read());
+                call.signal();
+                assertEquals(1, queue.call().read());
+            }
         }
     }
 }
