@@ -1,0 +1,271 @@
+package dev.lowmem.virtio.vhostuser;
+
+import dev.lowmem.vmm.core.event.EventFd;
+import dev.lowmem.vmm.core.nativeio.Errno;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import dev.lowmem.vmm.core.socket.UnixSocket;
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Our own vhost-user front-end, the counterpart of QEMU, for whatever plays QEMU's part against the
+ * back-end: one method per request, over a blocking socket, each waiting for its reply. Every reply is checked (request code, reply flag, size); once REPLY_ACK
+ * is negotiated, requests without a reply of their own ask for an ack and a non-zero one throws.
+ *
+ * <p>{@link #send} and {@link #readReply()} are there for tests that feed the back-end malformed
+ * messages and look at whatever comes back. One thread at a time.
+ */
+public final class VhostUserFrontend implements AutoCloseable {
+    private static final long CONNECT_RETRY_MILLIS = 20;
+    private static final MemorySegment EMPTY = Wire.payload(0);
+    private static final FileDescriptor[] NO_FDS = {};
+
+    private final MessageChannel channel;
+    private boolean replyAck;
+    /** Whether any reply came yet: a back-end that closes before the first has turned us away. */
+    private boolean answered;
+
+    private VhostUserFrontend(UnixSocket socket) {
+        this.channel = new MessageChannel(socket, true);
+    }
+
+    /**
+     * Connects to the back-end listening at {@code socketPath}, retrying while the path does not
+     * exist yet or nothing listens on it (a back-end still starting).
+     *
+     * @throws IOException naming the path when nothing accepted within {@code timeout}
+     */
+    public static VhostUserFrontend connect(Path socketPath, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return new VhostUserFrontend(UnixSocket.connect(socketPath));
+            } catch (NativeIoException e) {
+                boolean notYet = e.errno() == Errno.ENOENT || e.errno() == Errno.ECONNREFUSED;
+                if (!notYet || System.nanoTime() - deadline >= 0) {
+                    throw new IOException("no vhost-user backend accepted a connection at " + socketPath + " within "
+                            + timeout.toMillis() + " ms", e);
+                }
+            }
+            Thread.sleep(CONNECT_RETRY_MILLIS);
+        }
+    }
+
+    /** A front-end on a connected socket, such as one a {@code UnixServerSocket} accepted. */
+    public static VhostUserFrontend over(UnixSocket socket) {
+        return new VhostUserFrontend(socket);
+    }
+
+    public long getFeatures() throws IOException, VhostUserException {
+        return query(VhostUserRequest.GET_FEATURES);
+    }
+
+    public void setFeatures(long features) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_FEATURES, Wire.u64Payload(features));
+    }
+
+    public long getProtocolFeatures() throws IOException, VhostUserException {
+        return query(VhostUserRequest.GET_PROTOCOL_FEATURES);
+    }
+
+    /** Sends the protocol features; REPLY_ACK among them makes every later request wait for an ack. */
+    public void setProtocolFeatures(long features) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_PROTOCOL_FEATURES, Wire.u64Payload(features));
+        replyAck = ProtocolFeature.REPLY_ACK.in(features);
+    }
+
+    public void setOwner() throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_OWNER, EMPTY);
+    }
+
+    public void resetOwner() throws IOException, VhostUserException {
+        request(VhostUserRequest.RESET_OWNER, EMPTY);
+    }
+
+    /** Sends the table as given, even one the back-end must refuse. */
+    public void setMemTable(List<FrontendRegion> regions) throws IOException, VhostUserException {
+        List<MemoryRegionMessage> descriptions = regions.stream().map(FrontendRegion::description).toList();
+        FileDescriptor[] fds = regions.stream().map(FrontendRegion::fd).toArray(FileDescriptor[]::new);
+        request(VhostUserRequest.SET_MEM_TABLE, MemoryTableMessage.encode(descriptions), fds);
+    }
+
+    public void addMemReg(FrontendRegion region) throws IOException, VhostUserException {
+        request(VhostUserRequest.ADD_MEM_REG, region.description().encode(), region.fd());
+    }
+
+    /** Sends the region's description alone: the fd is the one the spec tolerates, not one it asks for. */
+    public void remMemReg(FrontendRegion region) throws IOException, VhostUserException {
+        request(VhostUserRequest.REM_MEM_REG, region.description().encode());
+    }
+
+    public void setVringNum(int index, int num) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_VRING_NUM, new VringState(index, num).encode());
+    }
+
+    public void setVringAddr(VringAddress address) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_VRING_ADDR, address.encode());
+    }
+
+    public void setVringBase(int index, int base) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_VRING_BASE, new VringState(index, base).encode());
+    }
+
+    /** Stops queue {@code index} and returns where the back-end got to in it. */
+    public int getVringBase(int index) throws IOException, VhostUserException {
+        send(VhostUserRequest.GET_VRING_BASE.code(), VhostUserHeader.VERSION, new VringState(index, 0).encode());
+        VringState state = VringState.read(reply(VhostUserRequest.GET_VRING_BASE, VringState.SIZE));
+        if (state.index() != index) {
+            throw new VhostUserException("GET_VRING_BASE: asked about queue " + index + ", the reply is about queue "
+                    + state.index());
+        }
+        return state.num();
+    }
+
+    /** @param kick the eventfd the front-end signals, or null for none: the back-end then polls */
+    public void setVringKick(int index, EventFd kick) throws IOException, VhostUserException {
+        vringFile(VhostUserRequest.SET_VRING_KICK, index, kick);
+    }
+
+    /** @param call the eventfd the back-end signals, or null for none */
+    public void setVringCall(int index, EventFd call) throws IOException, VhostUserException {
+        vringFile(VhostUserRequest.SET_VRING_CALL, index, call);
+    }
+
+    /** @param err the eventfd the back-end signals on a queue error, or null for none */
+    public void setVringErr(int index, EventFd err) throws IOException, VhostUserException {
+        vringFile(VhostUserRequest.SET_VRING_ERR, index, err);
+    }
+
+    private void vringFile(VhostUserRequest request, int index, EventFd eventFd) throws IOException, VhostUserException {
+        MemorySegment body = VringFile.of(index, eventFd == null).encode();
+        request(request, body, eventFd == null ? NO_FDS : new FileDescriptor[] {eventFd.fd()});
+    }
+
+    public long getQueueNum() throws IOException, VhostUserException {
+        return query(VhostUserRequest.GET_QUEUE_NUM);
+    }
+
+    public void setVringEnable(int index, boolean enable) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_VRING_ENABLE, new VringState(index, enable ? 1 : 0).encode());
+    }
+
+    /**
+     * Reads {@code size} bytes of the device's config space from {@code offset}.
+     *
+     * @throws VhostUserException when the back-end refuses (the spec's empty reply)
+     */
+    public byte[] getConfig(int offset, int size) throws IOException, VhostUserException {
+        VhostUserRequest request = VhostUserRequest.GET_CONFIG;
+        send(request.code(), VhostUserHeader.VERSION, new ConfigSpaceMessage(offset, 0, new byte[size]).encode());
+        MemorySegment body = reply(request);
+        if (body.byteSize() == 0) {
+            throw new VhostUserException("backend refused GET_CONFIG of " + size + " bytes at offset " + offset);
+        }
+        checkSize(request, body, ConfigSpaceMessage.HEADER_SIZE + size);
+        return ConfigSpaceMessage.read(body).data();
+    }
+
+    /** @param flags 0 for a driver's write, {@link ConfigSpaceMessage#FLAG_MIGRATION} for migration */
+    public void setConfig(int offset, int flags, byte[] data) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_CONFIG, new ConfigSpaceMessage(offset, flags, data).encode());
+    }
+
+    public void setStatus(int status) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_STATUS, Wire.u64Payload(status));
+    }
+
+    public long getStatus() throws IOException, VhostUserException {
+        return query(VhostUserRequest.GET_STATUS);
+    }
+
+    public long getMaxMemSlots() throws IOException, VhostUserException {
+        return query(VhostUserRequest.GET_MAX_MEM_SLOTS);
+    }
+
+    /** An empty request whose reply is a u64. */
+    private long query(VhostUserRequest request) throws IOException, VhostUserException {
+        send(request.code(), VhostUserHeader.VERSION, EMPTY);
+        return Wire.u64(reply(request, Long.BYTES), 0);
+    }
+
+    /** A request without a reply of its own: with REPLY_ACK it asks for one and checks it. */
+    private void request(VhostUserRequest request, MemorySegment body, FileDescriptor... fds)
+            throws IOException, VhostUserException {
+        send(request.code(), replyAck ? VhostUserHeader.VERSION | VhostUserHeader.NEED_REPLY : VhostUserHeader.VERSION,
+                body, fds);
+        if (replyAck) {
+            long ack = awaitAck(request);
+            if (ack != 0) {
+                throw new VhostUserException("backend refused " + request + " (ack " + ack + ")");
+            }
+        }
+    }
+
+    /** Sends one message exactly as given: any code, flags (version bits included) and fds. */
+    public void send(int code, int flags, MemorySegment body, FileDescriptor... fds) throws NativeIoException {
+        channel.send(code, flags, body, fds);
+    }
+
+    /**
+     * Reads the u64 that answers {@code request} sent with NEED_REPLY: 0 for success.
+     *
+     * @throws VhostUserException when the back-end closes instead, or answers something else
+     */
+    public long awaitAck(VhostUserRequest request) throws IOException, VhostUserException {
+        return Wire.u64(reply(request, Long.BYTES), 0);
+    }
+
+    /**
+     * Reads the next message as it comes, checking only its framing.
+     *
+     * @throws EOFException when the back-end closed the connection
+     */
+    public VhostUserMessage readReply() throws IOException, VhostUserException {
+        VhostUserMessage message = channel.read();
+        if (message == null) {
+            throw new IllegalStateException("the front-end's socket was made non-blocking; it reads replies blocking");
+        }
+        return message;
+    }
+
+    private MemorySegment reply(VhostUserRequest request, int size) throws IOException, VhostUserException {
+        MemorySegment body = reply(request);
+        checkSize(request, body, size);
+        return body;
+    }
+
+    private MemorySegment reply(VhostUserRequest request) throws IOException, VhostUserException {
+        VhostUserMessage message;
+        try {
+            message = readReply();
+        } catch (EOFException e) {
+            throw new VhostUserException("backend closed the connection before answering " + request
+                    + (answered ? "" : "; it serves one front-end at a time and may already have one"), e);
+        }
+        answered = true;
+        message.closeFds();
+        if (message.code() != request.code()) {
+            throw new VhostUserException("waiting for the reply to " + request + ", got one to " + message.name());
+        }
+        if (!message.fds().isEmpty() || message.fdsDiscarded()) {
+            throw new VhostUserException(request + ": the reply came with file descriptors; replies carry none");
+        }
+        return message.body();
+    }
+
+    private static void checkSize(VhostUserRequest request, MemorySegment body, int size) throws VhostUserException {
+        if (body.byteSize() != size) {
+            throw new VhostUserException(request + ": reply of " + body.byteSize() + " bytes; it takes " + size);
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.close();
+    }
+}
