@@ -68,11 +68,13 @@ public final class MessageChannel implements AutoCloseable {
                 if (e.errno() == Errno.EAGAIN) {
                     return null;
                 }
-                throw e;
+                if (e.errno() != Errno.ECONNRESET) {
+                    throw e;
+                }
+                // A peer that closes with our request unread resets the connection: it is gone all the same.
+                received = null;
             }
-            pendingFds.addAll(received.fds());
-            pendingFdsDiscarded |= received.fdsDiscarded();
-            if (received.endOfStream()) {
+            if (received == null || received.endOfStream()) {
                 discardPending();
                 if (filled == 0) {
                     throw new EOFException("peer closed the connection");
@@ -80,6 +82,8 @@ public final class MessageChannel implements AutoCloseable {
                 throw new ProtocolViolationException("peer closed the connection inside a message, after " + filled
                         + " bytes");
             }
+            pendingFds.addAll(received.fds());
+            pendingFdsDiscarded |= received.fdsDiscarded();
             filled += (int) received.bytes();
             if (filled == VhostUserHeader.SIZE) {
                 checkHeader();

@@ -45,6 +45,9 @@ final class EchoDevice implements VirtioDevice, AutoCloseable {
     private final AtomicLong echoed = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private volatile long acked;
+    /** Worker-thread scratch, made from the first queues it serves and reused. */
+    private DescriptorChain txChain;
+    private DescriptorChain rxChain;
     private volatile boolean running = true;
 
     EchoDevice() throws NativeIoException {
@@ -134,13 +137,11 @@ final class EchoDevice implements VirtioDevice, AutoCloseable {
     }
 
     private void run() {
-        DescriptorChain txChain = new DescriptorChain();
-        DescriptorChain rxChain = new DescriptorChain();
         try {
             while (running) {
                 epoll.wait(ready, -1);
                 wakeup.read();
-                echo(txChain, rxChain);
+                echo();
             }
         } catch (NativeIoException | RuntimeException e) {
             if (running) {
@@ -150,7 +151,7 @@ final class EchoDevice implements VirtioDevice, AutoCloseable {
     }
 
     /** Bursts until TX is empty or RX has no room, then asks for the kick that will bring more. */
-    private void echo(DescriptorChain txChain, DescriptorChain rxChain) throws NativeIoException {
+    private void echo() throws NativeIoException {
         ActiveQueue tx = queues.get(TX);
         ActiveQueue rx = queues.get(RX);
         if (tx == null || rx == null || !tx.tryEnter()) {
@@ -163,7 +164,11 @@ final class EchoDevice implements VirtioDevice, AutoCloseable {
             try {
                 tx.drainKick();
                 rx.drainKick();
-                while (burst(tx, rx, txChain, rxChain)) {
+                if (txChain == null) {
+                    txChain = tx.rings().newChain();
+                    rxChain = rx.rings().newChain();
+                }
+                while (burst(tx, rx)) {
                     // keep going while there was a full burst or more arrived as we re-enabled kicks
                 }
             } finally {
@@ -174,8 +179,7 @@ final class EchoDevice implements VirtioDevice, AutoCloseable {
         }
     }
 
-    private boolean burst(ActiveQueue tx, ActiveQueue rx, DescriptorChain txChain, DescriptorChain rxChain)
-            throws NativeIoException {
+    private boolean burst(ActiveQueue tx, ActiveQueue rx) throws NativeIoException {
         DeviceQueue txRings = tx.rings();
         DeviceQueue rxRings = rx.rings();
         int moved = 0;
