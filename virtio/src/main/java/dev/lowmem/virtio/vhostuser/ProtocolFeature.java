@@ -1,5 +1,7 @@
 package dev.lowmem.virtio.vhostuser;
 
+import java.util.StringJoiner;
+
 /**
  * vhost-user protocol feature bits (docs/interop/vhost-user.rst, "Protocol features"), negotiated
  * with GET/SET_PROTOCOL_FEATURES once both sides have VHOST_USER_F_PROTOCOL_FEATURES.
@@ -49,27 +51,25 @@ public enum ProtocolFeature {
         return bits;
     }
 
-    /** "MQ|REPLY_ACK|bit 40": for logs and errors. */
+    /** "MQ | REPLY_ACK | bit 40": each set bit by its spec name, or its number. */
     public static String describe(long bits) {
-        StringBuilder text = new StringBuilder();
-        for (int bit = 0; bit < Long.SIZE; bit++) {
-            if ((bits & (1L << bit)) == 0) {
-                continue;
-            }
-            if (!text.isEmpty()) {
-                text.append('|');
-            }
-            text.append(nameOf(bit));
+        if (bits == 0) {
+            return "none";
         }
-        return text.isEmpty() ? "none" : text.toString();
+        StringJoiner names = new StringJoiner(" | ");
+        for (int bit = 0; bit < Long.SIZE; bit++) {
+            if ((bits & (1L << bit)) != 0) {
+                names.add(bit < BY_BIT.length && BY_BIT[bit] != null ? BY_BIT[bit].name() : "bit " + bit);
+            }
+        }
+        return names.toString();
     }
 
-    private static String nameOf(int bit) {
+    private static final ProtocolFeature[] BY_BIT = new ProtocolFeature[Long.SIZE];
+
+    static {
         for (ProtocolFeature feature : values()) {
-            if (feature.bit == bit) {
-                return feature.name();
-            }
+            BY_BIT[feature.bit] = feature;
         }
-        return "bit " + bit;
     }
 }

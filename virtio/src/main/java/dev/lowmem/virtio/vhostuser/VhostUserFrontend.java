@@ -117,7 +117,7 @@ public final class VhostUserFrontend implements AutoCloseable {
 
     /** Stops queue {@code index} and returns where the back-end got to in it. */
     public int getVringBase(int index) throws IOException, VhostUserException {
-        send(VhostUserRequest.GET_VRING_BASE.code(), VhostUserHeader.VERSION, new VringState(index, 0).encode());
+        send(VhostUserRequest.GET_VRING_BASE, VhostUserHeader.VERSION, new VringState(index, 0).encode());
         VringState state = VringState.read(reply(VhostUserRequest.GET_VRING_BASE, VringState.SIZE));
         if (state.index() != index) {
             throw new VhostUserException("GET_VRING_BASE: asked about queue " + index + ", the reply is about queue "
@@ -161,7 +161,7 @@ public final class VhostUserFrontend implements AutoCloseable {
      */
     public byte[] getConfig(int offset, int size) throws IOException, VhostUserException {
         VhostUserRequest request = VhostUserRequest.GET_CONFIG;
-        send(request.code(), VhostUserHeader.VERSION, new ConfigSpaceMessage(offset, 0, new byte[size]).encode());
+        send(request, VhostUserHeader.VERSION, new ConfigSpaceMessage(offset, 0, new byte[size]).encode());
         MemorySegment body = reply(request);
         if (body.byteSize() == 0) {
             throw new VhostUserException("backend refused GET_CONFIG of " + size + " bytes at offset " + offset);
@@ -189,14 +189,14 @@ public final class VhostUserFrontend implements AutoCloseable {
 
     /** An empty request whose reply is a u64. */
     private long query(VhostUserRequest request) throws IOException, VhostUserException {
-        send(request.code(), VhostUserHeader.VERSION, EMPTY);
+        send(request, VhostUserHeader.VERSION, EMPTY);
         return Wire.u64(reply(request, Long.BYTES), 0);
     }
 
     /** A request without a reply of its own: with REPLY_ACK it asks for one and checks it. */
     private void request(VhostUserRequest request, MemorySegment body, FileDescriptor... fds)
             throws IOException, VhostUserException {
-        send(request.code(), replyAck ? VhostUserHeader.VERSION | VhostUserHeader.NEED_REPLY : VhostUserHeader.VERSION,
+        send(request, replyAck ? VhostUserHeader.VERSION | VhostUserHeader.NEED_REPLY : VhostUserHeader.VERSION,
                 body, fds);
         if (replyAck) {
             long ack = awaitAck(request);
@@ -209,6 +209,24 @@ public final class VhostUserFrontend implements AutoCloseable {
     /** Sends one message exactly as given: any code, flags (version bits included) and fds. */
     public void send(int code, int flags, MemorySegment body, FileDescriptor... fds) throws NativeIoException {
         channel.send(code, flags, body, fds);
+    }
+
+    /** Sends a request; a back-end already gone is reported as for a reply that never came. */
+    private void send(VhostUserRequest request, int flags, MemorySegment body, FileDescriptor... fds)
+            throws IOException, VhostUserException {
+        try {
+            send(request.code(), flags, body, fds);
+        } catch (NativeIoException e) {
+            if (e.errno() != Errno.EPIPE && e.errno() != Errno.ECONNRESET) {
+                throw e;
+            }
+            throw closedBefore(request, e);
+        }
+    }
+
+    private VhostUserException closedBefore(VhostUserRequest request, Exception cause) {
+        return new VhostUserException("backend closed the connection before answering " + request
+                + (answered ? "" : "; it serves one front-end at a time and may already have one"), cause);
     }
 
     /**
@@ -244,8 +262,7 @@ public final class VhostUserFrontend implements AutoCloseable {
         try {
             message = readReply();
         } catch (EOFException e) {
-            throw new VhostUserException("backend closed the connection before answering " + request
-                    + (answered ? "" : "; it serves one front-end at a time and may already have one"), e);
+            throw closedBefore(request, e);
         }
         answered = true;
         message.closeFds();

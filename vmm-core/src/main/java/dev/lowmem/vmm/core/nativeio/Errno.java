@@ -15,6 +15,7 @@ public final class Errno {
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
+    public static final int EPIPE = 32;
     public static final int ENAMETOOLONG = 36;
     public static final int EADDRINUSE = 98;
     public static final int ECONNRESET = 104;
