@@ -137,8 +137,9 @@ final class BackendSession implements AutoCloseable {
     /** A refused request gets its error reply if the front-end asked for one; otherwise the session ends. */
     private boolean refuse(VhostUserMessage message, String reason) {
         VhostUserRequest request = message.request();
+        // An unknown request has no reply of its own we could send, so the ack it asked for is its answer.
         boolean ackable = message.needsReply() && ProtocolFeature.REPLY_ACK.in(protocolFeatures)
-                && request != null && !request.replies();
+                && (request == null || !request.replies());
         LOG.log(System.Logger.Level.WARNING, name + ": refused " + reason
                 + (ackable ? "" : "; closing the connection, as the front-end asked for no reply to report it in"));
         if (!ackable) {
