@@ -9,7 +9,9 @@ import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import dev.lowmem.vmm.core.event.EventFd;
 import dev.lowmem.vmm.core.memory.Memfd;
+import dev.lowmem.vmm.core.nativeio.Errno;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import dev.lowmem.vmm.core.socket.UnixSocket;
 import dev.lowmem.vmm.core.testing.ProcSelf;
 import java.io.EOFException;
@@ -198,6 +200,28 @@ class VhostUserBadInputTest {
                 VhostUserException refused = assertThrows(VhostUserException.class, () -> frontend.setVringAddr(outside));
                 assertTrue(refused.getMessage().contains("SET_VRING_ADDR"), refused.getMessage());
             });
+        }
+    }
+
+    @Test
+    void aSecondClientsBrokenStreamLeavesTheSessionBeingServedAlone() throws Exception {
+        String name = "vu-bad-served";
+        try (EchoDriver driver = EchoDriver.create(name, Features.of(Feature.VERSION_1))) {
+            driver.connect(backend.socket, 1);
+            driver.roundTrip(8);
+            long fds = ProcSelf.openFdCount();
+            long mappings = ProcSelf.mappingsOf(name);
+            try (VhostUserFrontend intruder = VhostUserFrontend.over(UnixSocket.connect(backend.socket))) {
+                try {
+                    intruder.send(VhostUserRequest.GET_FEATURES.code(), 2, Wire.payload(0));
+                } catch (NativeIoException e) {
+                    // The back-end may have turned it away before it got to send.
+                    assertTrue(e.errno() == Errno.EPIPE || e.errno() == Errno.ECONNRESET, e.getMessage());
+                }
+                assertClosed(intruder);
+            }
+            BackendFixture.awaitReleased(fds, name, mappings);
+            driver.roundTrip(8);
         }
     }
 
