@@ -371,7 +371,7 @@ final class BackendSession implements AutoCloseable {
         try {
             return GuestMemory.map(table.stream().map(MappedRegion::guestRegion).toList());
         } catch (InvalidMemoryTableException | NativeIoException e) {
-            throw new VhostUserException("memory table refused: " + e.getMessage(), e);
+            throw new VhostUserException("a memory table of " + table.size() + " regions: " + e.getMessage(), e);
         }
     }
 

@@ -114,7 +114,8 @@ public final class MessageChannel implements AutoCloseable {
         if (size < 0 || size > MAX_READABLE_PAYLOAD) {
             discardPending();
             throw new ProtocolViolationException(what + ": header announces a payload of "
-                    + Integer.toUnsignedString(size) + " bytes; no request has more than " + VhostUserRequest.MAX_PAYLOAD);
+                    + Integer.toUnsignedString(size) + " bytes, more than the " + MAX_READABLE_PAYLOAD
+                    + " read past for any request (the largest known takes " + VhostUserRequest.MAX_PAYLOAD + ")");
         }
     }
 

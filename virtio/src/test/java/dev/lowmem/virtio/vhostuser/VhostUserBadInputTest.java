@@ -17,6 +17,7 @@ import dev.lowmem.vmm.core.testing.ProcSelf;
 import java.io.EOFException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -41,7 +42,7 @@ class VhostUserBadInputTest {
     private static final int UNKNOWN_CODE = 99;
 
     @TempDir
-    java.nio.file.Path directory;
+    Path directory;
     private BackendFixture backend;
 
     /** What a case sends once connected, over the front-end or, for a raw header, its socket. */
