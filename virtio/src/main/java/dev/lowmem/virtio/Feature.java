@@ -5,7 +5,7 @@ package dev.lowmem.virtio;
  * independent bits, 5.1.3 for the network device), plus the two bits vhost claims in the same
  * 64-bit word.
  */
-public enum Feature {
+public enum Feature implements FeatureBit {
     // virtio-net (5.1.3)
     NET_CSUM(0),
     NET_GUEST_CSUM(1),
@@ -66,16 +66,8 @@ public enum Feature {
         this.bit = bit;
     }
 
+    @Override
     public int bit() {
         return bit;
-    }
-
-    public long mask() {
-        return 1L << bit;
-    }
-
-    /** Whether this feature's bit is set in {@code features}. */
-    public boolean in(long features) {
-        return (features & mask()) != 0;
     }
 }

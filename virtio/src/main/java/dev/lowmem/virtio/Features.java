@@ -1,6 +1,5 @@
 package dev.lowmem.virtio;
 
-import java.util.StringJoiner;
 
 /** Sets of {@link Feature} bits as the 64-bit words the device and driver exchange. */
 public final class Features {
@@ -41,15 +40,6 @@ public final class Features {
 
     /** "VERSION_1 | RING_EVENT_IDX | bit 41": each set bit by its spec name, or its number. */
     public static String describe(long bits) {
-        if (bits == 0) {
-            return "none";
-        }
-        StringJoiner names = new StringJoiner(" | ");
-        for (int bit = 0; bit < 64; bit++) {
-            if ((bits & (1L << bit)) != 0) {
-                names.add(BY_BIT[bit] != null ? BY_BIT[bit].name() : "bit " + bit);
-            }
-        }
-        return names.toString();
+        return FeatureBit.describe(bits, bit -> BY_BIT[bit]);
     }
 }

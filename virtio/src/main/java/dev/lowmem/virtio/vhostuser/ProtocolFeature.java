@@ -1,12 +1,12 @@
 package dev.lowmem.virtio.vhostuser;
 
-import java.util.StringJoiner;
+import dev.lowmem.virtio.FeatureBit;
 
 /**
  * vhost-user protocol feature bits (docs/interop/vhost-user.rst, "Protocol features"), negotiated
  * with GET/SET_PROTOCOL_FEATURES once both sides have VHOST_USER_F_PROTOCOL_FEATURES.
  */
-public enum ProtocolFeature {
+public enum ProtocolFeature implements FeatureBit {
     MQ(0),
     LOG_SHMFD(1),
     RARP(2),
@@ -31,16 +31,9 @@ public enum ProtocolFeature {
         this.bit = bit;
     }
 
+    @Override
     public int bit() {
         return bit;
-    }
-
-    public long mask() {
-        return 1L << bit;
-    }
-
-    public boolean in(long features) {
-        return (features & mask()) != 0;
     }
 
     public static long of(ProtocolFeature... features) {
@@ -53,16 +46,7 @@ public enum ProtocolFeature {
 
     /** "MQ | REPLY_ACK | bit 40": each set bit by its spec name, or its number. */
     public static String describe(long bits) {
-        if (bits == 0) {
-            return "none";
-        }
-        StringJoiner names = new StringJoiner(" | ");
-        for (int bit = 0; bit < Long.SIZE; bit++) {
-            if ((bits & (1L << bit)) != 0) {
-                names.add(bit < BY_BIT.length && BY_BIT[bit] != null ? BY_BIT[bit].name() : "bit " + bit);
-            }
-        }
-        return names.toString();
+        return FeatureBit.describe(bits, bit -> BY_BIT[bit]);
     }
 
     private static final ProtocolFeature[] BY_BIT = new ProtocolFeature[Long.SIZE];
