@@ -39,7 +39,7 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
     static DeviceQueue open(QueueConfig config, GuestMemory memory, RingMemory ringMemory, int ringBase)
             throws InvalidQueueException {
         int size = config.size();
-        if (size <= 0 || size > QueueLayout.MAX_SIZE || Integer.bitCount(size) != 1) {
+        if (!QueueLayout.isValidSize(size)) {
             throw new InvalidQueueException("queue size " + size + " is not a power of two from 1 to "
                     + QueueLayout.MAX_SIZE);
         }

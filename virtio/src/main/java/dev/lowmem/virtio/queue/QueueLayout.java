@@ -20,6 +20,11 @@ public enum QueueLayout {
         this.deviceAlignment = deviceAlignment;
     }
 
+    /** Whether a queue may have {@code size} entries: a power of two from 1 to {@link #MAX_SIZE}. */
+    public static boolean isValidSize(int size) {
+        return size > 0 && size <= MAX_SIZE && Integer.bitCount(size) == 1;
+    }
+
     /** The layout the negotiated features select. */
     public static QueueLayout of(long features) {
         return Feature.RING_PACKED.in(features) ? PACKED : SPLIT;

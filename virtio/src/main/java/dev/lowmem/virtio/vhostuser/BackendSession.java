@@ -454,7 +454,7 @@ final class BackendSession implements AutoCloseable {
     private void setVringNum(VringState state) throws VhostUserException {
         Vring vring = stoppedVring(VhostUserRequest.SET_VRING_NUM, state.index());
         int size = state.num();
-        if (size <= 0 || size > QueueLayout.MAX_SIZE || Integer.bitCount(size) != 1) {
+        if (!QueueLayout.isValidSize(size)) {
             throw new VhostUserException("SET_VRING_NUM: ring " + state.index() + " size " + Integer.toUnsignedString(size)
                     + " is not a power of two from 1 to " + QueueLayout.MAX_SIZE);
         }
