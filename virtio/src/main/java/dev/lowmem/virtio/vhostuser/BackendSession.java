@@ -185,7 +185,7 @@ final class BackendSession implements AutoCloseable {
                 yield null;
             }
             case ADD_MEM_REG -> {
-                addMemReg(MemoryRegionMessage.read(body), fds.removeFirst());
+                addMemReg(MemoryRegionMessage.read(body), fds);
                 yield null;
             }
             case REM_MEM_REG -> {
@@ -314,39 +314,32 @@ final class BackendSession implements AutoCloseable {
 
     // ---- memory table ----
 
+    /**
+     * The fds stay in {@code fds} until the table is mapped: a refused table leaves them to the
+     * session, which closes every fd a handler did not take.
+     */
     private void setMemTable(List<MemoryRegionMessage> table, Deque<FileDescriptor> fds) throws VhostUserException {
         List<MappedRegion> next = new ArrayList<>();
-        for (MemoryRegionMessage description : table) {
-            next.add(new MappedRegion(description, fds.removeFirst()));
+        for (FileDescriptor fd : fds) {
+            next.add(new MappedRegion(table.get(next.size()), fd));
         }
-        GuestMemory mapped;
-        try {
-            mapped = map(next);
-        } catch (VhostUserException | RuntimeException e) {
-            next.forEach(region -> region.fd().close());
-            throw e;
-        }
+        GuestMemory mapped = map(next);
+        fds.clear();
         regions.forEach(region -> region.fd().close());
         regions.clear();
         regions.addAll(next);
         install(mapped);
     }
 
-    private void addMemReg(MemoryRegionMessage description, FileDescriptor fd) throws VhostUserException {
-        MappedRegion added = new MappedRegion(description, fd);
-        GuestMemory mapped;
-        try {
-            if (regions.size() == MAX_MEM_SLOTS) {
-                throw new VhostUserException("ADD_MEM_REG " + description + ": the table is full ("
-                        + MAX_MEM_SLOTS + " regions)");
-            }
-            List<MappedRegion> next = new ArrayList<>(regions);
-            next.add(added);
-            mapped = map(next);
-        } catch (VhostUserException | RuntimeException e) {
-            fd.close();
-            throw e;
+    private void addMemReg(MemoryRegionMessage description, Deque<FileDescriptor> fds) throws VhostUserException {
+        if (regions.size() == MAX_MEM_SLOTS) {
+            throw new VhostUserException("ADD_MEM_REG " + description + ": the table is full (" + MAX_MEM_SLOTS + " regions)");
         }
+        MappedRegion added = new MappedRegion(description, fds.getFirst());
+        List<MappedRegion> next = new ArrayList<>(regions);
+        next.add(added);
+        GuestMemory mapped = map(next);
+        fds.removeFirst();
         regions.add(added);
         install(mapped);
     }
@@ -413,9 +406,8 @@ final class BackendSession implements AutoCloseable {
             stopRing(vring);
             return;
         }
-        QueueConfig config = queueConfig(vring);
         try {
-            vring.active.reopenRings(base -> DeviceQueue.open(config, next, next::translateFrontend, base));
+            vring.active.reopenRings(base -> openRings(vring, next, base));
         } catch (InvalidQueueException e) {
             problems.add("ring " + vring.index + " stopped: " + e.getMessage());
             // Its old rings are still mapped until the old table retires, so it stops where it stood.
@@ -472,7 +464,7 @@ final class BackendSession implements AutoCloseable {
         if (memory != null && vring.size != 0) {
             // Checked now, against the table the front-end has sent, so the error comes with the request at fault.
             try {
-                DeviceQueue.open(queueConfig(vring), memory, memory::translateFrontend, vring.base);
+                openRings(vring, memory, vring.base);
             } catch (InvalidQueueException e) {
                 vring.address = previous;
                 throw new VhostUserException("SET_VRING_ADDR: ring " + address.index() + ": " + e.getMessage(), e);
@@ -522,9 +514,17 @@ final class BackendSession implements AutoCloseable {
         }
     }
 
-    /** The eventfd that came with a SET_VRING_KICK/CALL/ERR, or null when its no-fd bit is set. */
+    /**
+     * The eventfd that came with a SET_VRING_KICK/CALL/ERR, or null when its no-fd bit is set. The
+     * fd leaves {@code fds} only once adopted, so one that cannot be adopted is still closed.
+     */
     private static EventFd eventFd(VringFile file, Deque<FileDescriptor> fds) throws NativeIoException {
-        return file.noFd() ? null : EventFd.adopt(fds.removeFirst());
+        if (file.noFd()) {
+            return null;
+        }
+        EventFd eventFd = EventFd.adopt(fds.getFirst());
+        fds.removeFirst();
+        return eventFd;
     }
 
     private void setVringEnable(VringState state) throws VhostUserException, NativeIoException {
@@ -552,7 +552,7 @@ final class BackendSession implements AutoCloseable {
         }
         DeviceQueue rings;
         try {
-            rings = DeviceQueue.open(queueConfig(vring), memory, memory::translateFrontend, vring.base);
+            rings = openRings(vring, memory, vring.base);
         } catch (InvalidQueueException e) {
             throw new VhostUserException("ring " + vring.index + " cannot start: " + e.getMessage(), e);
         }
@@ -572,8 +572,9 @@ final class BackendSession implements AutoCloseable {
         vring.active = null;
     }
 
-    private QueueConfig queueConfig(Vring vring) {
-        return QueueConfig.of(ackedFeatures, vring.size, vring.rings());
+    /** The ring's areas in {@code on}, at {@code base}; its ring addresses are the front-end's virtual ones. */
+    private DeviceQueue openRings(Vring vring, GuestMemory on, int base) throws InvalidQueueException {
+        return DeviceQueue.open(QueueConfig.of(ackedFeatures, vring.size, vring.rings()), on, on::translateFrontend, base);
     }
 
     /** Ends the session: rings stopped, the device reset, every mapping and descriptor released. */
