@@ -16,6 +16,15 @@ public interface FeatureBit {
         return (features & mask()) != 0;
     }
 
+    /** The word with the bits of {@code features} set. */
+    static long maskOf(FeatureBit... features) {
+        long bits = 0;
+        for (FeatureBit feature : features) {
+            bits |= feature.mask();
+        }
+        return bits;
+    }
+
     /** "A | B | bit 41": each set bit by its name, or by its number where {@code byBit} has none. */
     static String describe(long bits, IntFunction<FeatureBit> byBit) {
         if (bits == 0) {

@@ -15,11 +15,7 @@ public final class Features {
     }
 
     public static long of(Feature... features) {
-        long bits = 0;
-        for (Feature feature : features) {
-            bits |= feature.mask();
-        }
-        return bits;
+        return FeatureBit.maskOf(features);
     }
 
     /**

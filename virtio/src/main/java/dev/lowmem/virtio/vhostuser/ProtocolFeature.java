@@ -37,11 +37,7 @@ public enum ProtocolFeature implements FeatureBit {
     }
 
     public static long of(ProtocolFeature... features) {
-        long bits = 0;
-        for (ProtocolFeature feature : features) {
-            bits |= feature.mask();
-        }
-        return bits;
+        return FeatureBit.maskOf(features);
     }
 
     /** "MQ | REPLY_ACK | bit 40": each set bit by its spec name, or its number. */
