@@ -99,8 +99,7 @@ public final class MessageChannel implements AutoCloseable {
         int code = buffer.get(ValueLayout.JAVA_INT, VhostUserHeader.REQUEST_OFFSET);
         int flags = buffer.get(ValueLayout.JAVA_INT, VhostUserHeader.FLAGS_OFFSET);
         int size = payloadSize();
-        String what = VhostUserRequest.of(code) != null ? VhostUserRequest.of(code).name()
-                : "request " + Integer.toUnsignedString(code);
+        String what = VhostUserRequest.nameOf(code);
         if ((flags & VhostUserHeader.VERSION_MASK) != VhostUserHeader.VERSION) {
             discardPending();
             throw new ProtocolViolationException(what + ": version bits 0x" + Integer.toHexString(flags & VhostUserHeader.VERSION_MASK)

@@ -25,8 +25,7 @@ public record VhostUserMessage(int code, int flags, MemorySegment body, List<Fil
 
     /** "SET_VRING_ADDR", or "request 99" for a code we do not know. */
     public String name() {
-        VhostUserRequest request = request();
-        return request != null ? request.name() : "request " + Integer.toUnsignedString(code);
+        return VhostUserRequest.nameOf(code);
     }
 
     public void closeFds() {

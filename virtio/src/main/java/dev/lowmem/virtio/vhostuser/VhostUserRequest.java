@@ -111,6 +111,12 @@ public enum VhostUserRequest {
         return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
     }
 
+    /** "SET_VRING_ADDR", or "request 99" for a code we do not know. */
+    public static String nameOf(int code) {
+        VhostUserRequest request = of(code);
+        return request != null ? request.name() : "request " + Integer.toUnsignedString(code);
+    }
+
     public int code() {
         return code;
     }
