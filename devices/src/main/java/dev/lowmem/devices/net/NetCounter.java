@@ -1,0 +1,45 @@
+package dev.lowmem.devices.net;
+
+/**
+ * What a queue pair counts. Drops are split by reason so that every frame the guest sent or the
+ * port offered and that went nowhere is accounted for under exactly one name.
+ */
+public enum NetCounter {
+    TX_FRAMES("frames the guest transmitted that the port took"),
+    TX_BYTES("bytes of those frames, headers excluded"),
+    TX_KICKS("kicks on the TX queue"),
+    TX_INTERRUPTS("interrupts raised on the TX queue"),
+    TX_PORT_FULL("times the port was full and TX waited for it"),
+    TX_DROP_MALFORMED_CHAIN("TX chains the guest got wrong (bad descriptor, loop, ...)"),
+    TX_DROP_SHORT_FRAME("TX frames shorter than a virtio-net header and an Ethernet header"),
+    TX_DROP_OVERSIZED("TX frames longer than the largest the negotiated features allow"),
+    TX_DROP_BAD_HEADER("TX frames whose virtio_net_hdr asks for what was not negotiated or points outside the frame"),
+    TX_DROP_PORT_ERROR("TX frames the port failed to send"),
+    RX_FRAMES("frames written into the guest's buffers"),
+    RX_BYTES("bytes of those frames, headers excluded"),
+    RX_KICKS("kicks on the RX queue (the guest added buffers)"),
+    RX_INTERRUPTS("interrupts raised on the RX queue"),
+    RX_STARVED("times the guest's RX ring had no room and the port was left waiting"),
+    RX_DROP_MALFORMED_CHAIN("RX chains the guest got wrong"),
+    RX_DROP_NO_ROOM("frames larger than the guest's receive buffers"),
+    RX_DROP_PORT_ERROR("failed reads from the port");
+
+    private final String description;
+
+    NetCounter(String description) {
+        this.description = description;
+    }
+
+    /** "tx_drop_short_frame": the name in stats lines and JSON. */
+    public String key() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public boolean isDrop() {
+        return name().contains("_DROP_");
+    }
+}

@@ -1,0 +1,80 @@
+package dev.lowmem.devices.net;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The layout of {@code struct virtio_net_hdr} (virtio 1.2, 5.1.6), which leads every frame in
+ * both directions. Little-endian, read from a copy the device owns, never from guest memory
+ * twice.
+ *
+ * <pre>
+ * struct virtio_net_hdr {       offset
+ *     u8   flags;               0    NEEDS_CSUM 1, DATA_VALID 2, RSC_INFO 4
+ *     u8   gso_type;            1    NONE 0, TCPV4 1, UDP 3, TCPV6 4, ECN 0x80
+ *     le16 hdr_len;             2
+ *     le16 gso_size;            4
+ *     le16 csum_start;          6
+ *     le16 csum_offset;         8
+ *     le16 num_buffers;         10   only with VERSION_1 or MRG_RXBUF
+ * };                            size 12 (10 without num_buffers)
+ * </pre>
+ */
+public final class VirtioNetHeader {
+    public static final int FLAGS_OFFSET = 0;
+    public static final int GSO_TYPE_OFFSET = 1;
+    public static final int HDR_LEN_OFFSET = 2;
+    public static final int GSO_SIZE_OFFSET = 4;
+    public static final int CSUM_START_OFFSET = 6;
+    public static final int CSUM_OFFSET_OFFSET = 8;
+    public static final int NUM_BUFFERS_OFFSET = 10;
+    /** The header with num_buffers: VERSION_1 or MRG_RXBUF negotiated. */
+    public static final int SIZE = 12;
+    /** A legacy driver's header without MRG_RXBUF. */
+    public static final int LEGACY_SIZE = 10;
+
+    public static final int F_NEEDS_CSUM = 1;
+    public static final int F_DATA_VALID = 2;
+    public static final int GSO_NONE = 0;
+    public static final int GSO_TCPV4 = 1;
+    public static final int GSO_UDP = 3;
+    public static final int GSO_TCPV6 = 4;
+    public static final int GSO_ECN = 0x80;
+
+    static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    private VirtioNetHeader() {
+    }
+
+    public static int flags(MemorySegment header) {
+        return header.get(ValueLayout.JAVA_BYTE, FLAGS_OFFSET) & 0xFF;
+    }
+
+    public static int gsoType(MemorySegment header) {
+        return header.get(ValueLayout.JAVA_BYTE, GSO_TYPE_OFFSET) & 0xFF;
+    }
+
+    public static int hdrLen(MemorySegment header) {
+        return u16(header, HDR_LEN_OFFSET);
+    }
+
+    public static int gsoSize(MemorySegment header) {
+        return u16(header, GSO_SIZE_OFFSET);
+    }
+
+    public static int csumStart(MemorySegment header) {
+        return u16(header, CSUM_START_OFFSET);
+    }
+
+    public static int csumOffset(MemorySegment header) {
+        return u16(header, CSUM_OFFSET_OFFSET);
+    }
+
+    public static int numBuffers(MemorySegment header) {
+        return u16(header, NUM_BUFFERS_OFFSET);
+    }
+
+    private static int u16(MemorySegment header, long offset) {
+        return header.get(LE16, offset) & 0xFFFF;
+    }
+}

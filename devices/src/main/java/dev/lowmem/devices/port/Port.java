@@ -1,0 +1,41 @@
+package dev.lowmem.devices.port;
+
+import java.io.IOException;
+
+/**
+ * The host side of a virtio-net device: where the guest's transmitted frames go and where the
+ * frames it receives come from (a TAP device, a loopback, a benchmark sink or source). A port
+ * has one {@link PortQueue} per queue pair, each used by that pair's worker alone.
+ *
+ * <p>Frames cross a port with their {@code virtio_net_hdr} in front, as the guest wrote it or
+ * will read it, so offloads (checksum, segmentation) pass through untouched.
+ */
+public interface Port extends AutoCloseable {
+
+    /** "tap vnet0", "loopback": for logs and the command's banner. */
+    String describe();
+
+    /**
+     * The virtio-net offload bits the port can honour: the HOST_* ones for frames it takes from
+     * the guest, the GUEST_* ones for frames it hands to the guest (CSUM, GUEST_CSUM, HOST_TSO4,
+     * GUEST_TSO4, ... as {@link dev.lowmem.virtio.Feature} masks). The device offers no more.
+     */
+    long offloadFeatures();
+
+    /** The most queue pairs the port can serve. */
+    int maxQueuePairs();
+
+    /**
+     * The driver's features are settled, before any queue runs: a TAP sets its vnet header size
+     * and its offloads from them.
+     *
+     * @param headerSize the size of the {@code virtio_net_hdr} in front of every frame, 10 or 12
+     */
+    void negotiated(long features, int headerSize) throws IOException;
+
+    /** The queue of queue pair {@code pair}, below {@link #maxQueuePairs()}; the same object on every call. */
+    PortQueue queue(int pair);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,43 @@
+package dev.lowmem.devices.port;
+
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import java.io.IOException;
+
+/**
+ * One queue pair's way in and out of a {@link Port}, used by that pair's worker alone. Nothing
+ * here blocks: a port that cannot take or give a frame now says so, and the worker waits on
+ * {@link #fd()} (a TAP) or on its own next cycle (ports without an fd).
+ */
+public interface PortQueue {
+
+    /**
+     * The fd the worker waits on for frames to receive (EPOLLIN) or room to transmit (EPOLLOUT);
+     * null for a port with no fd, whose readiness changes only when the worker itself calls it
+     * (a sink is always ready, a source always has a frame, a loopback has frames after a transmit).
+     */
+    FileDescriptor fd();
+
+    /**
+     * Takes one frame from the guest.
+     *
+     * @return false when the port is full: the worker gives the chain back and tries again once
+     *         {@link #fd()} is writable or, without an fd, on its next cycle
+     * @throws IOException when the port failed for this frame; the worker drops it and counts it
+     */
+    boolean transmit(TxFrame frame) throws IOException;
+
+    /**
+     * Gives one frame to the guest, header first, written into {@code buffers}.
+     *
+     * @return the frame's length with its header; 0 when the port has none now; more than
+     *         {@link RxBuffers#capacity()} when the frame did not fit and was cut short, for the
+     *         worker to drop and count
+     * @throws IOException when the port failed; the worker counts it and tries again later
+     */
+    long receive(RxBuffers buffers) throws IOException;
+
+    /** Frames the port holds for the guest that have not been received yet (a loopback's backlog). */
+    default int backlog() {
+        return 0;
+    }
+}

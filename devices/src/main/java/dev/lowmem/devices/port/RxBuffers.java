@@ -1,0 +1,41 @@
+package dev.lowmem.devices.port;
+
+import dev.lowmem.vmm.core.memory.ScatterList;
+import dev.lowmem.vmm.core.nativeio.IovecArray;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The guest's receive buffers a port writes one frame into, header first: the writable buffers
+ * of one chain, or of several with mergeable RX buffers. A TAP reads into {@link #iovecs()} with
+ * one {@code readv}; a port that keeps frames copies with {@link #copyFrom}. One object per queue,
+ * refilled by the worker for every frame.
+ */
+public final class RxBuffers {
+    private final ScatterList pieces;
+    private final IovecArray iovecs;
+
+    public RxBuffers(ScatterList pieces, IovecArray iovecs) {
+        this.pieces = pieces;
+        this.iovecs = iovecs;
+    }
+
+    /** Bytes the buffers hold. */
+    public long capacity() {
+        return pieces.totalLength();
+    }
+
+    /** The buffers as one scatter list: valid until the port call returns. */
+    public IovecArray iovecs() {
+        return iovecs;
+    }
+
+    /**
+     * Copies a whole frame, header first, into the buffers.
+     *
+     * @return the frame's length; more than {@link #capacity()} when it was cut short
+     */
+    public long copyFrom(MemorySegment frame) {
+        pieces.copyFrom(frame, 0, 0);
+        return frame.byteSize();
+    }
+}
