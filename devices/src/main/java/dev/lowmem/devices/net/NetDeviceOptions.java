@@ -17,7 +17,7 @@ public record NetDeviceOptions(MacAddress mac, int mtu, int queuePairs, Duration
      * Long enough to catch the guest's next burst without a kick, short enough that on a 2-core
      * machine the spinning worker does not take the core QEMU's vCPU needs.
      */
-    public static final Duration DEFAULT_POLL_WINDOW = Duration.ofMicros(50);
+    public static final Duration DEFAULT_POLL_WINDOW = Duration.ofNanos(50_000);
     /** As Linux's virtio_net and QEMU's MQ limits allow. */
     public static final int MAX_QUEUE_PAIRS = 256;
     static final int MIN_MTU = 68;
