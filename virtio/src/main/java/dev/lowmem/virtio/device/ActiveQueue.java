@@ -67,9 +67,13 @@ public final class ActiveQueue {
         return rings;
     }
 
-    /** Consumes pending kicks; only between {@link #tryEnter()} and {@link #exit()}. */
-    public void drainKick() throws NativeIoException {
-        kick.read();
+    /**
+     * Consumes pending kicks; only between {@link #tryEnter()} and {@link #exit()}.
+     *
+     * @return the kicks since the last drain (the eventfd adds them up), 0 when none
+     */
+    public long drainKick() throws NativeIoException {
+        return kick.read();
     }
 
     /**

@@ -41,6 +41,17 @@ public final class ScatterList {
         return true;
     }
 
+    /**
+     * Appends piece {@code piece} of {@code source}: how a device lays the writable buffers of
+     * several chains end to end for one frame.
+     *
+     * @return false, and nothing added, when this list is full
+     */
+    public boolean addPieceOf(ScatterList source, int piece) {
+        source.checkIndex(piece);
+        return add(source.regions[piece], source.offsets[piece], source.lengths[piece]);
+    }
+
     /** Drops the pieces from index {@code newCount} on: undoes a partly gathered buffer or chain. */
     public void truncate(int newCount) {
         if (newCount < 0 || newCount > count) {

@@ -12,6 +12,8 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -73,6 +75,25 @@ class ScatterListTest {
         assertEquals(24, list.copyTo(0, 0, copy));
         assertEquals((int) (MIB - 8), copy.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
         assertEquals((int) MIB, copy.get(ValueLayout.JAVA_INT_UNALIGNED, 8));
+    }
+
+    @Test
+    void piecesOfOtherListsLineUpEndToEnd() {
+        ScatterList first = new ScatterList(2);
+        ScatterList second = new ScatterList(2);
+        assertNull(memory.gather(MIB - 8, 24, first));
+        assertNull(memory.gather(4 * MIB, 16, second));
+
+        assertTrue(list.addPieceOf(first, 1));
+        assertTrue(list.addPieceOf(second, 0));
+        assertTrue(list.addPieceOf(first, 0));
+        assertEquals(40, list.totalLength());
+        assertEquals(first.address(1), list.address(0));
+        assertEquals(second.address(0), list.address(1));
+        assertTrue(list.addPieceOf(first, 1));
+        assertFalse(list.addPieceOf(first, 1), "a full list takes no more");
+        assertEquals(56, list.totalLength());
+        assertThrows(IndexOutOfBoundsException.class, () -> list.addPieceOf(second, 1));
     }
 
     @Test

@@ -1,0 +1,59 @@
+package dev.lowmem.devices.net;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * The virtio-net configuration space (virtio 1.2, 5.1.4), of which the driver may write only the
+ * MAC (legacy drivers set it that way).
+ *
+ * <pre>
+ * struct virtio_net_config {          offset
+ *     u8   mac[6];                    0
+ *     le16 status;                    6    LINK_UP 1
+ *     le16 max_virtqueue_pairs;       8
+ *     le16 mtu;                       10
+ * };                                  size 12
+ * </pre>
+ */
+final class NetConfigSpace {
+    static final int MAC_OFFSET = 0;
+    static final int STATUS_OFFSET = 6;
+    static final int MAX_VIRTQUEUE_PAIRS_OFFSET = 8;
+    static final int MTU_OFFSET = 10;
+    static final int SIZE = 12;
+    static final short LINK_UP = 1;
+    private static final int MAC_SIZE = 6;
+
+    private final byte[] bytes = new byte[SIZE];
+
+    NetConfigSpace(MacAddress mac, int queuePairs, int mtu) {
+        ByteBuffer config = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        config.put(MAC_OFFSET, mac.bytes());
+        config.putShort(STATUS_OFFSET, LINK_UP);
+        config.putShort(MAX_VIRTQUEUE_PAIRS_OFFSET, (short) queuePairs);
+        config.putShort(MTU_OFFSET, (short) mtu);
+    }
+
+    synchronized byte[] read(int offset, int length) {
+        checkRange(offset, length);
+        return Arrays.copyOfRange(bytes, offset, offset + length);
+    }
+
+    synchronized void write(int offset, byte[] data) {
+        checkRange(offset, data.length);
+        if (offset + data.length > MAC_OFFSET + MAC_SIZE) {
+            throw new IllegalArgumentException("config bytes " + offset + ".." + (offset + data.length)
+                    + " reach past the MAC, the only field a driver may write");
+        }
+        System.arraycopy(data, 0, bytes, offset, data.length);
+    }
+
+    private static void checkRange(int offset, int length) {
+        if (offset < 0 || length < 0 || offset + length > SIZE) {
+            throw new IllegalArgumentException("config range " + offset + "+" + length + " is outside the "
+                    + SIZE + " bytes of virtio_net_config");
+        }
+    }
+}

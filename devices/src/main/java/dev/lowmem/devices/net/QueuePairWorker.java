@@ -1,0 +1,138 @@
+package dev.lowmem.devices.net;
+
+import dev.lowmem.virtio.device.ActiveQueue;
+import dev.lowmem.vmm.core.event.Epoll;
+import dev.lowmem.vmm.core.event.EpollEvents;
+import dev.lowmem.vmm.core.event.EventFd;
+import dev.lowmem.vmm.core.event.IdleStrategy;
+import dev.lowmem.vmm.core.event.PollThenBlockIdleStrategy;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.LibC;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.time.Duration;
+
+/**
+ * The thread that runs one {@link QueuePair}: cycles while there is work, busy-polls for a short
+ * window after the last of it, then sleeps in epoll on the pair's kicks, the port's fd and a
+ * wake-up eventfd the control plane signals when queues come or go.
+ */
+final class QueuePairWorker implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(QueuePairWorker.class.getName());
+    private static final long WAKEUP = -1;
+    private static final long PORT = -2;
+
+    private final QueuePair pair;
+    /** Null when the port has no fd, or once it failed and is no longer watched. */
+    private FileDescriptor portFd;
+    private final Epoll epoll;
+    private final EventFd wakeup;
+    private final EpollEvents ready;
+    private final IdleStrategy idle;
+    private final Thread thread;
+    private int portEvents;
+    private volatile boolean running = true;
+
+    QueuePairWorker(QueuePair pair, Duration pollWindow, Arena arena) throws NativeIoException {
+        this.pair = pair;
+        this.portFd = pair.port().fd();
+        this.ready = new EpollEvents(arena, 4);
+        this.idle = new PollThenBlockIdleStrategy(pollWindow, this::sleep);
+        epoll = Epoll.create();
+        try {
+            wakeup = EventFd.create();
+            epoll.add(wakeup.fd(), LibC.EPOLLIN, WAKEUP);
+            if (portFd != null) {
+                epoll.add(portFd, 0, PORT);
+            }
+        } catch (NativeIoException e) {
+            epoll.close();
+            throw e;
+        }
+        thread = Thread.ofPlatform().name("vnet-pair-" + pair.index()).daemon().unstarted(this::run);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Control plane: watch the queue's kick and let the pair run it. */
+    void attach(ActiveQueue queue) throws NativeIoException {
+        epoll.add(queue.kick().fd(), LibC.EPOLLIN, queue.index());
+        pair.attach(queue);
+        wakeup.signal();
+    }
+
+    /** Control plane, after the queue stopped: no kick of it is watched once this returns. */
+    void detach(int queueIndex) throws NativeIoException {
+        ActiveQueue queue = pair.detach(queueIndex);
+        if (queue != null) {
+            epoll.remove(queue.kick().fd());
+        }
+        wakeup.signal();
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                idle.idle(pair.doWork());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "queue pair " + pair.index() + " stopped working", e);
+        }
+    }
+
+    private void sleep() throws NativeIoException {
+        if (pair.prepareToSleep()) {
+            return;
+        }
+        watchPort(pair.portInterest());
+        int count = epoll.wait(ready, -1);
+        for (int i = 0; i < count; i++) {
+            long token = ready.token(i);
+            if (token == WAKEUP) {
+                wakeup.read();
+            } else if (token == PORT) {
+                portSignalled(ready.events(i));
+            } else {
+                pair.kicked((int) token);
+            }
+        }
+    }
+
+    private void watchPort(int events) throws NativeIoException {
+        if (portFd != null && events != portEvents) {
+            epoll.modify(portFd, events, PORT);
+            portEvents = events;
+        }
+    }
+
+    /** A port whose fd reports an error or hang-up would wake the worker forever: stop watching it. */
+    private void portSignalled(int events) throws NativeIoException {
+        if ((events & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0) {
+            LOG.log(System.Logger.Level.ERROR, "queue pair " + pair.index() + ": the port's fd reports "
+                    + ((events & LibC.EPOLLHUP) != 0 ? "a hang-up" : "an error") + "; no longer watching it");
+            epoll.remove(portFd);
+            portFd = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            wakeup.signal();
+            if (thread.isAlive()) {
+                thread.join();
+            }
+        } catch (NativeIoException e) {
+            throw new IllegalStateException("cannot wake queue pair " + pair.index() + " to stop it", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while queue pair " + pair.index() + " stopped", e);
+        }
+        epoll.close();
+        wakeup.close();
+    }
+}

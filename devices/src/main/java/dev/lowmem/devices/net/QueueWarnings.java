@@ -1,0 +1,50 @@
+package dev.lowmem.devices.net;
+
+import dev.lowmem.virtio.queue.ChainError;
+import dev.lowmem.virtio.queue.DescriptorChain;
+import dev.lowmem.virtio.queue.DeviceQueue;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Logs what a guest or a port got wrong on one queue, once per distinct kind (STYLE.md 13: count
+ * everything, log only state changes and distinct errors); the counters carry the totals. Worker
+ * thread only.
+ */
+final class QueueWarnings {
+    private static final System.Logger LOG = System.getLogger(VirtioNet.class.getName());
+
+    private final String queue;
+    private final Set<ChainError> chainErrorsSeen = EnumSet.noneOf(ChainError.class);
+    private final Set<NetCounter> dropsSeen = EnumSet.noneOf(NetCounter.class);
+    private boolean faultSeen;
+
+    /** @param queue "queue 1 (TX of pair 0)" */
+    QueueWarnings(String queue) {
+        this.queue = queue;
+    }
+
+    void malformedChain(DescriptorChain chain) {
+        if (chainErrorsSeen.add(chain.error())) {
+            LOG.log(System.Logger.Level.WARNING, queue + ": " + chain.describeError()
+                    + "; dropped and counted, later ones only counted");
+        }
+    }
+
+    void dropped(NetCounter reason, String detail) {
+        if (dropsSeen.add(reason)) {
+            LOG.log(System.Logger.Level.WARNING, queue + ": " + reason.description() + " (" + detail
+                    + "); dropped and counted as " + reason.key() + ", later ones only counted");
+        }
+    }
+
+    /** Logs a ring fault the first time the queue shows one; the queue stays stopped until the driver resets it. */
+    void checkFault(DeviceQueue rings) {
+        if (rings.fault() != null && !faultSeen) {
+            faultSeen = true;
+            LOG.log(System.Logger.Level.WARNING, queue + " stopped: " + rings.describeFault()
+                    + "; it needs a reset by the driver");
+        }
+    }
+
+}

@@ -1,0 +1,243 @@
+package dev.lowmem.devices.net;
+
+import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.port.RxBuffers;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.device.ActiveQueue;
+import dev.lowmem.virtio.queue.DescriptorChain;
+import dev.lowmem.virtio.queue.DeviceQueue;
+import dev.lowmem.vmm.core.memory.ScatterList;
+import dev.lowmem.vmm.core.nativeio.IovecArray;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The port-to-guest half of a queue pair. The port writes each frame straight into guest buffers
+ * (one {@code readv} for a TAP), so before it reads, the device must offer room for the largest
+ * frame it may receive: a window of popped chains, one chain without mergeable buffers, as many
+ * as the largest frame needs with them. After the frame, the chains it filled go to the used
+ * ring (with {@code num_buffers} in the first) and the rest stay in the window for the next
+ * frame; at the end of a burst they go back to the ring, so the control plane never finds a
+ * chain popped and not returned.
+ *
+ * <p>When the guest has posted too little room, RX is starved: it stops reading the port (the
+ * port holds the frames, a TAP in its kernel queue) and waits for the guest's kick. Worker thread
+ * only.
+ */
+final class ReceivePath {
+    /** The most chains one frame may fill: 64 KiB frames over buffers of 1 KiB or more. */
+    static final int WINDOW = 64;
+
+    private final PortQueue port;
+    private final QueuePairCounters counters;
+    private final QueueWarnings warnings;
+    private final int mtu;
+    private final DescriptorChain[] window = new DescriptorChain[WINDOW];
+    private final DescriptorChain[] filled = new DescriptorChain[WINDOW];
+    private final ScatterList pieces = new ScatterList(IovecArray.IOV_MAX);
+    private final IovecArray iovecs;
+    private final RxBuffers buffers;
+    private final MemorySegment numBuffers;
+    private int windowCount;
+    private long windowRoom;
+    private int headerSize;
+    private boolean mergeable;
+    private long roomWanted;
+    private boolean starved;
+    private boolean portEmpty;
+
+    ReceivePath(PortQueue port, QueuePairCounters counters, QueueWarnings warnings, int mtu, Arena arena) {
+        this.port = port;
+        this.counters = counters;
+        this.warnings = warnings;
+        this.mtu = mtu;
+        this.iovecs = new IovecArray(arena, IovecArray.IOV_MAX);
+        this.buffers = new RxBuffers(pieces, iovecs);
+        this.numBuffers = arena.allocate(Short.BYTES);
+    }
+
+    /** The driver's features; before the queue runs. */
+    void configure(long features) {
+        headerSize = NetFeatures.headerSize(features);
+        mergeable = Feature.NET_MRG_RXBUF.in(features);
+        roomWanted = headerSize + NetFeatures.maxRxFrame(features, mtu);
+    }
+
+    /** Whether RX waits for the guest to post buffers. */
+    boolean starved() {
+        return starved;
+    }
+
+    /** Whether the last burst stopped because the port had no frame. */
+    boolean portEmpty() {
+        return portEmpty;
+    }
+
+    /**
+     * Moves up to {@code burst} frames; inside the queue's {@link ActiveQueue#tryEnter()}.
+     *
+     * @return the frames written into the guest's buffers
+     */
+    int burst(ActiveQueue rx, int burst) throws NativeIoException {
+        DeviceQueue rings = rx.rings();
+        if (window[0] == null) {
+            for (int i = 0; i < WINDOW; i++) {
+                window[i] = rings.newChain();
+            }
+        }
+        portEmpty = false;
+        int received = 0;
+        try {
+            while (received < burst) {
+                if (!fillWindow(rings)) {
+                    if (!starved) {
+                        starved = true;
+                        counters.increment(NetCounter.RX_STARVED);
+                    }
+                    break;
+                }
+                starved = false;
+                long length = receiveIntoWindow();
+                if (length == 0) {
+                    portEmpty = true;
+                    break;
+                }
+                if (length > 0) {
+                    deliver(rings, length);
+                    received++;
+                }
+            }
+        } finally {
+            giveBackWindow(rings);
+        }
+        warnings.checkFault(rings);
+        rings.publishUsed();
+        if (rings.needsInterrupt()) {
+            rx.interruptDriver();
+            counters.increment(NetCounter.RX_INTERRUPTS);
+        }
+        return received;
+    }
+
+    /**
+     * Pops chains until the window holds room for the largest frame, or the guest has no more.
+     *
+     * @return false when there is too little room to read a frame: wait for the guest
+     */
+    private boolean fillWindow(DeviceQueue rings) {
+        int most = mergeable ? WINDOW : 1;
+        while (windowCount < most && windowRoom < roomWanted) {
+            DescriptorChain chain = window[windowCount];
+            if (!rings.pop(chain)) {
+                // Short of the largest frame: read anyway only if the guest cannot post more, for
+                // a ring it has filled completely will not grow.
+                return windowCount > 0 && windowCount == rings.size();
+            }
+            if (chain.error() != null || windowCount == 0 && chain.writableLength() < headerSize) {
+                if (windowCount > 0) {
+                    // Returned when it reaches the front, so chains go back in the order they came.
+                    rings.unpop(chain);
+                    return true;
+                }
+                dropMalformed(rings, chain);
+                continue;
+            }
+            windowRoom += chain.writableLength();
+            windowCount++;
+        }
+        return windowCount > 0;
+    }
+
+    private void dropMalformed(DeviceQueue rings, DescriptorChain chain) {
+        if (chain.error() != null) {
+            warnings.malformedChain(chain);
+        } else {
+            warnings.dropped(NetCounter.RX_DROP_MALFORMED_CHAIN, "chain " + chain.head() + " has "
+                    + chain.writableLength() + " writable bytes, less than the " + headerSize + "-byte header");
+        }
+        rings.pushUsed(chain, 0);
+        counters.increment(NetCounter.RX_DROP_MALFORMED_CHAIN);
+    }
+
+    /**
+     * Lets the port write one frame over the window's writable buffers.
+     *
+     * @return the frame's length; 0 when the port had none; -1 when it was dropped and counted
+     */
+    private long receiveIntoWindow() {
+        pieces.clear();
+        iovecs.clear();
+        for (int i = 0; i < windowCount; i++) {
+            ScatterList chainBuffers = window[i].buffers();
+            for (int piece = window[i].firstWritablePiece(); piece < chainBuffers.count(); piece++) {
+                if (!pieces.addPieceOf(chainBuffers, piece)) {
+                    break;
+                }
+                iovecs.add(chainBuffers.address(piece), chainBuffers.length(piece));
+            }
+        }
+        long length;
+        try {
+            length = port.receive(buffers);
+        } catch (IOException e) {
+            warnings.dropped(NetCounter.RX_DROP_PORT_ERROR, e.getMessage());
+            counters.increment(NetCounter.RX_DROP_PORT_ERROR);
+            return 0;
+        }
+        if (length > buffers.capacity()) {
+            return dropped(NetCounter.RX_DROP_NO_ROOM, length + "-byte frame for " + buffers.capacity()
+                    + " bytes of buffers");
+        }
+        if (length > 0 && length < headerSize) {
+            return dropped(NetCounter.RX_DROP_PORT_ERROR, "the port gave a " + length
+                    + "-byte frame, shorter than its header");
+        }
+        return length;
+    }
+
+    private long dropped(NetCounter reason, String detail) {
+        warnings.dropped(reason, detail);
+        counters.increment(reason);
+        return -1;
+    }
+
+    /** Returns the chains the frame filled as used, num_buffers first, and keeps the rest for the next frame. */
+    private void deliver(DeviceQueue rings, long length) {
+        int used = 0;
+        long covered = 0;
+        while (covered < length) {
+            covered += window[used++].writableLength();
+        }
+        if (headerSize == VirtioNetHeader.SIZE) {
+            // Without MRG_RXBUF the field is there (VERSION_1) and must say 1 (virtio 1.2, 5.1.6.3.1).
+            numBuffers.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) used);
+            pieces.copyFrom(numBuffers, 0, VirtioNetHeader.NUM_BUFFERS_OFFSET);
+        }
+        long left = length;
+        for (int i = 0; i < used; i++) {
+            DescriptorChain chain = window[i];
+            int written = (int) Math.min(left, chain.writableLength());
+            rings.pushUsed(chain, written);
+            left -= written;
+            windowRoom -= chain.writableLength();
+        }
+        System.arraycopy(window, 0, filled, 0, used);
+        System.arraycopy(window, used, window, 0, windowCount - used);
+        System.arraycopy(filled, 0, window, windowCount - used, used);
+        windowCount -= used;
+        counters.increment(NetCounter.RX_FRAMES);
+        counters.add(NetCounter.RX_BYTES, length - headerSize);
+    }
+
+    /** Unpops what the window holds, last popped first, as the ring requires. */
+    private void giveBackWindow(DeviceQueue rings) {
+        for (int i = windowCount - 1; i >= 0; i--) {
+            rings.unpop(window[i]);
+        }
+        windowCount = 0;
+        windowRoom = 0;
+    }
+}

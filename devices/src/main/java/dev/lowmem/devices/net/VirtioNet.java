@@ -1,0 +1,156 @@
+package dev.lowmem.devices.net;
+
+import dev.lowmem.devices.port.Port;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.FeatureNegotiationException;
+import dev.lowmem.virtio.Features;
+import dev.lowmem.virtio.device.ActiveQueue;
+import dev.lowmem.virtio.device.VirtioDevice;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+
+/**
+ * A virtio-net device (virtio 1.2, 5.1) in front of a host-side {@link Port}: queue pair {@code p}
+ * is RX queue {@code 2p} and TX queue {@code 2p+1}, each pair run by its own worker thread.
+ *
+ * <p>It offers what its datapath does itself (both ring layouts, EVENT_IDX, indirect descriptors,
+ * mergeable RX buffers, MAC, MTU, link status) plus the offloads the port can honour, and
+ * multiqueue when it has more than one pair. The control queue is the transport's: QEMU keeps
+ * it for vhost-user devices and tells the back-end which pairs run by enabling their rings.
+ *
+ * <p>Owns the port: {@link #close()} closes it.
+ */
+public final class VirtioNet implements VirtioDevice, AutoCloseable {
+    private final NetDeviceOptions options;
+    private final Port port;
+    private final NetConfigSpace config;
+    private final long offered;
+    private final Arena arena = Arena.ofShared();
+    private final QueuePair[] pairs;
+    private final QueuePairWorker[] workers;
+    private volatile long negotiated;
+
+    public VirtioNet(NetDeviceOptions options, Port port) throws NativeIoException {
+        if (options.queuePairs() > port.maxQueuePairs()) {
+            throw new IllegalArgumentException(options.queuePairs() + " queue pairs asked of " + port.describe()
+                    + ", which serves at most " + port.maxQueuePairs());
+        }
+        this.options = options;
+        this.port = port;
+        this.config = new NetConfigSpace(options.mac(), options.queuePairs(), options.mtu());
+        this.offered = NetFeatures.DEVICE_OWN | NetFeatures.consistentOffloads(port.offloadFeatures())
+                | (options.queuePairs() > 1 ? Feature.NET_MQ.mask() : 0);
+        pairs = new QueuePair[options.queuePairs()];
+        workers = new QueuePairWorker[pairs.length];
+        try {
+            for (int i = 0; i < pairs.length; i++) {
+                pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), arena);
+                workers[i] = new QueuePairWorker(pairs[i], options.pollWindow(), arena);
+            }
+        } catch (NativeIoException | RuntimeException e) {
+            closeWorkers();
+            arena.close();
+            throw e;
+        }
+        for (QueuePairWorker worker : workers) {
+            worker.start();
+        }
+    }
+
+    public NetDeviceOptions options() {
+        return options;
+    }
+
+    public Port port() {
+        return port;
+    }
+
+    public int queuePairs() {
+        return pairs.length;
+    }
+
+    /** The pair's datapath, for its counters and its port queue. */
+    public QueuePair pair(int index) {
+        return pairs[index];
+    }
+
+    /** What the driver took, 0 before negotiation and after a reset. */
+    public long negotiatedFeatures() {
+        return negotiated;
+    }
+
+    @Override
+    public long deviceFeatures() {
+        return offered;
+    }
+
+    @Override
+    public int maxQueues() {
+        return 2 * pairs.length;
+    }
+
+    @Override
+    public void acknowledgeFeatures(long features) throws FeatureNegotiationException {
+        Features.accept(offered, features);
+        try {
+            port.negotiated(features, NetFeatures.headerSize(features));
+        } catch (IOException e) {
+            throw new FeatureNegotiationException(port.describe() + " cannot take the features "
+                    + Features.describe(features) + ": " + e.getMessage());
+        }
+        for (QueuePair pair : pairs) {
+            pair.configure(features);
+        }
+        negotiated = features;
+    }
+
+    @Override
+    public byte[] readConfig(int offset, int length) {
+        return config.read(offset, length);
+    }
+
+    @Override
+    public void writeConfig(int offset, byte[] data) {
+        config.write(offset, data);
+    }
+
+    @Override
+    public void startQueue(ActiveQueue queue) {
+        try {
+            workers[queue.index() / 2].attach(queue);
+        } catch (NativeIoException e) {
+            throw new IllegalStateException("cannot watch the kick of queue " + queue.index(), e);
+        }
+    }
+
+    @Override
+    public void stopQueue(int index) {
+        try {
+            workers[index / 2].detach(index);
+        } catch (NativeIoException e) {
+            throw new IllegalStateException("cannot stop watching the kick of queue " + index, e);
+        }
+    }
+
+    @Override
+    public void reset() {
+        negotiated = 0;
+    }
+
+    /** Stops the workers and closes the port. */
+    @Override
+    public void close() {
+        closeWorkers();
+        arena.close();
+        port.close();
+    }
+
+    private void closeWorkers() {
+        for (QueuePairWorker worker : workers) {
+            if (worker != null) {
+                worker.close();
+            }
+        }
+    }
+}

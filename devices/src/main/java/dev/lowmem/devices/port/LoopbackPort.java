@@ -1,0 +1,137 @@
+package dev.lowmem.devices.port;
+
+import dev.lowmem.devices.net.VirtioNetHeader;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Sends every frame the guest transmits on a queue pair back to the guest on the same pair,
+ * header and all, through a small backlog of slots: when the guest receives slower than it
+ * sends, the backlog fills and TX waits for room (the port is "full"), so nothing is dropped.
+ * A frame that asks the guest's RX side for an offload it did not negotiate cannot be handed
+ * back as it is; it is refused and counted as a port error.
+ */
+public final class LoopbackPort implements Port {
+    /** Frames a pair holds between TX and RX. */
+    public static final int BACKLOG_SLOTS = 64;
+    private static final int MAX_QUEUE_PAIRS = 16;
+    private static final long SLOT_SIZE = VirtioNetHeader.SIZE + 65535 + 18;
+    private static final long OFFLOADS = Features.of(Feature.NET_CSUM, Feature.NET_GUEST_CSUM,
+            Feature.NET_HOST_TSO4, Feature.NET_GUEST_TSO4, Feature.NET_HOST_TSO6, Feature.NET_GUEST_TSO6,
+            Feature.NET_HOST_ECN, Feature.NET_GUEST_ECN, Feature.NET_HOST_UFO, Feature.NET_GUEST_UFO);
+
+    private final Arena arena = Arena.ofShared();
+    private final Backlog[] queues;
+    private volatile long negotiated;
+
+    public LoopbackPort(int queuePairs) {
+        if (queuePairs < 1 || queuePairs > MAX_QUEUE_PAIRS) {
+            throw new IllegalArgumentException("a loopback serves 1 to " + MAX_QUEUE_PAIRS + " queue pairs, not "
+                    + queuePairs);
+        }
+        queues = new Backlog[queuePairs];
+        for (int i = 0; i < queuePairs; i++) {
+            queues[i] = new Backlog(arena.allocate(SLOT_SIZE * BACKLOG_SLOTS, Long.BYTES));
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "loopback";
+    }
+
+    @Override
+    public long offloadFeatures() {
+        return OFFLOADS;
+    }
+
+    @Override
+    public int maxQueuePairs() {
+        return queues.length;
+    }
+
+    @Override
+    public void negotiated(long features, int headerSize) {
+        negotiated = features;
+    }
+
+    @Override
+    public PortQueue queue(int pair) {
+        return queues[pair];
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    /** Whether the guest's RX side accepts the offloads the frame's header asks for as they are. */
+    private boolean receivable(MemorySegment header) {
+        long features = negotiated;
+        if ((VirtioNetHeader.flags(header) & VirtioNetHeader.F_NEEDS_CSUM) != 0
+                && !Feature.NET_GUEST_CSUM.in(features)) {
+            return false;
+        }
+        int gsoType = VirtioNetHeader.gsoType(header);
+        Feature needed = switch (gsoType & ~VirtioNetHeader.GSO_ECN) {
+            case VirtioNetHeader.GSO_TCPV4 -> Feature.NET_GUEST_TSO4;
+            case VirtioNetHeader.GSO_TCPV6 -> Feature.NET_GUEST_TSO6;
+            case VirtioNetHeader.GSO_UDP -> Feature.NET_GUEST_UFO;
+            default -> null;
+        };
+        boolean ecn = (gsoType & VirtioNetHeader.GSO_ECN) != 0;
+        return (needed == null || needed.in(features)) && (!ecn || Feature.NET_GUEST_ECN.in(features));
+    }
+
+    /** One pair's ring of slots; its worker alone moves frames, anyone may read the depth. */
+    private final class Backlog implements PortQueue {
+        private final MemorySegment slots;
+        private final long[] lengths = new long[BACKLOG_SLOTS];
+        private int head;
+        private volatile int held;
+
+        Backlog(MemorySegment slots) {
+            this.slots = slots;
+        }
+
+        @Override
+        public FileDescriptor fd() {
+            return null;
+        }
+
+        @Override
+        public boolean transmit(TxFrame frame) throws IOException {
+            if (held == BACKLOG_SLOTS) {
+                return false;
+            }
+            if (!receivable(frame.header())) {
+                throw new IOException("the frame asks the receiving guest for an offload it did not negotiate");
+            }
+            int slot = (head + held) % BACKLOG_SLOTS;
+            frame.copyTo(slots.asSlice(slot * SLOT_SIZE, SLOT_SIZE));
+            lengths[slot] = frame.length();
+            held++;
+            return true;
+        }
+
+        @Override
+        public long receive(RxBuffers buffers) {
+            if (held == 0) {
+                return 0;
+            }
+            long length = buffers.copyFrom(slots.asSlice(head * SLOT_SIZE, lengths[head]));
+            head = (head + 1) % BACKLOG_SLOTS;
+            held--;
+            return length;
+        }
+
+        @Override
+        public int backlog() {
+            return held;
+        }
+    }
+}
