@@ -34,8 +34,24 @@ public final class FrontendQueue implements AutoCloseable {
      * in the layout and with the notification scheme {@code features} select.
      */
     public static FrontendQueue create(FrontendMemory memory, long gpa, long features, int size) throws NativeIoException {
+        return create(memory, gpa, features, size, IndirectTables.none());
+    }
+
+    /**
+     * A fresh queue as {@link #create(FrontendMemory, long, long, int)} makes, able to post
+     * indirect chains: its tables take {@code indirectBytes} of guest memory from
+     * {@code indirectGpa}.
+     */
+    public static FrontendQueue create(FrontendMemory memory, long gpa, long features, int size, long indirectGpa,
+            long indirectBytes) throws NativeIoException {
+        return create(memory, gpa, features, size,
+                new IndirectTables(memory.bytes(indirectGpa, indirectBytes), indirectGpa));
+    }
+
+    private static FrontendQueue create(FrontendMemory memory, long gpa, long features, int size,
+            IndirectTables indirect) throws NativeIoException {
         QueueConfig config = QueueConfig.of(features, size, RingAddresses.placeFrom(gpa, QueueLayout.of(features), size));
-        DriverQueue driver = DriverQueue.create(config, memory.guestMemory()::translate, IndirectTables.none());
+        DriverQueue driver = DriverQueue.create(config, memory.guestMemory()::translate, indirect);
         EventFd kick = EventFd.create();
         try {
             return new FrontendQueue(memory, config, driver, kick, EventFd.create());
