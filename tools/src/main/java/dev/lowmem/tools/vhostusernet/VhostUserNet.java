@@ -24,6 +24,7 @@ public final class VhostUserNet {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        LogFormat.install();
         System.exit(execute(args, System.out, System.err));
     }
 
@@ -86,7 +87,6 @@ public final class VhostUserNet {
 
     /** Starts the backend and serves until a signal ends the process, whose shutdown hook stops it. */
     private static void run(Settings settings, PrintStream out) throws StartupException, InterruptedException {
-        LogFormat.install();
         NetBackend backend = NetBackend.start(settings, features -> LOG.log(System.Logger.Level.INFO,
                 Banner.negotiated(features)));
         for (String line : Banner.lines(settings, backend.device().port().describe(),
@@ -97,6 +97,7 @@ public final class VhostUserNet {
                 settings.statsFormat().formatter(), out);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("shutdown").unstarted(() -> {
             stats.close();
+            // The queues stop with the session, so the report after it has the final counts.
             backend.stopServing();
             stats.report();
             backend.close();
