@@ -62,21 +62,14 @@ final class NetBackend implements AutoCloseable {
     }
 
     private static VirtioNet openDevice(Settings settings) throws StartupException {
-        int pairs = settings.device().queuePairs();
-        Port port;
-        try {
-            port = settings.port().open(pairs);
-        } catch (IOException e) {
-            throw StartupException.failed(e.getMessage(), e);
-        } catch (IllegalArgumentException e) {
-            throw StartupException.badOption("--queues", e.getMessage(), e);
-        }
+        Port port = settings.port().open(settings.device().queuePairs());
         try {
             return new VirtioNet(settings.device(), port);
         } catch (NativeIoException e) {
             port.close();
             throw StartupException.failed("cannot start the workers of " + port.describe() + ": " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
+            // More pairs than the port serves: what the device checks before anything starts.
             port.close();
             throw StartupException.badOption("--queues", e.getMessage(), e);
         }

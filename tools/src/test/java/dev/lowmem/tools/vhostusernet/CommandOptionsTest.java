@@ -139,6 +139,12 @@ class CommandOptionsTest {
     }
 
     @Test
+    void moreQueuePairsThanASourceServesAreRefusedTheSameWay() throws Exception {
+        assertRefused(2, "vhost-user-net: Invalid value for option '--queues': a source serves 1 to 16 queue pairs,"
+                + " not 20\n", "--socket", directory.resolve("vnet.sock").toString(), "--source", "1514", "--queues", "20");
+    }
+
+    @Test
     void aMissingDirectoryIsStatusOne() throws Exception {
         Path socket = directory.resolve("missing/vnet.sock");
         assertRefused(1, "vhost-user-net: cannot listen on " + socket + ": the directory " + socket.getParent()
