@@ -66,8 +66,13 @@ final class CommandProcess implements AutoCloseable {
         return await(stdout, from, matching, what);
     }
 
+    /** The first standard-error line from {@code from} on that matches. */
+    String awaitStderr(int from, Predicate<String> matching, String what) throws InterruptedException {
+        return await(stderr, from, matching, what);
+    }
+
     String awaitStderr(Predicate<String> matching, String what) throws InterruptedException {
-        return await(stderr, 0, matching, what);
+        return awaitStderr(0, matching, what);
     }
 
     private synchronized String await(List<String> lines, int from, Predicate<String> matching, String what)
@@ -90,6 +95,10 @@ final class CommandProcess implements AutoCloseable {
 
     synchronized int stdoutLines() {
         return stdout.size();
+    }
+
+    synchronized int stderrLines() {
+        return stderr.size();
     }
 
     synchronized List<String> stdout() {

@@ -10,6 +10,7 @@ import dev.lowmem.virtio.vhostuser.FrontendMemory;
 import dev.lowmem.virtio.vhostuser.FrontendQueue;
 import dev.lowmem.virtio.vhostuser.ProtocolFeature;
 import dev.lowmem.virtio.vhostuser.VhostUserFrontend;
+import dev.lowmem.vmm.core.socket.UnixServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -113,6 +114,30 @@ class VhostUserNetProcessTest {
             assertEquals(130, command.awaitExit(), "exit status after SIGINT (128 + 2)");
             List<String> out = command.stdout();
             assertTrue(out.get(out.size() - 4).startsWith("stats at "), "a table at exit: " + command);
+        }
+    }
+
+    @Test
+    void asAClientConnectsToQemusSocketAndAgainAfterItGoes() throws Exception {
+        Path socket = directory.resolve("qemu.sock");
+        try (UnixServerSocket qemu = UnixServerSocket.listen(socket);
+                CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--client", "--sink");
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-client-test", 4 << 20)) {
+            for (int connection = 1; connection <= 2; connection++) {
+                try (VhostUserFrontend frontend = VhostUserFrontend.over(qemu.accept());
+                        FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                        FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                    int from = command.stderrLines();
+                    long acked = setUpAsQemuDoes(frontend, memory, rx, tx);
+                    command.awaitStderr(from, line -> line.endsWith(" INFO negotiated: " + Features.describe(acked)),
+                            "negotiation on connection " + connection);
+                }
+            }
+            assertTrue(command.stderr().stream().anyMatch(line -> line.endsWith(" INFO socket: " + socket
+                    + ", connecting to the front-end listening there, again 1 s after it goes")), command.toString());
+
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit());
         }
     }
 
