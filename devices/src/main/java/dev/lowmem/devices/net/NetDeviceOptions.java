@@ -20,8 +20,8 @@ public record NetDeviceOptions(MacAddress mac, int mtu, int queuePairs, Duration
     public static final Duration DEFAULT_POLL_WINDOW = Duration.ofNanos(50_000);
     /** As Linux's virtio_net and QEMU's MQ limits allow. */
     public static final int MAX_QUEUE_PAIRS = 256;
-    static final int MIN_MTU = 68;
-    static final int MAX_MTU = 65535;
+    public static final int MIN_MTU = 68;
+    public static final int MAX_MTU = 65535;
 
     public NetDeviceOptions {
         if (mtu < MIN_MTU || mtu > MAX_MTU) {

@@ -9,6 +9,7 @@ import dev.lowmem.virtio.device.VirtioDevice;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.util.function.LongConsumer;
 
 /**
  * A virtio-net device (virtio 1.2, 5.1) in front of a host-side {@link Port}: queue pair {@code p}
@@ -30,6 +31,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private final QueuePair[] pairs;
     private final QueuePairWorker[] workers;
     private volatile long negotiated;
+    private volatile LongConsumer negotiationListener = features -> { };
 
     public VirtioNet(NetDeviceOptions options, Port port) throws NativeIoException {
         if (options.queuePairs() > port.maxQueuePairs()) {
@@ -75,6 +77,15 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         return pairs[index];
     }
 
+    /**
+     * Calls {@code listener} with the driver's features each time it settles them, on the
+     * control-plane thread, after the datapath has taken them: the command prints them, a VMM may
+     * log them. Keep it short; the front-end waits for the reply meanwhile.
+     */
+    public void onNegotiated(LongConsumer listener) {
+        negotiationListener = listener;
+    }
+
     /** What the driver took, 0 before negotiation and after a reset. */
     public long negotiatedFeatures() {
         return negotiated;
@@ -103,6 +114,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
             pair.configure(features);
         }
         negotiated = features;
+        negotiationListener.accept(features);
     }
 
     @Override

@@ -1,0 +1,156 @@
+package dev.lowmem.tools.vhostusernet;
+
+import dev.lowmem.devices.net.MacAddress;
+import dev.lowmem.devices.net.NetDeviceOptions;
+import dev.lowmem.devices.port.SourcePort;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The command line of {@code vhost-user-net}, as picocli fills it in; {@link #settings()} checks
+ * the values together and names the option and the value it refuses.
+ */
+@Command(name = "vhost-user-net", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "Serves a virtio-net device to QEMU (or any vhost-user front-end) over a UNIX socket and connects"
+                + " the guest's NIC to a host-side port.",
+            "",
+            "Log lines (start-up, negotiation, connections) go to standard error; the counters go to"
+                + " standard output: every --stats-interval seconds, whenever the process gets SIGUSR1"
+                + " (kill -USR1 PID), and once at exit (SIGINT, SIGTERM)."},
+        footer = {
+            "",
+            "QEMU connects with:",
+            "  -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem",
+            "  -chardev socket,id=c0,path=PATH -netdev vhost-user,id=n0,chardev=c0",
+            "  -device virtio-net-pci,netdev=n0",
+            "(with --client: -chardev socket,id=c0,path=PATH,server=on)",
+            "",
+            "Exit status: 0 after --help or --version, 1 when start-up fails, 2 for a bad option;"
+                + " 130 or 143 after SIGINT or SIGTERM."})
+final class CommandOptions {
+    /** sun_path holds 108 bytes with the terminating NUL (unix(7)). */
+    static final int MAX_SOCKET_PATH_BYTES = 107;
+    static final long MAX_POLL_MICROS = 1_000_000;
+    static final int MAX_STATS_INTERVAL_SECONDS = 86_400;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--socket", required = true, paramLabel = "PATH",
+            description = "The vhost-user socket: the path to listen on, or with --client the path QEMU listens on.")
+    private Path socket;
+
+    @Option(names = "--client",
+            description = "Connect to PATH (QEMU with server=on) and connect again whenever the front-end goes away,"
+                    + " instead of listening.")
+    private boolean client;
+
+    @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nThe host-side port (exactly one):%n")
+    private PortOptions port;
+
+    @Option(names = "--mac", paramLabel = "MAC", description = "The NIC's address (default: ${DEFAULT-VALUE}).")
+    private MacAddress mac = NetDeviceOptions.DEFAULT_MAC;
+
+    @Option(names = "--mtu", paramLabel = "BYTES", description = "The MTU the guest is told, 68 to 65535"
+            + " (default: ${DEFAULT-VALUE}).")
+    private int mtu = NetDeviceOptions.DEFAULT_MTU;
+
+    @Option(names = "--queues", paramLabel = "N", description = "RX/TX queue pairs, each with its own worker thread"
+            + " (default: ${DEFAULT-VALUE}); QEMU needs queues=N on -netdev to match.")
+    private int queues = 1;
+
+    @Option(names = "--poll-us", paramLabel = "MICROS", description = "How long a worker busy-polls after its last"
+            + " frame before it sleeps, 0 to 1000000 (default: ${DEFAULT-VALUE}).")
+    private long pollMicros = NetDeviceOptions.DEFAULT_POLL_WINDOW.toNanos() / 1000;
+
+    @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "Print the counters every SECONDS"
+            + " seconds; 0 for only on SIGUSR1 and at exit (default: ${DEFAULT-VALUE}).")
+    private int statsIntervalSeconds;
+
+    @Option(names = "--stats-format", paramLabel = "FORMAT", description = "text (a table) or json (one object per"
+            + " line) (default: ${DEFAULT-VALUE}).")
+    private StatsFormat statsFormat = StatsFormat.TEXT;
+
+    @Option(names = "--socket-mode", paramLabel = "MODE", description = "The listening socket's file mode, in octal"
+            + " (default: ${DEFAULT-VALUE}: only this user may connect).")
+    private SocketMode socketMode = SocketMode.OWNER_ONLY;
+
+    /** The port options; picocli lets exactly one be given. */
+    static final class PortOptions {
+        @Option(names = "--tap", paramLabel = "NAME", description = "A TAP device: the guest meets the host's network"
+                + " stack (needs access to /dev/net/tun).")
+        private String tap;
+
+        @Option(names = "--loopback", description = "Send what the guest transmits back to it.")
+        private boolean loopback;
+
+        @Option(names = "--sink", description = "Count and drop what the guest transmits; give it nothing.")
+        private boolean sink;
+
+        @Option(names = "--source", paramLabel = "SIZE", description = "Give the guest generated Ethernet frames of"
+                + " SIZE bytes, 60 to 65535, as fast as it takes them; drop what it transmits.")
+        private Integer sourceFrameSize;
+    }
+
+    /** The options checked together. */
+    Settings settings() {
+        checkSocketPath();
+        checkRange("--mtu", mtu, NetDeviceOptions.MIN_MTU, NetDeviceOptions.MAX_MTU);
+        checkRange("--queues", queues, 1, NetDeviceOptions.MAX_QUEUE_PAIRS);
+        checkRange("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
+        checkRange("--stats-interval", statsIntervalSeconds, 0, MAX_STATS_INTERVAL_SECONDS);
+        if (client && spec.commandLine().getParseResult().hasMatchedOption("--socket-mode")) {
+            throw new ParameterException(spec.commandLine(), "--socket-mode sets the mode of a socket this command"
+                    + " creates; with --client it connects to QEMU's, whose mode QEMU sets");
+        }
+        NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
+        return new Settings(socket, client, socketMode, portChoice(), device,
+                Duration.ofSeconds(statsIntervalSeconds), statsFormat);
+    }
+
+    private PortChoice portChoice() {
+        if (port.tap != null) {
+            return new PortChoice.Tap(port.tap);
+        }
+        if (port.loopback) {
+            return new PortChoice.Loopback();
+        }
+        if (port.sink) {
+            return new PortChoice.Sink();
+        }
+        checkRange("--source", port.sourceFrameSize, SourcePort.MIN_FRAME, SourcePort.MAX_FRAME);
+        return new PortChoice.Source(port.sourceFrameSize);
+    }
+
+    private void checkSocketPath() {
+        int bytes = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_SOCKET_PATH_BYTES) {
+            throw invalid("--socket", socket + " is " + bytes + " bytes long; a UNIX socket path holds at most "
+                    + MAX_SOCKET_PATH_BYTES);
+        }
+    }
+
+    private void checkRange(String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw invalid(option, value + " is outside " + min + ".." + max);
+        }
+    }
+
+    private ParameterException invalid(String option, String why) {
+        return new ParameterException(spec.commandLine(), invalidValue(option, why));
+    }
+
+    /** In picocli's own words for a value it cannot convert, so that every refusal reads alike. */
+    static String invalidValue(String option, String why) {
+        return "Invalid value for option '" + option + "': " + why;
+    }
+}

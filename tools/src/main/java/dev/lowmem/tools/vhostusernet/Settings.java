@@ -1,0 +1,17 @@
+package dev.lowmem.tools.vhostusernet;
+
+import dev.lowmem.devices.net.NetDeviceOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * What the command runs, checked: every value here is one the device, the port and the socket
+ * accept.
+ *
+ * @param client connect to {@code socket} (QEMU listens, {@code server=on}) instead of listening on it
+ * @param socketMode the listening socket's file mode; unused with {@code client}
+ * @param statsInterval how often to print the counters; zero for only on SIGUSR1 and at exit
+ */
+record Settings(Path socket, boolean client, SocketMode socketMode, PortChoice port, NetDeviceOptions device,
+        Duration statsInterval, StatsFormat statsFormat) {
+}

@@ -1,0 +1,28 @@
+package dev.lowmem.tools.vhostusernet;
+
+import dev.lowmem.devices.net.VirtioNet;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every queue pair's counters at one moment, with the features the driver took: what a stats
+ * line shows. Each counter is read whole but the set is not atomic: a worker may count during the
+ * read, so a line can be a burst behind in one place and not in another.
+ *
+ * @param negotiated the driver's features, 0 before negotiation
+ */
+record StatsSnapshot(Instant time, long negotiated, List<PairStats> pairs) {
+
+    StatsSnapshot {
+        pairs = List.copyOf(pairs);
+    }
+
+    static StatsSnapshot of(VirtioNet device, Instant time) {
+        List<PairStats> pairs = new ArrayList<>(device.queuePairs());
+        for (int i = 0; i < device.queuePairs(); i++) {
+            pairs.add(PairStats.of(device.pair(i)));
+        }
+        return new StatsSnapshot(time, device.negotiatedFeatures(), pairs);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.lowmem.tools.vhostusernet;
+
+import dev.lowmem.devices.net.MacAddress;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code vhost-user-net}: serves a virtio-net device over a vhost-user socket until SIGINT or
+ * SIGTERM (see {@link CommandOptions} for the options). Failures to start are one line on
+ * standard error and an exit status, never a stack trace: 1 when the host refuses (a socket in
+ * use, a TAP busy), 2 for a bad option.
+ */
+public final class VhostUserNet {
+    private static final System.Logger LOG = System.getLogger(VhostUserNet.class.getName());
+    private static final String NAME = "vhost-user-net";
+
+    private VhostUserNet() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        LogFormat.install();
+        System.exit(execute(args, System.out, System.err));
+    }
+
+    /**
+     * Parses {@code args} and runs the backend; returns only when it cannot start or has nothing
+     * to run (--help, --version).
+     *
+     * @return the exit status
+     */
+    static int execute(String[] args, PrintStream out, PrintStream err) throws InterruptedException {
+        Settings settings;
+        try {
+            CommandOptions options = new CommandOptions();
+            CommandLine commandLine = commandLine(options, out);
+            if (CommandLine.printHelpIfRequested(commandLine.parseArgs(args))) {
+                return 0;
+            }
+            settings = options.settings();
+        } catch (ParameterException e) {
+            err.println(NAME + ": " + withoutErrorPrefix(e.getMessage()));
+            return StartupException.EXIT_BAD_OPTION;
+        }
+        try {
+            run(settings, out);
+        } catch (StartupException e) {
+            err.println(NAME + ": " + e.getMessage());
+            return e.exitStatus();
+        }
+        throw new AssertionError("serving ends only with the process");
+    }
+
+    /** Some picocli messages start "Error: "; after our name that says nothing. */
+    private static String withoutErrorPrefix(String message) {
+        return message.startsWith("Error: ") ? message.substring("Error: ".length()) : message;
+    }
+
+    /** The parser, with the converters for the option types of our own. */
+    static CommandLine commandLine(CommandOptions options, PrintStream out) {
+        CommandLine commandLine = new CommandLine(options);
+        commandLine.registerConverter(MacAddress.class, refusingWithReason(MacAddress::parse));
+        commandLine.registerConverter(SocketMode.class, refusingWithReason(SocketMode::parse));
+        commandLine.registerConverter(StatsFormat.class, refusingWithReason(StatsFormat::parse));
+        commandLine.setOut(new PrintWriter(out, true));
+        return commandLine;
+    }
+
+    /**
+     * A converter whose IllegalArgumentException reaches the user as its message alone: picocli
+     * shows other exceptions with their class name.
+     */
+    private static <T> CommandLine.ITypeConverter<T> refusingWithReason(Function<String, T> parse) {
+        return text -> {
+            try {
+                return parse.apply(text);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        };
+    }
+
+    /** Starts the backend and serves until a signal ends the process, whose shutdown hook stops it. */
+    private static void run(Settings settings, PrintStream out) throws StartupException, InterruptedException {
+        NetBackend backend = NetBackend.start(settings, features -> LOG.log(System.Logger.Level.INFO,
+                Banner.negotiated(features)));
+        for (String line : Banner.lines(settings, backend.device().port().describe(),
+                backend.device().deviceFeatures(), ProcessHandle.current().pid())) {
+            LOG.log(System.Logger.Level.INFO, line);
+        }
+        StatsReporter stats = new StatsReporter(() -> StatsSnapshot.of(backend.device(), Instant.now()),
+                settings.statsFormat().formatter(), out);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("shutdown").unstarted(() -> {
+            stats.close();
+            // The queues stop with the session, so the report after it has the final counts.
+            backend.stopServing();
+            stats.report();
+            backend.close();
+        }));
+        stats.onSignal("USR1");
+        if (!settings.statsInterval().isZero()) {
+            stats.every(settings.statsInterval());
+        }
+        // Nothing left for this thread: the workers and the event loop serve, the shutdown hook ends them.
+        new CountDownLatch(1).await();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.lowmem.tools.vhostusernet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lowmem.devices.net.MacAddress;
+import dev.lowmem.devices.net.NetDeviceOptions;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BannerTest {
+    private static final long OFFERED = Features.of(Feature.VERSION_1, Feature.NET_MAC);
+
+    @Test
+    void listening() {
+        Settings settings = new Settings(Path.of("/run/vnet0.sock"), false, new SocketMode(0660),
+                new PortChoice.Sink(), NetDeviceOptions.defaults(), Duration.ZERO, StatsFormat.TEXT);
+
+        assertEquals(List.of(
+                Version.line(),
+                "port: sink, 1 queue pair, MTU 1500, MAC 52:54:00:12:34:56, poll window 50 us",
+                "socket: /run/vnet0.sock, listening, mode 0660",
+                "offered: NET_MAC | VERSION_1",
+                "stats: text on standard output, on kill -USR1 4242, and at exit"),
+                Banner.lines(settings, "sink", OFFERED, 4242));
+    }
+
+    @Test
+    void connecting() {
+        Settings settings = new Settings(Path.of("/run/qemu.sock"), true, SocketMode.OWNER_ONLY,
+                new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
+                        Duration.ZERO), Duration.ofSeconds(10), StatsFormat.JSON);
+
+        assertEquals(List.of(
+                Version.line(),
+                "port: tap vnet0, 2 queue pairs, MTU 9000, MAC 02:00:00:00:00:01, poll window 0 us",
+                "socket: /run/qemu.sock, connecting to the front-end listening there, again 1 s after it goes",
+                "offered: NET_MAC | VERSION_1",
+                "stats: json on standard output, every 10 s, on kill -USR1 4242, and at exit"),
+                Banner.lines(settings, "tap vnet0", OFFERED, 4242));
+    }
+
+    @Test
+    void theNegotiatedLineNamesTheFeatures() {
+        assertEquals("negotiated: NET_MAC | VERSION_1", Banner.negotiated(OFFERED));
+    }
+}

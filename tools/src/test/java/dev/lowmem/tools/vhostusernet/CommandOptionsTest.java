@@ -1,0 +1,176 @@
+package dev.lowmem.tools.vhostusernet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowmem.devices.net.MacAddress;
+import dev.lowmem.devices.net.NetDeviceOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class CommandOptionsTest {
+    private static final String SOCKET = "/tmp/vnet-test.sock";
+
+    @TempDir
+    Path directory;
+
+    private static Settings parse(String... args) {
+        CommandOptions options = new CommandOptions();
+        VhostUserNet.commandLine(options, System.out).parseArgs(args);
+        return options.settings();
+    }
+
+    @Test
+    void defaultsAreTheDevicesAndListenOwnerOnly() {
+        Settings settings = parse("--socket", SOCKET, "--sink");
+
+        assertEquals(Path.of(SOCKET), settings.socket());
+        assertFalse(settings.client());
+        assertEquals(SocketMode.OWNER_ONLY, settings.socketMode());
+        assertEquals(new PortChoice.Sink(), settings.port());
+        assertEquals(NetDeviceOptions.defaults(), settings.device());
+        assertEquals(Duration.ZERO, settings.statsInterval());
+        assertEquals(StatsFormat.TEXT, settings.statsFormat());
+    }
+
+    @Test
+    void everyOptionGiven() {
+        Settings settings = parse("--socket", SOCKET, "--client", "--source", "1514", "--mac", "02:00:00:00:00:07",
+                "--mtu", "9000", "--queues", "4", "--poll-us", "0", "--stats-interval", "5", "--stats-format", "json");
+
+        assertTrue(settings.client());
+        assertEquals(new PortChoice.Source(1514), settings.port());
+        assertEquals(new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:07"), 9000, 4, Duration.ZERO),
+                settings.device());
+        assertEquals(Duration.ofSeconds(5), settings.statsInterval());
+        assertEquals(StatsFormat.JSON, settings.statsFormat());
+    }
+
+    @Test
+    void eachPortOption() {
+        assertEquals(new PortChoice.Tap("vnet0"), parse("--socket", SOCKET, "--tap", "vnet0").port());
+        assertEquals(new PortChoice.Loopback(), parse("--socket", SOCKET, "--loopback").port());
+        assertEquals(new PortChoice.Source(60), parse("--socket", SOCKET, "--source", "60").port());
+    }
+
+    @Test
+    void socketModeInOctal() {
+        assertEquals(new SocketMode(0660), parse("--socket", SOCKET, "--sink", "--socket-mode", "0660").socketMode());
+        assertEquals(new SocketMode(0666), parse("--socket", SOCKET, "--sink", "--socket-mode", "666").socketMode());
+    }
+
+    @Test
+    void statsFormatInAnyCase() {
+        assertEquals(StatsFormat.JSON, parse("--socket", SOCKET, "--sink", "--stats-format", "JSON").statsFormat());
+    }
+
+    static Stream<Arguments> badCommandLines() {
+        return Stream.of(
+                refused("Invalid value for option '--mtu': 70000 is outside 68..65535", "--sink", "--mtu", "70000"),
+                refused("Invalid value for option '--mtu': 67 is outside 68..65535", "--sink", "--mtu", "67"),
+                refused("Invalid value for option '--mtu': 'abc' is not an int", "--sink", "--mtu", "abc"),
+                refused("Invalid value for option '--mac': not a MAC address like 52:54:00:12:34:56: zz",
+                        "--sink", "--mac", "zz"),
+                refused("Invalid value for option '--mac': not a MAC address like 52:54:00:12:34:56: 52:54:00:12:34",
+                        "--sink", "--mac", "52:54:00:12:34"),
+                refused("Invalid value for option '--mac': a device address must not be multicast: 01:00:5e:00:00:01",
+                        "--sink", "--mac", "01:00:5e:00:00:01"),
+                refused("Invalid value for option '--queues': 0 is outside 1..256", "--sink", "--queues", "0"),
+                refused("Invalid value for option '--queues': 257 is outside 1..256", "--sink", "--queues", "257"),
+                refused("Invalid value for option '--poll-us': -1 is outside 0..1000000", "--sink", "--poll-us", "-1"),
+                refused("Invalid value for option '--poll-us': 1000001 is outside 0..1000000",
+                        "--sink", "--poll-us", "1000001"),
+                refused("Invalid value for option '--source': 59 is outside 60..65535", "--source", "59"),
+                refused("Invalid value for option '--source': 65536 is outside 60..65535", "--source", "65536"),
+                refused("Invalid value for option '--stats-interval': -2 is outside 0..86400",
+                        "--sink", "--stats-interval", "-2"),
+                refused("Invalid value for option '--stats-format': 'xml' is neither text nor json",
+                        "--sink", "--stats-format", "xml"),
+                refused("Invalid value for option '--socket-mode': '0888' is not an octal file mode like 0600",
+                        "--sink", "--socket-mode", "0888"),
+                refused("Invalid value for option '--socket-mode': 01777 has bits beyond the permissions 0777",
+                        "--sink", "--socket-mode", "1777"),
+                refused("--socket-mode sets the mode of a socket this command creates; with --client it connects to"
+                        + " QEMU's, whose mode QEMU sets", "--sink", "--client", "--socket-mode", "0660"),
+                refused("--loopback, --sink are mutually exclusive (specify only one)", "--sink", "--loopback"),
+                refused("Missing required argument (specify one of these): (--tap=NAME | --loopback | --sink"
+                        + " | --source=SIZE)"),
+                refused("Unknown option: '--bogus'", "--sink", "--bogus"));
+    }
+
+    private static Arguments refused(String message, String... args) {
+        String[] withSocket = Stream.concat(Stream.of("--socket", SOCKET), Arrays.stream(args)).toArray(String[]::new);
+        return Arguments.of(message, withSocket);
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("badCommandLines")
+    void aBadOptionIsOneLineAndStatusTwo(String message, String[] args) throws Exception {
+        assertRefused(2, "vhost-user-net: " + message + "\n", args);
+    }
+
+    @Test
+    void aMissingSocketIsNamed() throws Exception {
+        assertRefused(2, "vhost-user-net: Missing required option: '--socket=PATH'\n", "--sink");
+    }
+
+    @Test
+    void aSocketPathTooLongForSunPathIsNamedWithItsLength() throws Exception {
+        String path = "/tmp/" + "x".repeat(103);
+        assertRefused(2, "vhost-user-net: Invalid value for option '--socket': " + path
+                + " is 108 bytes long; a UNIX socket path holds at most 107\n", "--socket", path, "--sink");
+    }
+
+    @Test
+    void moreQueuePairsThanThePortServesAreRefusedInThePortsWords() throws Exception {
+        assertRefused(2, "vhost-user-net: Invalid value for option '--queues': a loopback serves 1 to 16 queue pairs,"
+                + " not 17\n", "--socket", directory.resolve("vnet.sock").toString(), "--loopback", "--queues", "17");
+    }
+
+    @Test
+    void moreQueuePairsThanASourceServesAreRefusedTheSameWay() throws Exception {
+        assertRefused(2, "vhost-user-net: Invalid value for option '--queues': a source serves 1 to 16 queue pairs,"
+                + " not 20\n", "--socket", directory.resolve("vnet.sock").toString(), "--source", "1514", "--queues", "20");
+    }
+
+    @Test
+    void aMissingDirectoryIsStatusOne() throws Exception {
+        Path socket = directory.resolve("missing/vnet.sock");
+        assertRefused(1, "vhost-user-net: cannot listen on " + socket + ": the directory " + socket.getParent()
+                + " does not exist\n", "--socket", socket.toString(), "--sink");
+    }
+
+    @Test
+    void helpAndVersionExitZero() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, VhostUserNet.execute(new String[] {"--version"}, new PrintStream(out, true),
+                new PrintStream(new ByteArrayOutputStream())));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("vhost-user-net " + Version.current() + " (JDK "),
+                out.toString(StandardCharsets.UTF_8));
+        out.reset();
+        assertEquals(0, VhostUserNet.execute(new String[] {"--help"}, new PrintStream(out, true),
+                new PrintStream(new ByteArrayOutputStream())));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: vhost-user-net"));
+    }
+
+    private static void assertRefused(int status, String expectedError, String... args) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = VhostUserNet.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(expectedError, err.toString(StandardCharsets.UTF_8));
+        assertEquals(status, exit);
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,62 @@
+package dev.lowmem.tools.vhostusernet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lowmem.devices.net.NetCounter;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TextStatsTableTest {
+    private static final Instant TIME = Instant.parse("2026-11-23T10:41:20.123456Z");
+    private static final TextStatsTable TABLE = new TextStatsTable(ZoneOffset.UTC);
+
+    @Test
+    void aRowPerDirectionAlignedToTheWidestCell() {
+        PairStats busy = new PairStats(0, Map.of(NetCounter.TX_FRAMES, 1204L, NetCounter.TX_BYTES, 1782920L,
+                NetCounter.TX_KICKS, 17L, NetCounter.TX_INTERRUPTS, 17L, NetCounter.RX_KICKS, 1L,
+                NetCounter.RX_STARVED, 3L), 0);
+        PairStats loaded = new PairStats(1, Map.of(NetCounter.TX_PORT_FULL, 2L, NetCounter.RX_FRAMES, 64L,
+                NetCounter.RX_BYTES, 96000L, NetCounter.RX_INTERRUPTS, 4L), 12);
+
+        String table = TABLE.format(new StatsSnapshot(TIME, Features.of(Feature.VERSION_1), List.of(busy, loaded)));
+
+        assertEquals("""
+                stats at 2026-11-23 10:41:20.123
+                pair dir frames   bytes kicks interrupts port_full starved backlog drops
+                   0 tx    1204 1782920    17         17         0       -       - -
+                   0 rx       0       0     1          0         -       3       0 -
+                   1 tx       0       0     0          0         2       -       - -
+                   1 rx      64   96000     0          4         -       0      12 -
+                """, table);
+    }
+
+    @Test
+    void onlyTheDropsThatHappenedNamedWithoutTheirDirection() {
+        PairStats dropping = new PairStats(0, Map.of(NetCounter.TX_FRAMES, 5L, NetCounter.TX_DROP_SHORT_FRAME, 2L,
+                NetCounter.TX_DROP_MALFORMED_CHAIN, 1L, NetCounter.RX_DROP_NO_ROOM, 3L), 0);
+
+        String table = TABLE.format(new StatsSnapshot(TIME, 0, List.of(dropping)));
+
+        assertEquals("""
+                stats at 2026-11-23 10:41:20.123
+                pair dir frames bytes kicks interrupts port_full starved backlog drops
+                   0 tx       5     0     0          0         0       -       - malformed_chain=1 short_frame=2
+                   0 rx       0     0     0          0         -       0       0 no_room=3
+                """, table);
+    }
+
+    @Test
+    void theHeadingsTimeIsInTheGivenZone() {
+        String table = new TextStatsTable(ZoneOffset.ofHours(2)).format(new StatsSnapshot(TIME, 0, List.of()));
+
+        assertEquals("""
+                stats at 2026-11-23 12:41:20.123
+                pair dir frames bytes kicks interrupts port_full starved backlog drops
+                """, table);
+    }
+}

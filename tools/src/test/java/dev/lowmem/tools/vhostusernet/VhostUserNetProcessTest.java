@@ -1,0 +1,200 @@
+package dev.lowmem.tools.vhostusernet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
+import dev.lowmem.virtio.queue.DriverChain;
+import dev.lowmem.virtio.vhostuser.FrontendMemory;
+import dev.lowmem.virtio.vhostuser.FrontendQueue;
+import dev.lowmem.virtio.vhostuser.ProtocolFeature;
+import dev.lowmem.virtio.vhostuser.VhostUserFrontend;
+import dev.lowmem.vmm.core.socket.UnixServerSocket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command in a process of its own on a temporary socket, driven by our front-end as QEMU
+ * drives a vhost-user-net back-end: what it prints, when, and with which exit status.
+ */
+class VhostUserNetProcessTest {
+    private static final int RX = 0;
+    private static final int TX = 1;
+    private static final int QUEUE_SIZE = 256;
+    private static final long RX_RINGS = 0x1000;
+    private static final long TX_RINGS = 0x20000;
+    private static final long TX_BUFFERS = 1 << 20;
+    private static final int FRAME = 12 + 60;
+    private static final int FRAMES = 10;
+    /** What QEMU's virtio-net asks of a vhost-user back-end when the guest's driver takes it all. */
+    private static final long QEMU_WANTS = Features.of(Feature.VERSION_1, Feature.RING_EVENT_IDX,
+            Feature.RING_INDIRECT_DESC, Feature.NET_MRG_RXBUF, Feature.NET_MAC, Feature.NET_MTU, Feature.NET_STATUS,
+            Feature.NET_CSUM, Feature.NET_HOST_TSO4, Feature.NET_HOST_TSO6, Feature.VHOST_USER_PROTOCOL_FEATURES);
+    private static final long QEMU_PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ,
+            ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG);
+    private static final String STATS_REQUESTED = "stats requested";
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void negotiatesCountsOnRequestRefusesASecondOnTheSameSocketAndReportsAtExit() throws Exception {
+        Path socket = directory.resolve("vnet.sock");
+        try (CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--sink",
+                "--stats-format", "json");
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-test", 4 << 20)) {
+            command.awaitStderr(line -> line.endsWith("and at exit"), "banner");
+            assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(socket),
+                    "the socket is owner-only");
+
+            long acked;
+            try (VhostUserFrontend frontend = VhostUserFrontend.connect(socket, Duration.ofSeconds(5));
+                    FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                acked = setUpAsQemuDoes(frontend, memory, rx, tx);
+                String negotiated = command.awaitStderr(line -> line.contains(" negotiated: "), "negotiated line");
+                assertTrue(negotiated.endsWith(" INFO negotiated: " + Features.describe(acked)), negotiated);
+
+                transmit(tx, memory);
+                String requested = requestStats(command, "\"tx_frames\":" + FRAMES + ",");
+                assertTrue(requested.startsWith("{\"time\":\""), requested);
+                assertTrue(requested.contains("\"negotiated\":\"" + Features.describe(acked) + "\""), requested);
+                assertTrue(requested.contains("\"pairs\":[{\"pair\":0,\"tx_frames\":" + FRAMES + ",\"tx_bytes\":"
+                        + FRAMES * (FRAME - 12) + ","), requested);
+                assertTrue(requested.endsWith(",\"drops\":0,\"backlog\":0}]}"), requested);
+
+                try (CommandProcess second = CommandProcess.start("--socket", socket.toString(), "--loopback")) {
+                    assertEquals(1, second.awaitExit(), second.toString());
+                    assertEquals(List.of("vhost-user-net: " + socket + " is in use: another backend listens on it"),
+                            second.stderr());
+                    assertEquals(List.of(), second.stdout());
+                }
+            }
+
+            int before = command.stdoutLines();
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit(), "exit status after SIGTERM (128 + 15)");
+            List<String> atExit = command.stdout().subList(before, command.stdoutLines());
+            assertEquals(1, atExit.size(), "one report at exit: " + command);
+            assertTrue(atExit.getFirst().contains("\"tx_frames\":" + FRAMES + ","), atExit.getFirst());
+            assertTrue(Files.notExists(socket), "the socket file is removed at exit");
+        }
+    }
+
+    @Test
+    void replacesAStaleSocketSaysSoAndPrintsATableAtExit() throws Exception {
+        Path socket = directory.resolve("stale.sock");
+        // A socket file whose listener is gone, as a backend that was killed leaves it.
+        ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket)).close();
+        assertTrue(Files.exists(socket));
+
+        try (CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--loopback",
+                "--stats-interval", "1")) {
+            command.awaitStderr(line -> line.endsWith(" INFO replaced " + socket
+                    + ", a socket file left by a backend that is gone"), "the stale socket replaced");
+            String heading = command.awaitStdout(0, line -> line.startsWith("stats at "), "a table on the interval");
+            int at = command.stdout().indexOf(heading);
+            command.awaitStdout(at + 3, line -> true, "the table's rows");
+            assertEquals(List.of(
+                    "pair dir frames bytes kicks interrupts port_full starved backlog drops",
+                    "   0 tx       0     0     0          0         0       -       - -",
+                    "   0 rx       0     0     0          0         -       0       0 -"),
+                    command.stdout().subList(at + 1, at + 4));
+
+            command.signal("INT");
+            assertEquals(130, command.awaitExit(), "exit status after SIGINT (128 + 2)");
+            List<String> out = command.stdout();
+            assertTrue(out.get(out.size() - 4).startsWith("stats at "), "a table at exit: " + command);
+        }
+    }
+
+    @Test
+    void asAClientConnectsToQemusSocketAndAgainAfterItGoes() throws Exception {
+        Path socket = directory.resolve("qemu.sock");
+        try (UnixServerSocket qemu = UnixServerSocket.listen(socket);
+                CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--client", "--sink");
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-client-test", 4 << 20)) {
+            for (int connection = 1; connection <= 2; connection++) {
+                try (VhostUserFrontend frontend = VhostUserFrontend.over(qemu.accept());
+                        FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                        FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                    int from = command.stderrLines();
+                    long acked = setUpAsQemuDoes(frontend, memory, rx, tx);
+                    command.awaitStderr(from, line -> line.endsWith(" INFO negotiated: " + Features.describe(acked)),
+                            "negotiation on connection " + connection);
+                }
+            }
+            assertTrue(command.stderr().stream().anyMatch(line -> line.endsWith(" INFO socket: " + socket
+                    + ", connecting to the front-end listening there, again 1 s after it goes")), command.toString());
+
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit());
+        }
+    }
+
+    /** QEMU's order: owner, features, protocol features, queue count, features acked, memory, rings, enable. */
+    private static long setUpAsQemuDoes(VhostUserFrontend frontend, FrontendMemory memory, FrontendQueue rx,
+            FrontendQueue tx) throws Exception {
+        frontend.setOwner();
+        long offered = frontend.getFeatures();
+        frontend.setProtocolFeatures(frontend.getProtocolFeatures() & QEMU_PROTOCOL_FEATURES);
+        assertEquals(2, frontend.getQueueNum());
+        long acked = offered & QEMU_WANTS;
+        frontend.setFeatures(acked);
+        frontend.setMemTable(memory.regions(1));
+        rx.setUp(frontend, RX, 0);
+        tx.setUp(frontend, TX, 0);
+        frontend.setVringEnable(RX, true);
+        frontend.setVringEnable(TX, true);
+        return acked & ~Feature.VHOST_USER_PROTOCOL_FEATURES.mask();
+    }
+
+    /** {@link #FRAMES} frames of 60 bytes behind a zeroed virtio_net_hdr; returns once all are used. */
+    private static void transmit(FrontendQueue tx, FrontendMemory memory) throws Exception {
+        DriverChain chain = new DriverChain(1);
+        for (int i = 0; i < FRAMES; i++) {
+            long buffer = TX_BUFFERS + (long) i * FRAME;
+            memory.bytes(buffer, FRAME).fill((byte) 0);
+            memory.bytes(buffer + 12, 6).fill((byte) 0xFF);
+            assertTrue(tx.driver().add(chain.clear().readable(buffer, FRAME), false) >= 0, "room in the TX ring");
+        }
+        tx.publish();
+        int used = 0;
+        long deadline = System.nanoTime() + CommandProcess.TIMEOUT.toNanos();
+        while (used < FRAMES) {
+            if (tx.driver().takeUsed() >= 0) {
+                used++;
+            } else if (System.nanoTime() > deadline) {
+                throw new AssertionError(used + " of " + FRAMES + " TX chains came back");
+            } else {
+                Thread.sleep(1);
+            }
+        }
+    }
+
+    /**
+     * Asks for stats with SIGUSR1 until a line has {@code expected}: a worker publishes its
+     * counters after the used ring, so the first line may be a burst behind.
+     */
+    private static String requestStats(CommandProcess command, String expected) throws Exception {
+        long deadline = System.nanoTime() + CommandProcess.TIMEOUT.toNanos();
+        while (true) {
+            int from = command.stdoutLines();
+            command.signal("USR1");
+            String line = command.awaitStdout(from, l -> l.startsWith("{"), STATS_REQUESTED);
+            if (line.contains(expected) || System.nanoTime() > deadline) {
+                return line;
+            }
+            Thread.sleep(50);
+        }
+    }
+}
