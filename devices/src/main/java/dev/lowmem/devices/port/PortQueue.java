@@ -31,7 +31,7 @@ public interface PortQueue {
      *
      * @return the frame's length with its header; 0 when the port has none now; more than
      *         {@link RxBuffers#capacity()} when the frame did not fit and was cut short, for the
-     *         worker to drop and count
+     *         worker to drop and count (then not always the whole length: a TAP says capacity + 1)
      * @throws IOException when the port failed; the worker counts it and tries again later
      */
     long receive(RxBuffers buffers) throws IOException;

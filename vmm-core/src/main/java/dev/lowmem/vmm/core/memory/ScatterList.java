@@ -52,6 +52,17 @@ public final class ScatterList {
         return add(source.regions[piece], source.offsets[piece], source.lengths[piece]);
     }
 
+    /**
+     * Appends the whole of {@code buffer} as one piece: for memory outside any memory table, such
+     * as a port's own buffers or a test's, where {@link GuestMemory#gather} has nothing to
+     * translate. {@link #address(int)} is meaningful only when {@code buffer} is native.
+     *
+     * @return false, and nothing appended, when the list is full
+     */
+    public boolean add(MemorySegment buffer) {
+        return add(buffer, 0, buffer.byteSize());
+    }
+
     /** Drops the pieces from index {@code newCount} on: undoes a partly gathered buffer or chain. */
     public void truncate(int newCount) {
         if (newCount < 0 || newCount > count) {

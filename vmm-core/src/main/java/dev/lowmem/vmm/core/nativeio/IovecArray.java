@@ -35,7 +35,8 @@ public final class IovecArray {
         if (capacity < 1 || capacity > IOV_MAX) {
             throw new IllegalArgumentException("iovec capacity " + capacity + " is outside 1.." + IOV_MAX);
         }
-        this.entries = arena.allocate(SIZE * capacity, Long.BYTES);
+        // One entry more than the capacity, for the spill of readv(fd, spill).
+        this.entries = arena.allocate(SIZE * (capacity + 1), Long.BYTES);
         this.capacity = capacity;
     }
 
@@ -78,6 +79,23 @@ public final class IovecArray {
     /** Scatters one read from {@code fd} over the array: bytes read, or 0 if a non-blocking fd has none. */
     public long readv(FileDescriptor fd) throws NativeIoException {
         return Errors.checkOrAgain("readv", LibC.readv(fd.intValue(), entries.address(), count));
+    }
+
+    /**
+     * Scatters one read from {@code fd} over the array and then over {@code spill}, for a device
+     * that cuts what does not fit and returns only what it stored (a TAP): a result above
+     * {@link #totalLength()} says the data did not fit the array. The spill is not kept in the
+     * array; with it the array may hold at most {@code IOV_MAX - 1} entries, or the kernel refuses
+     * the read (EINVAL).
+     *
+     * @param spill native memory the rest of the data may land in, of which the caller reads nothing
+     * @return bytes read, counting those in the spill, or 0 if a non-blocking fd has none
+     */
+    public long readv(FileDescriptor fd, MemorySegment spill) throws NativeIoException {
+        long entry = count * SIZE;
+        entries.set(ValueLayout.JAVA_LONG, entry + BASE_OFFSET, spill.address());
+        entries.set(ValueLayout.JAVA_LONG, entry + LENGTH_OFFSET, spill.byteSize());
+        return Errors.checkOrAgain("readv", LibC.readv(fd.intValue(), entries.address(), count + 1));
     }
 
     /** Gathers the array into one write to {@code fd}: bytes written, or 0 if a non-blocking fd is full. */

@@ -63,7 +63,19 @@ public final class LibC {
     // <fcntl.h>
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
+    public static final int O_RDWR = 0x2;
     public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+
+    // <linux/if_tun.h>: ioctl requests on /dev/net/tun (_IOW/_IOR('T', nr, int)) and TUNSETIFF's flags
+    public static final long TUNSETIFF = 0x400454caL;
+    public static final long TUNSETOFFLOAD = 0x400454d0L;
+    public static final long TUNGETVNETHDRSZ = 0x800454d7L;
+    public static final long TUNSETVNETHDRSZ = 0x400454d8L;
+    public static final int IFF_TAP = 0x0002;
+    public static final int IFF_MULTI_QUEUE = 0x0100;
+    public static final int IFF_NO_PI = 0x1000;
+    public static final int IFF_VNET_HDR = 0x4000;
 
     public static native int socket(int domain, int type, int protocol);
 
@@ -84,6 +96,9 @@ public final class LibC {
     public static native int shutdown(int fd, int how);
 
     public static native int close(int fd);
+
+    /** open(2) without O_CREAT, so without the variadic mode argument. */
+    public static native int open(String path, int flags);
 
     public static native int memfd_create(String name, int flags);
 

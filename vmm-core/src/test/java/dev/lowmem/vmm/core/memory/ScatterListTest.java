@@ -13,9 +13,9 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Gathering guest ranges into a {@link ScatterList}: guest memory is two adjacent regions (0 to 1
@@ -144,6 +144,28 @@ class ScatterListTest {
         assertEquals(8, list.totalLength());
         assertThrows(IndexOutOfBoundsException.class, () -> list.length(1));
         assertThrows(IndexOutOfBoundsException.class, () -> list.truncate(2));
+    }
+
+    @Test
+    void aBufferOutsideGuestMemoryIsOnePieceUntilTheListIsFull() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(100);
+            assertNull(memory.gather(0, 8, list));
+            assertTrue(list.add(buffer));
+            assertEquals(2, list.count());
+            assertEquals(108, list.totalLength());
+            assertEquals(buffer.address(), list.address(1));
+
+            MemorySegment bytes = Arena.ofAuto().allocate(16).fill((byte) 0x33);
+            assertEquals(16, list.copyFrom(bytes, 1, 4));
+            assertEquals(0x33, buffer.get(ValueLayout.JAVA_BYTE, 4));
+            assertEquals(0, buffer.get(ValueLayout.JAVA_BYTE, 20));
+
+            assertTrue(list.add(buffer));
+            assertTrue(list.add(buffer));
+            assertFalse(list.add(buffer));
+            assertEquals(4, list.count());
+        }
     }
 
     @Test

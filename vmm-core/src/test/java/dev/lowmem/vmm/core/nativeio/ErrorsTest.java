@@ -26,6 +26,12 @@ class ErrorsTest {
     }
 
     @Test
+    void anExplanationFollowsTheErrno() {
+        assertEquals("open /dev/net/tun: ENOENT (No such file or directory): load the tun module",
+                new NativeIoException("open", "/dev/net/tun", Errno.ENOENT, "load the tun module").getMessage());
+    }
+
+    @Test
     void errnoNamesComeFromGlibcAndUnknownNumbersStayNumbers() {
         assertEquals("ENOENT", Errno.name(Errno.ENOENT));
         assertEquals("EACCES", Errno.name(Errno.EACCES));

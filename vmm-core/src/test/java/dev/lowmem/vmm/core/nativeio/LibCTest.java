@@ -42,6 +42,22 @@ class LibCTest {
     }
 
     @Test
+    void openReportsAMissingPathAndOpensAnExistingOneWithItsFlags() throws Exception {
+        assertEquals(-1, LibC.open("/dev/no-such-device", LibC.O_RDWR));
+        assertEquals(Errno.ENOENT, Errno.last());
+
+        int fd = Errors.check("open", LibC.open("/dev/null", LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC));
+        try (FileDescriptor devNull = FileDescriptor.adopt(fd)) {
+            String flags = Files.readAllLines(Path.of("/proc/self/fdinfo/" + devNull.intValue())).stream()
+                    .filter(line -> line.startsWith("flags:")).findFirst().orElseThrow();
+            int octal = Integer.parseInt(flags.substring("flags:".length()).trim(), 8);
+            assertEquals(LibC.O_RDWR, octal & 0x3);
+            assertEquals(LibC.O_NONBLOCK, octal & LibC.O_NONBLOCK);
+            assertEquals(LibC.O_CLOEXEC, octal & LibC.O_CLOEXEC);
+        }
+    }
+
+    @Test
     void gettidNamesThisThreadInProc() throws Exception {
         int tid = LibC.gettid();
         assertTrue(Files.isDirectory(Path.of("/proc/self/task/" + tid)));
