@@ -6,60 +6,60 @@ import java.nio.ByteBuffer;
  * Ethernet frames as a guest builds them (ARP, IPv4 with ICMP echo or UDP), checksums included,
  * and the offsets and checksum arithmetic to read the host's answers. Network byte order.
  */
-final class EthernetFrames {
-    static final int ETHERNET_HEADER = 14;
-    static final int DESTINATION_MAC = 0;
-    static final int SOURCE_MAC = 6;
-    static final int ETHER_TYPE = 12;
-    static final int TYPE_IPV4 = 0x0800;
-    static final int TYPE_ARP = 0x0806;
+public final class EthernetFrames {
+    public static final int ETHERNET_HEADER = 14;
+    public static final int DESTINATION_MAC = 0;
+    public static final int SOURCE_MAC = 6;
+    public static final int ETHER_TYPE = 12;
+    public static final int TYPE_IPV4 = 0x0800;
+    public static final int TYPE_ARP = 0x0806;
 
     // ARP for IPv4 over Ethernet, from the start of the frame
-    static final int ARP_LENGTH = 28;
-    static final int ARP_OPERATION = 20;
-    static final int ARP_SENDER_MAC = 22;
-    static final int ARP_SENDER_IP = 28;
-    static final int ARP_TARGET_MAC = 32;
-    static final int ARP_TARGET_IP = 38;
-    static final int ARP_REQUEST = 1;
-    static final int ARP_REPLY = 2;
+    public static final int ARP_LENGTH = 28;
+    public static final int ARP_OPERATION = 20;
+    public static final int ARP_SENDER_MAC = 22;
+    public static final int ARP_SENDER_IP = 28;
+    public static final int ARP_TARGET_MAC = 32;
+    public static final int ARP_TARGET_IP = 38;
+    public static final int ARP_REQUEST = 1;
+    public static final int ARP_REPLY = 2;
 
     // IPv4 without options, from the start of the frame
-    static final int IP = ETHERNET_HEADER;
-    static final int IP_HEADER = 20;
-    static final int IP_PROTOCOL = IP + 9;
-    static final int IP_SOURCE = IP + 12;
-    static final int IP_DESTINATION = IP + 16;
-    static final int PROTOCOL_ICMP = 1;
-    static final int PROTOCOL_UDP = 17;
+    public static final int IP = ETHERNET_HEADER;
+    public static final int IP_HEADER = 20;
+    public static final int IP_PROTOCOL = IP + 9;
+    public static final int IP_SOURCE = IP + 12;
+    public static final int IP_DESTINATION = IP + 16;
+    public static final int PROTOCOL_ICMP = 1;
+    public static final int PROTOCOL_UDP = 17;
 
     // ICMP echo and UDP, from the start of the frame
-    static final int L4 = IP + IP_HEADER;
-    static final int ICMP_TYPE = L4;
-    static final int ICMP_ECHO_IDENTIFIER = L4 + 4;
-    static final int ICMP_ECHO_SEQUENCE = L4 + 6;
-    static final int ICMP_ECHO_HEADER = 8;
-    static final int ICMP_ECHO_REQUEST = 8;
-    static final int ICMP_ECHO_REPLY = 0;
-    static final int UDP_SOURCE_PORT = L4;
-    static final int UDP_DESTINATION_PORT = L4 + 2;
-    static final int UDP_CHECKSUM = L4 + 6;
-    static final int UDP_HEADER = 8;
+    public static final int L4 = IP + IP_HEADER;
+    public static final int ICMP_TYPE = L4;
+    public static final int ICMP_ECHO_IDENTIFIER = L4 + 4;
+    public static final int ICMP_ECHO_SEQUENCE = L4 + 6;
+    public static final int ICMP_ECHO_HEADER = 8;
+    public static final int ICMP_ECHO_REQUEST = 8;
+    public static final int ICMP_ECHO_REPLY = 0;
+    public static final int UDP_SOURCE_PORT = L4;
+    public static final int UDP_DESTINATION_PORT = L4 + 2;
+    public static final int UDP_CHECKSUM = L4 + 6;
+    public static final int UDP_HEADER = 8;
 
-    static final byte[] BROADCAST = {-1, -1, -1, -1, -1, -1};
+    public static final byte[] BROADCAST = {-1, -1, -1, -1, -1, -1};
 
     private EthernetFrames() {
     }
 
     /** "Who has {@code targetIp}? Tell {@code senderIp}", broadcast. */
-    static ByteBuffer arpRequest(byte[] senderMac, byte[] senderIp, byte[] targetIp) {
+    public static ByteBuffer arpRequest(byte[] senderMac, byte[] senderIp, byte[] targetIp) {
         ByteBuffer frame = ethernet(BROADCAST, senderMac, TYPE_ARP, ARP_LENGTH);
         frame.putShort((short) 1).putShort((short) TYPE_IPV4).put((byte) 6).put((byte) 4)
                 .putShort((short) ARP_REQUEST).put(senderMac).put(senderIp).put(new byte[6]).put(targetIp);
         return frame.flip();
     }
 
-    static ByteBuffer icmpEchoRequest(Endpoints endpoints, int identifier, int sequence, byte[] payload) {
+    public static ByteBuffer icmpEchoRequest(Endpoints endpoints, int identifier, int sequence, byte[] payload) {
         int length = ICMP_ECHO_HEADER + payload.length;
         ByteBuffer frame = ipv4(endpoints, PROTOCOL_ICMP, length);
         frame.put((byte) ICMP_ECHO_REQUEST).put((byte) 0).putShort((short) 0)
@@ -73,7 +73,7 @@ final class EthernetFrames {
      * for a device to finish from {@code csum_start} ({@link #L4}) and store at
      * {@code csum_offset} 6 (VIRTIO_NET_HDR_F_NEEDS_CSUM).
      */
-    static ByteBuffer udpWithPartialChecksum(Endpoints endpoints, int sourcePort, int destinationPort, byte[] payload) {
+    public static ByteBuffer udpWithPartialChecksum(Endpoints endpoints, int sourcePort, int destinationPort, byte[] payload) {
         int length = UDP_HEADER + payload.length;
         ByteBuffer frame = ipv4(endpoints, PROTOCOL_UDP, length);
         frame.putShort((short) sourcePort).putShort((short) destinationPort).putShort((short) length)
@@ -96,14 +96,14 @@ final class EthernetFrames {
     }
 
     /** The folded, uncomplemented sum of the IPv4 pseudo-header of the frame's L4 segment. */
-    static int pseudoHeaderSum(ByteBuffer frame) {
+    public static int pseudoHeaderSum(ByteBuffer frame) {
         int l4Length = (frame.getShort(IP + 2) & 0xFFFF) - IP_HEADER;
         int sum = checksum(frame, IP_SOURCE, IP_DESTINATION + 4, 0);
         return fold(sum + (frame.get(IP_PROTOCOL) & 0xFF) + l4Length);
     }
 
     /** The one's complement sum (RFC 1071), folded, uncomplemented, of bytes {@code [from, to)} plus {@code initial}. */
-    static int checksum(ByteBuffer frame, int from, int to, int initial) {
+    public static int checksum(ByteBuffer frame, int from, int to, int initial) {
         long sum = initial;
         for (int i = from; i + 1 < to; i += 2) {
             sum += frame.getShort(i) & 0xFFFF;
@@ -122,24 +122,24 @@ final class EthernetFrames {
     }
 
     /** Whether the frame's UDP checksum, as it stands, is right: the sum with the pseudo-header is 0xFFFF. */
-    static boolean udpChecksumIsValid(ByteBuffer frame) {
+    public static boolean udpChecksumIsValid(ByteBuffer frame) {
         int end = IP + (frame.getShort(IP + 2) & 0xFFFF);
         return checksum(frame, L4, end, pseudoHeaderSum(frame)) == 0xFFFF;
     }
 
     /** Does what a NIC does for NEEDS_CSUM: sums from {@code csumStart} to the end and stores the complement at {@code csumStart + csumOffset}. */
-    static void finishChecksum(ByteBuffer frame, int csumStart, int csumOffset) {
+    public static void finishChecksum(ByteBuffer frame, int csumStart, int csumOffset) {
         int end = IP + (frame.getShort(IP + 2) & 0xFFFF);
         frame.putShort(csumStart + csumOffset, (short) ~checksum(frame, csumStart, end, 0));
     }
 
-    static byte[] bytes(ByteBuffer frame, int offset, int length) {
+    public static byte[] bytes(ByteBuffer frame, int offset, int length) {
         byte[] bytes = new byte[length];
         frame.get(offset, bytes);
         return bytes;
     }
 
     /** Who an IPv4 frame is from and to, at both layers. */
-    record Endpoints(byte[] sourceMac, byte[] sourceIp, byte[] destinationMac, byte[] destinationIp) {
+    public record Endpoints(byte[] sourceMac, byte[] sourceIp, byte[] destinationMac, byte[] destinationIp) {
     }
 }

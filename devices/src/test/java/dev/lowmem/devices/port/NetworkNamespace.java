@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * be set up without touching this machine's network; deleted on close, with the processes started
  * in it.
  */
-final class NetworkNamespace implements AutoCloseable {
+public final class NetworkNamespace implements AutoCloseable {
     private static final long COMMAND_TIMEOUT_SECONDS = 10;
 
     private final String name;
@@ -22,22 +22,22 @@ final class NetworkNamespace implements AutoCloseable {
         this.name = name;
     }
 
-    static NetworkNamespace create(String name) throws IOException, InterruptedException {
+    public static NetworkNamespace create(String name) throws IOException, InterruptedException {
         run("ip", "netns", "add", name);
         return new NetworkNamespace(name);
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
     /** Runs {@code command} inside the namespace and returns what it printed. */
-    String exec(String... command) throws IOException, InterruptedException {
+    public String exec(String... command) throws IOException, InterruptedException {
         return run(inside(command));
     }
 
     /** Starts {@code command} inside the namespace, for the caller to wait for; killed on close if it still runs. */
-    Process start(String... command) throws IOException {
+    public Process start(String... command) throws IOException {
         Process process = new ProcessBuilder(inside(command)).start();
         started.add(process);
         return process;
@@ -50,12 +50,12 @@ final class NetworkNamespace implements AutoCloseable {
     }
 
     /** Moves interface {@code device} from this process's namespace into this one. */
-    void adopt(String device) throws IOException, InterruptedException {
+    public void adopt(String device) throws IOException, InterruptedException {
         run("ip", "link", "set", device, "netns", name);
     }
 
     /** Runs {@code command} here and returns what it printed; fails naming it, its exit code and its stderr. */
-    static String run(String... command) throws IOException, InterruptedException {
+    public static String run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).start();
         Finished finished = finish(process, COMMAND_TIMEOUT_SECONDS);
         if (finished.exitCode() != 0) {
@@ -65,10 +65,10 @@ final class NetworkNamespace implements AutoCloseable {
     }
 
     /** What a process printed and how it ended; -1 when it was killed after {@code timeoutSeconds}. */
-    record Finished(int exitCode, String stdout, String stderr) {
+    public record Finished(int exitCode, String stdout, String stderr) {
     }
 
-    static Finished finish(Process process, long timeoutSeconds) throws IOException, InterruptedException {
+    public static Finished finish(Process process, long timeoutSeconds) throws IOException, InterruptedException {
         process.getOutputStream().close();
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();

@@ -1,0 +1,135 @@
+package dev.lowmem.devices.net;
+
+import static dev.lowmem.devices.port.EthernetFrames.ARP_OPERATION;
+import static dev.lowmem.devices.port.EthernetFrames.ARP_REPLY;
+import static dev.lowmem.devices.port.EthernetFrames.ETHER_TYPE;
+import static dev.lowmem.devices.port.EthernetFrames.ICMP_ECHO_REPLY;
+import static dev.lowmem.devices.port.EthernetFrames.ICMP_ECHO_SEQUENCE;
+import static dev.lowmem.devices.port.EthernetFrames.ICMP_TYPE;
+import static dev.lowmem.devices.port.EthernetFrames.IP_PROTOCOL;
+import static dev.lowmem.devices.port.EthernetFrames.PROTOCOL_ICMP;
+import static dev.lowmem.devices.port.EthernetFrames.SOURCE_MAC;
+import static dev.lowmem.devices.port.EthernetFrames.TYPE_ARP;
+import static dev.lowmem.devices.port.EthernetFrames.TYPE_IPV4;
+import static dev.lowmem.devices.port.EthernetFrames.arpRequest;
+import static dev.lowmem.devices.port.EthernetFrames.bytes;
+import static dev.lowmem.devices.port.EthernetFrames.icmpEchoRequest;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lowmem.devices.port.EthernetFrames.Endpoints;
+import dev.lowmem.devices.port.NetworkNamespace;
+import dev.lowmem.devices.port.TapPort;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The whole path a guest's ping takes: our front-end as the guest's driver, the device over a
+ * vhost-user socket, a TAP whose host side sits in a network namespace made by the test, and the
+ * kernel there answering ARP and ICMP. Run with the offloads a Linux guest takes, for each ring
+ * layout and with and without mergeable buffers.
+ */
+class TapDeviceTest {
+    private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+    private final String subnet = "10." + ThreadLocalRandom.current().nextInt(1, 255) + "."
+            + ThreadLocalRandom.current().nextInt(1, 255);
+
+    @TempDir
+    Path dir;
+    private NetworkNamespace host;
+    private NetBackend backend;
+    private String tap;
+
+    @BeforeEach
+    void tapInItsOwnNamespace() throws Exception {
+        host = NetworkNamespace.create("lmvd-" + id);
+        host.exec("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6");
+        TapPort port = TapPort.open("lmvd" + id, 1);
+        tap = port.interfaceName();
+        backend = new NetBackend(dir, port);
+        host.adopt(tap);
+        host.exec("ip", "address", "add", subnet + ".1/24", "dev", tap);
+        host.exec("ip", "link", "set", tap, "up");
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        try {
+            if (backend != null) {
+                backend.close();
+            }
+        } finally {
+            host.close();
+        }
+    }
+
+    static Stream<Arguments> linuxGuests() {
+        long linux = Features.of(Feature.VERSION_1, Feature.RING_EVENT_IDX, Feature.RING_INDIRECT_DESC,
+                Feature.NET_CSUM, Feature.NET_GUEST_CSUM, Feature.NET_HOST_TSO4, Feature.NET_GUEST_TSO4,
+                Feature.NET_HOST_TSO6, Feature.NET_GUEST_TSO6);
+        return Stream.of(linux | Feature.NET_MRG_RXBUF.mask(), linux,
+                        linux | Feature.NET_MRG_RXBUF.mask() | Feature.RING_PACKED.mask())
+                .map(features -> Arguments.of(Features.describe(features), features));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("linuxGuests")
+    void theGuestPingsTheHostThroughTheTap(String name, long features) throws Exception {
+        try (NetDriver driver = NetDriver.connect(backend.socket, features)) {
+            driver.postRx(Feature.NET_MRG_RXBUF.in(features) ? 128 : 4,
+                    Feature.NET_MRG_RXBUF.in(features) ? 1536 : 70_000);
+            byte[] guestMac = NetDeviceOptions.DEFAULT_MAC.bytes();
+            byte[] guestIp = InetAddress.getByName(subnet + ".2").getAddress();
+            byte[] hostIp = InetAddress.getByName(subnet + ".1").getAddress();
+
+            driver.send(driver.plainHeader(), array(arpRequest(guestMac, guestIp, hostIp)));
+            ByteBuffer arpReply = receive(driver, frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
+                    && frame.getShort(ARP_OPERATION) == ARP_REPLY);
+            byte[] hostMac = bytes(arpReply, SOURCE_MAC, 6);
+
+            byte[] payload = "lowmem-vnet: a ping through the whole device".getBytes(StandardCharsets.US_ASCII);
+            Endpoints endpoints = new Endpoints(guestMac, guestIp, hostMac, hostIp);
+            for (int sequence = 1; sequence <= 3; sequence++) {
+                driver.send(driver.plainHeader(), array(icmpEchoRequest(endpoints, 0x4242, sequence, payload)));
+                ByteBuffer reply = receive(driver, frame -> frame.getShort(ETHER_TYPE) == TYPE_IPV4
+                        && frame.get(IP_PROTOCOL) == PROTOCOL_ICMP && frame.get(ICMP_TYPE) == ICMP_ECHO_REPLY);
+                assertEquals(sequence, reply.getShort(ICMP_ECHO_SEQUENCE));
+                assertArrayEquals(payload, bytes(reply, reply.limit() - payload.length, payload.length));
+            }
+            QueuePairCounters counters = backend.counters();
+            assertEquals(4, counters.get(NetCounter.TX_FRAMES));
+            assertEquals(0, counters.drops());
+        }
+    }
+
+    /** The next frame the guest receives that {@code wanted} accepts; others (stray broadcasts) are skipped. */
+    private static ByteBuffer receive(NetDriver driver, Predicate<ByteBuffer> wanted) throws Exception {
+        for (int skipped = 0; skipped < 16; skipped++) {
+            ByteBuffer frame = ByteBuffer.wrap(driver.receive().packet());
+            if (wanted.test(frame)) {
+                return frame;
+            }
+        }
+        throw new AssertionError("16 frames came, none the one expected");
+    }
+
+    private static byte[] array(ByteBuffer frame) {
+        byte[] bytes = new byte[frame.remaining()];
+        frame.get(bytes);
+        return bytes;
+    }
+}
