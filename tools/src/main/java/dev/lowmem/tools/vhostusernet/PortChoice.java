@@ -4,6 +4,8 @@ import dev.lowmem.devices.port.LoopbackPort;
 import dev.lowmem.devices.port.Port;
 import dev.lowmem.devices.port.SinkPort;
 import dev.lowmem.devices.port.SourcePort;
+import dev.lowmem.devices.port.TapPort;
+import java.io.IOException;
 
 /** The host side the command connects the guest's NIC to: exactly one of the port options. */
 sealed interface PortChoice {
@@ -20,8 +22,14 @@ sealed interface PortChoice {
     record Tap(String name) implements PortChoice {
         @Override
         public Port open(int queuePairs) throws StartupException {
-            // TapPort comes from the tap-port branch; until it is merged, --tap is refused here alone.
-            throw StartupException.failed("--tap " + name + ": TAP devices are not available in this build yet", null);
+            try {
+                return TapPort.open(name, queuePairs);
+            } catch (IllegalArgumentException e) {
+                throw StartupException.badOption("--tap", e.getMessage(), e);
+            } catch (IOException e) {
+                // The TAP's own message says what the kernel refused and what to do about it.
+                throw StartupException.failed(e.getMessage(), e);
+            }
         }
     }
 
