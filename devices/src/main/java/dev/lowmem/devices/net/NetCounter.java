@@ -1,5 +1,7 @@
 package dev.lowmem.devices.net;
 
+import java.util.Locale;
+
 /**
  * What a queue pair counts. Drops are split by reason so that every frame the guest sent or the
  * port offered and that went nowhere is accounted for under exactly one name.
@@ -32,7 +34,7 @@ public enum NetCounter {
 
     /** "tx_drop_short_frame": the name in stats lines and JSON. */
     public String key() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 
     public String description() {
