@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Sourced by tools/scripts/testpmd-*: runs one DPDK testpmd in interactive mode, fed commands
 # through a FIFO, and turns its final statistics into one machine-readable line per port.
 #
@@ -44,6 +45,7 @@ tp_init() {
     TP_PID=
     TP_KEEP_LOG=${TP_KEEP_LOG:-0}
     mkfifo "$TP_FIFO"
+    trap '' PIPE    # a testpmd that died makes a write fail, not kill the script unseen
 }
 
 # tp_launch ARGS...: dpdk-testpmd ARGS..., in its own session (a Ctrl-C on the script must not
@@ -82,7 +84,8 @@ tp_wait_prompts() {
 # sits in its probe until a back-end connects, so the timeout covers that wait too.
 tp_wait_ready() {
     local timeout=$1 deadline=$((SECONDS + $1))
-    tp_wait_prompts 1 "$timeout" || tp_fail "no testpmd prompt after ${timeout}s"
+    tp_wait_prompts 1 "$timeout" ||
+        tp_fail "no testpmd prompt after ${timeout}s (a server=1 port waits there for its peer)"
     while :; do
         tp_cmd "show port info 0"
         [[ $(grep 'Link status:' "$TP_LOG" | tail -n 1) == *up* ]] && return 0
@@ -95,7 +98,8 @@ tp_wait_ready() {
 tp_cmd() {
     local before
     before=$(tp_prompts)
-    echo "$1" >&"$TP_FD"
+    tp_alive || tp_fail "testpmd is gone (before '$1')"
+    echo "$1" >&"$TP_FD" || tp_fail "testpmd stopped reading commands"
     tp_wait_prompts $((before + 1)) "${2:-30}" || tp_fail "'$1' did not finish"
 }
 
@@ -200,7 +204,7 @@ tp_cleanup() {
         sleep 1
         kill -KILL "$TP_PID" 2>/dev/null || true
     fi
-    [[ -n ${TP_FD:-} ]] && exec {TP_FD}>&- 2>/dev/null
+    if [[ -n ${TP_FD:-} ]]; then exec {TP_FD}>&-; fi
     rm -rf "/var/run/dpdk/$TP_PREFIX" "/dev/hugepages/${TP_PREFIX}"map_* 2>/dev/null || true
     if [[ $TP_KEEP_LOG == 1 && $TP_LOG == "$TP_WORK"/* ]]; then
         echo "${0##*/}: log kept in $TP_LOG" >&2
