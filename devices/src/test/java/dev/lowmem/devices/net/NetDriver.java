@@ -64,7 +64,6 @@ final class NetDriver implements AutoCloseable {
     private long rxSlot;
     private long txSlot;
     private int txReturned;
-    private int rxBufferSize;
 
     private NetDriver(FrontendMemory memory, long features) throws Exception {
         this.memory = memory;
@@ -118,7 +117,6 @@ final class NetDriver implements AutoCloseable {
 
     /** Posts {@code count} receive buffers of {@code size} bytes each. */
     void postRx(int count, int size) throws Exception {
-        rxBufferSize = size;
         for (int i = 0; i < count; i++) {
             long buffer = RX_BUFFERS + (rxSlot++ % (2 * QUEUE_SIZE)) * RX_SLOT;
             chain.clear();
@@ -248,24 +246,10 @@ final class NetDriver implements AutoCloseable {
         }
     }
 
-    /** TX chains the device has returned so far, as far as the driver has looked. */
-    int txReturned() {
-        reclaimTx();
-        return txReturned;
-    }
-
     /** Posts receive buffers of {@code size} bytes until the RX ring is full. */
     void fillRx(int size) throws Exception {
         int perChain = mergeable || indirect ? 1 : 2;
         postRx(rx.driver().freeDescriptors() / perChain, size);
-    }
-
-    int rxBufferSize() {
-        return rxBufferSize;
-    }
-
-    VhostUserFrontend frontend() {
-        return frontend;
     }
 
     @Override
