@@ -1,0 +1,92 @@
+package dev.lowmem.guest;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Our backend as users run it: the {@code vhost-user-net} command's jar in a JVM of its own, inside
+ * the host side's namespace, listening on a socket and attached to the TAP there. Its log lines
+ * (standard error) go to a file and are watched for readiness and for what it negotiated; its
+ * counters (one JSON line on standard output per SIGUSR1, and one at exit) are read as
+ * {@link BackendStats}.
+ */
+public final class Backend implements AutoCloseable {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STATS_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Process process;
+    private final LineStream log;
+    private final LineStream stats;
+
+    private Backend(Process process, LineStream log, LineStream stats) {
+        this.process = process;
+        this.log = log;
+        this.stats = stats;
+    }
+
+    /**
+     * Starts the backend on {@code socket} and the host side's TAP, with more of the command's options
+     * in {@code options}, and returns once it listens; its log lines are appended to {@code logFile}.
+     */
+    public static Backend start(HostSide host, Path socket, Path logFile, List<String> options)
+            throws IOException, InterruptedException {
+        Files.deleteIfExists(socket);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(List.of(java, "-jar", ProjectTree.backendJar().toString(),
+                "--socket", socket.toString(), "--tap", host.tap(), "--stats-format", "json"));
+        command.addAll(options);
+        Process process = host.start(null, command.toArray(String[]::new));
+        Backend backend = new Backend(process,
+                LineStream.follow("backend log", process.getErrorStream(), logFile),
+                LineStream.follow("backend stats", process.getInputStream(), logFile.resolveSibling(logFile.getFileName() + ".stats")));
+        try {
+            backend.log.await(line -> line.contains("listening for a vhost-user front-end"), START_TIMEOUT, "backend start");
+            return backend;
+        } catch (IOException | RuntimeException e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    /** Waits for the next "negotiated:" log line (one per driver start) and returns the features it names. */
+    public String awaitNegotiated(Duration timeout) throws IOException, InterruptedException {
+        String line = log.await(text -> text.contains("negotiated: "), timeout, "the backend's feature negotiation");
+        return line.substring(line.indexOf("negotiated: ") + "negotiated: ".length());
+    }
+
+    /** The counters now (SIGUSR1 asks for a line). */
+    public BackendStats stats() throws IOException, InterruptedException {
+        Processes.signal(process, "USR1");
+        return BackendStats.parse(stats.await(BackendStats::isStatsLine, STATS_TIMEOUT, "the backend's counters"));
+    }
+
+    /** Stops the backend as an operator would (SIGTERM) and returns its final counters. */
+    public BackendStats stop() throws IOException, InterruptedException {
+        if (!process.isAlive()) {
+            throw new IOException("the backend had exited (status " + process.exitValue() + ") before it was stopped");
+        }
+        // kill -TERM, not Process.destroy(), which closes our end of its output at once.
+        Processes.signal(process, "TERM");
+        BackendStats last = BackendStats.parse(stats.await(BackendStats::isStatsLine, STATS_TIMEOUT, "the backend's final counters"));
+        Processes.stop(process);
+        return last;
+    }
+
+    /** Kills the backend at once (SIGKILL), as a crash would. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        Processes.stop(process);
+    }
+}

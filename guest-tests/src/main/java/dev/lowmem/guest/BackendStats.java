@@ -1,0 +1,53 @@
+package dev.lowmem.guest;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One of the backend's JSON counter lines, summed over its queue pairs: {@code get("tx_frames")},
+ * {@code drops()}. Keys are the command's (NetCounter keys); a key it does not print reads 0.
+ */
+public record BackendStats(String negotiated, Map<String, Long> totals) {
+    private static final Pattern NEGOTIATED = Pattern.compile("\"negotiated\":\"([^\"]*)\"");
+    private static final Pattern COUNTER = Pattern.compile("\"(\\w+)\":(\\d+)");
+
+    static boolean isStatsLine(String line) {
+        return line.startsWith("{") && line.contains("\"pairs\":");
+    }
+
+    static BackendStats parse(String line) {
+        Matcher negotiated = NEGOTIATED.matcher(line);
+        Map<String, Long> totals = new HashMap<>();
+        Matcher counter = COUNTER.matcher(line.substring(line.indexOf("\"pairs\":")));
+        while (counter.find()) {
+            if (!counter.group(1).equals("pair")) {
+                totals.merge(counter.group(1), Long.parseLong(counter.group(2)), Long::sum);
+            }
+        }
+        return new BackendStats(negotiated.find() ? negotiated.group(1) : "", Map.copyOf(totals));
+    }
+
+    public long get(String key) {
+        return totals.getOrDefault(key, 0L);
+    }
+
+    public long drops() {
+        return get("drops");
+    }
+
+    /** The counters that grew from {@code before} to this snapshot. */
+    public BackendStats since(BackendStats before) {
+        Map<String, Long> grown = new HashMap<>();
+        totals.forEach((key, value) -> grown.put(key, value - before.get(key)));
+        return new BackendStats(negotiated, Map.copyOf(grown));
+    }
+
+    /** "tx 1204 frames 98304 B, rx ..., drops 0": the line a person reads. */
+    public String summary() {
+        return String.format("tx %d frames %d B, rx %d frames %d B, kicks tx %d rx %d, interrupts tx %d rx %d, rx starved %d, drops %d",
+                get("tx_frames"), get("tx_bytes"), get("rx_frames"), get("rx_bytes"), get("tx_kicks"), get("rx_kicks"),
+                get("tx_interrupts"), get("rx_interrupts"), get("rx_starved"), drops());
+    }
+}

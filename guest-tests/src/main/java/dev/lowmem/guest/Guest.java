@@ -1,0 +1,134 @@
+package dev.lowmem.guest;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The test guest (guest-tests/scripts/build-guest) booted by guest-tests/scripts/run-guest in
+ * QEMU with one virtio-net NIC on a vhost-user socket, running its {@code control} scenario: each
+ * line written to the serial console is a shell command, answered by {@code GUEST-RC N} when it
+ * ends. run-guest picks the accelerator (KVM only if a probe boot works), gives the NIC
+ * {@code vectors=0} (QEMU 7.2 under TCG), shares memory through a memfd and keeps the console
+ * in a log file; stopping it (SIGTERM) stops QEMU.
+ */
+public final class Guest implements AutoCloseable {
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration POWER_OFF_TIMEOUT = Duration.ofSeconds(20);
+    private static final String READY = "GUEST-READY ";
+    private static final String RC = "GUEST-RC ";
+
+    /** How to start the guest; {@code reconnectSeconds} 0 means QEMU does not reconnect. */
+    public record Config(Path socket, String deviceOptions, int reconnectSeconds, Path consoleLog) {
+        public Config withDeviceOptions(String options) {
+            return new Config(socket, options, reconnectSeconds, consoleLog);
+        }
+    }
+
+    /** How a guest command ended, and the console lines it printed. */
+    public record Result(String command, int exitCode, List<String> output) {
+        public String text() {
+            return String.join("\n", output);
+        }
+    }
+
+    private final Process runGuest;
+    private final LineStream console;
+    private final OutputStream commands;
+    private long features;
+
+    private Guest(Process runGuest, LineStream console) {
+        this.runGuest = runGuest;
+        this.console = console;
+        this.commands = runGuest.getOutputStream();
+    }
+
+    /** Boots the guest and returns once its eth0 is up and it takes commands. */
+    public static Guest boot(Config config) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProjectTree.guestScript("run-guest").toString(),
+                "--socket", config.socket().toString(), "--script", "control", "--log", config.consoleLog().toString(),
+                // run-guest's own limit is only a backstop: every step here has its own.
+                "--timeout", "3600"));
+        if (!config.deviceOptions().isEmpty()) {
+            command.addAll(List.of("--device-opts", config.deviceOptions()));
+        }
+        if (config.reconnectSeconds() > 0) {
+            command.addAll(List.of("--reconnect", Integer.toString(config.reconnectSeconds())));
+        }
+        Process process = new ProcessBuilder(command).start();
+        Path launchLog = config.consoleLog().resolveSibling(config.consoleLog().getFileName() + ".run-guest");
+        LineStream.follow("run-guest", process.getErrorStream(), launchLog);
+        // QEMU writes the console log itself (run-guest --log).
+        Guest guest = new Guest(process, LineStream.follow("the guest's console", process.getInputStream(), null));
+        try {
+            guest.features = parseFeatures(guest.console.await(line -> line.startsWith(READY), BOOT_TIMEOUT, "guest boot"));
+            guest.console.await(line -> line.equals("GUEST-CONTROL"), BOOT_TIMEOUT, "the guest's command channel");
+            return guest;
+        } catch (IOException | RuntimeException e) {
+            guest.close();
+            throw e;
+        }
+    }
+
+    /** The virtio feature bits the guest's driver negotiated, from its GUEST-READY line. */
+    public long features() {
+        return features;
+    }
+
+    /** Runs {@code command} in the guest's shell and waits for it to end. */
+    public Result run(Duration timeout, String command) throws IOException, InterruptedException {
+        if (command.contains("\n")) {
+            throw new IllegalArgumentException("one line per command: " + command);
+        }
+        commands.write((command + "\n").getBytes(StandardCharsets.UTF_8));
+        commands.flush();
+        List<String> output = new ArrayList<>();
+        String done = console.await(line -> line.startsWith(RC), timeout, "guest command '" + command + "'", output);
+        return new Result(command, Integer.parseInt(done.substring(RC.length()).strip()), List.copyOf(output));
+    }
+
+    /** Runs {@code command} and returns what it printed; fails unless it exits with 0. */
+    public String check(Duration timeout, String command) throws IOException, InterruptedException {
+        Result result = run(timeout, command);
+        if (result.exitCode() != 0) {
+            throw new IOException("guest command '" + command + "' exited with " + result.exitCode() + ":\n" + result.text());
+        }
+        return result.text();
+    }
+
+    /**
+     * Brings eth0 up again after the driver was rebound (guest-net-up) and returns the features the
+     * driver negotiated this time.
+     */
+    public long networkUp(Duration timeout) throws IOException, InterruptedException {
+        String ready = check(timeout, "guest-net-up").lines().filter(line -> line.startsWith(READY)).findFirst()
+                .orElseThrow(() -> new IOException("guest-net-up printed no " + READY + "line"));
+        features = parseFeatures(ready);
+        return features;
+    }
+
+    private static long parseFeatures(String readyLine) {
+        String hex = readyLine.substring(readyLine.indexOf("features=0x") + "features=0x".length()).split("\\s")[0];
+        return Long.parseUnsignedLong(hex, 16);
+    }
+
+    /** Powers the guest off (guest-done), or stops QEMU when it does not go. */
+    @Override
+    public void close() throws InterruptedException {
+        if (runGuest.isAlive()) {
+            try {
+                commands.write("guest-done 0\n".getBytes(StandardCharsets.UTF_8));
+                commands.flush();
+            } catch (IOException e) {
+                // QEMU went already; the stop below is all that is left.
+            }
+            runGuest.waitFor(POWER_OFF_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+        Processes.stop(runGuest);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.lowmem.guest;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The host's end of the guest's network: a network namespace of our own holding a persistent TAP
+ * with the host's address, so that nothing touches this machine's network and the TAP (with its
+ * address) outlives a backend that stops or crashes. The backend runs inside the namespace and
+ * attaches to the TAP; the host's programs (ping, iperf3, nc) run inside it too. Deleting the
+ * namespace on close deletes the TAP.
+ */
+public final class HostSide implements AutoCloseable {
+    public static final String HOST_ADDRESS = "10.0.2.1";
+    public static final String GUEST_ADDRESS = "10.0.2.2";
+    private static final String PREFIX = "/24";
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
+
+    private final String namespace;
+    private final String tap;
+    private final List<Process> started = new ArrayList<>();
+
+    private HostSide(String namespace, String tap) {
+        this.namespace = namespace;
+        this.tap = tap;
+    }
+
+    public static HostSide create(String namespace, String tap) throws IOException, InterruptedException {
+        Commands.run(COMMAND_TIMEOUT, List.of("ip", "netns", "add", namespace)).checked();
+        HostSide host = new HostSide(namespace, tap);
+        try {
+            host.exec("ip", "link", "set", "lo", "up").checked();
+            host.exec("ip", "tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr").checked();
+            host.exec("ip", "addr", "add", HOST_ADDRESS + PREFIX, "dev", tap).checked();
+            host.exec("ip", "link", "set", tap, "up").checked();
+            return host;
+        } catch (IOException | RuntimeException e) {
+            host.close();
+            throw e;
+        }
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    public String tap() {
+        return tap;
+    }
+
+    /** {@code command} as run inside the namespace. */
+    public List<String> inside(String... command) {
+        List<String> words = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        words.addAll(List.of(command));
+        return words;
+    }
+
+    public Commands.Output exec(String... command) throws IOException, InterruptedException {
+        return exec(COMMAND_TIMEOUT, command);
+    }
+
+    public Commands.Output exec(Duration timeout, String... command) throws IOException, InterruptedException {
+        return Commands.run(timeout, inside(command));
+    }
+
+    /**
+     * Starts {@code command} inside the namespace, its output to {@code log} unless the caller reads
+     * it ({@code log} null); stopped on close if it is still running.
+     */
+    public Process start(Path log, String... command) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(inside(command)).redirectInput(Processes.NO_INPUT);
+        if (log != null) {
+            builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        }
+        Process process = builder.start();
+        started.add(process);
+        return process;
+    }
+
+    /** Waits until something listens on TCP {@code port} in the namespace. */
+    public void awaitListening(int port, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String filter = "sport = :" + port;
+        while (exec("ss", "-Hltn", filter).checked().stdout().isBlank()) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("nothing listens on port " + port + " in " + namespace + " after " + timeout.toSeconds() + " s");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        for (Process process : started) {
+            Processes.stop(process);
+        }
+        Commands.run(COMMAND_TIMEOUT, List.of("ip", "netns", "delete", namespace)).checked();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.lowmem.guest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowmem.guest.GuestRig.Direction;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * One guest with the driver's default features on our backend and a TAP: ping, iperf3 and
+ * checked file transfers both ways, the driver restarted, the backend restarted. The guest boots
+ * once for the class; each scenario is tagged so that it runs alone too
+ * ({@code tools/bin/test -pl guest-tests -am -Dgroups=iperf3}).
+ */
+@Tag("guest")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GuestNetworkTest {
+    private static final int PINGS = 5;
+    private static final int IPERF3_SECONDS = 10;
+    private static final long TRANSFER_BYTES = 32L << 20;
+
+    private static GuestRig rig;
+
+    @BeforeAll
+    static void boot() throws Exception {
+        // QEMU reconnects every second when the backend goes: the restart scenario needs it.
+        rig = GuestRig.start(GuestRig.Options.defaults(GuestLogs.dirFor(GuestNetworkTest.class)).withReconnect(1),
+                System.out::println);
+        report("negotiated", rig.negotiated());
+    }
+
+    @AfterAll
+    static void shutDown() throws Exception {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    @Tag("ping")
+    void pingsBothWays() throws Exception {
+        BackendStats before = rig.backend().stats();
+
+        PingResult fromGuest = rig.pingFromGuest(PINGS);
+        PingResult fromHost = rig.pingFromHost(PINGS);
+
+        report("ping guest -> host", fromGuest.summary());
+        report("ping host -> guest", fromHost.summary());
+        assertEquals(PINGS, fromGuest.received(), fromGuest.summary());
+        assertEquals(PINGS, fromHost.received(), fromHost.summary());
+        assertNoDrops(before);
+    }
+
+    @Test
+    @Order(2)
+    @Tag("iperf3")
+    void iperf3BothWays() throws Exception {
+        BackendStats before = rig.backend().stats();
+        for (Direction direction : Direction.values()) {
+            Iperf3Result result = rig.iperf3(direction, IPERF3_SECONDS);
+            report("iperf3 " + direction, result.summary());
+            assertTrue(result.receivedBitsPerSecond() > 0, result::summary);
+        }
+        assertNoDrops(before);
+    }
+
+    @Test
+    @Order(3)
+    @Tag("integrity")
+    void filesArriveIntactBothWays() throws Exception {
+        BackendStats before = rig.backend().stats();
+        for (GuestRig.Transfer transfer : new GuestRig.Transfer[] {
+                rig.sendToHost(TRANSFER_BYTES), rig.sendToGuest(TRANSFER_BYTES)}) {
+            report("nc " + transfer.direction(), transfer.summary());
+            assertTrue(transfer.intact(), transfer::summary);
+        }
+        assertNoDrops(before);
+    }
+
+    @Test
+    @Order(4)
+    @Tag("rebind")
+    void trafficResumesAfterTheDriverRestarts() throws Exception {
+        long features = rig.guest().features();
+        Duration driverTimeout = Duration.ofSeconds(60);
+        for (int round = 1; round <= 2; round++) {
+            rig.guest().check(driverTimeout, "d=$(basename $(readlink /sys/class/net/eth0/device))"
+                    + " && echo $d > /sys/bus/virtio/drivers/virtio_net/unbind && echo $d > /sys/bus/virtio/drivers/virtio_net/bind");
+            assertEquals(features, rig.guest().networkUp(driverTimeout), "features after rebind " + round);
+            rig.awaitNegotiation();
+            assertEquals(PINGS, rig.pingFromGuest(PINGS).received(), "ping after rebind " + round);
+        }
+        for (int round = 1; round <= 2; round++) {
+            rig.guest().check(driverTimeout, "rmmod virtio_net && insmod /lib/modules/virtio_net.ko");
+            assertEquals(features, rig.guest().networkUp(driverTimeout), "features after reload " + round);
+            rig.awaitNegotiation();
+            assertEquals(PINGS, rig.pingFromGuest(PINGS).received(), "ping after module reload " + round);
+        }
+        Iperf3Result after = rig.iperf3(Direction.GUEST_TO_HOST, 3);
+        report("iperf3 guest -> host after 4 driver restarts", after.summary());
+        assertEquals(PINGS, rig.pingFromHost(PINGS).received());
+    }
+
+    @Test
+    @Order(5)
+    @Tag("restart")
+    void trafficResumesAfterTheBackendRestarts() throws Exception {
+        for (boolean crash : new boolean[] {false, true}) {
+            rig.restartBackend(crash);
+            PingResult ping = rig.pingFromGuest(PINGS);
+            report("ping after the backend " + (crash ? "was killed" : "stopped") + " and started", ping.summary());
+            assertTrue(ping.received() > 0, ping::summary);
+            assertEquals(PINGS, rig.pingFromHost(PINGS).received(), "the host pings the guest");
+        }
+        Iperf3Result after = rig.iperf3(Direction.HOST_TO_GUEST, 3);
+        report("iperf3 host -> guest after 2 backend restarts", after.summary());
+        assertTrue(after.receivedBitsPerSecond() > 0);
+    }
+
+    private static void report(String what, String figures) {
+        GuestReport.record(GuestNetworkTest.class, what, figures);
+    }
+
+    private static void assertNoDrops(BackendStats before) throws Exception {
+        BackendStats grown = rig.backend().stats().since(before);
+        report("backend counters", grown.summary());
+        assertEquals(0, grown.drops(), grown::summary);
+    }
+}
