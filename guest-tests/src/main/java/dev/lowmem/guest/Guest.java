@@ -40,6 +40,7 @@ public final class Guest implements AutoCloseable {
     private final Process runGuest;
     private final LineStream console;
     private final OutputStream commands;
+    private String accelerator;
     private long features;
 
     private Guest(Process runGuest, LineStream console) {
@@ -62,17 +63,27 @@ public final class Guest implements AutoCloseable {
         }
         Process process = new ProcessBuilder(command).start();
         Path launchLog = config.consoleLog().resolveSibling(config.consoleLog().getFileName() + ".run-guest");
-        LineStream.follow("run-guest", process.getErrorStream(), launchLog);
+        LineStream launch = LineStream.follow("run-guest", process.getErrorStream(), launchLog);
         // QEMU writes the console log itself (run-guest --log).
         Guest guest = new Guest(process, LineStream.follow("the guest's console", process.getInputStream(), null));
         try {
+            String qemu = launch.await(line -> line.startsWith("+ qemu-system"), BOOT_TIMEOUT, "QEMU's start");
+            guest.accelerator = qemu.replaceFirst(".* -accel (\\S+).*", "$1");
             guest.features = parseFeatures(guest.console.await(line -> line.startsWith(READY), BOOT_TIMEOUT, "guest boot"));
             guest.console.await(line -> line.equals("GUEST-CONTROL"), BOOT_TIMEOUT, "the guest's command channel");
             return guest;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            guest.close();
+            throw new IOException(e.getMessage() + "\n" + launch.recent(), e);
+        } catch (RuntimeException e) {
             guest.close();
             throw e;
         }
+    }
+
+    /** The accelerator run-guest chose: kvm when a probe boot worked, else tcg. */
+    public String accelerator() {
+        return accelerator;
     }
 
     /** The virtio feature bits the guest's driver negotiated, from its GUEST-READY line. */

@@ -56,6 +56,7 @@ final class LineStream {
                 log.write(line);
                 log.write('\n');
                 log.flush();
+                remember(line);
                 lines.add(line);
             }
         } catch (IOException e) {
@@ -81,7 +82,6 @@ final class LineStream {
                 ended = true;
                 break;
             }
-            remember(line);
             if (wanted.test(line)) {
                 return line;
             }
@@ -94,14 +94,19 @@ final class LineStream {
         return await(wanted, timeout, what, new ArrayList<>());
     }
 
-    private void remember(String line) {
+    private synchronized void remember(String line) {
         if (recent.size() == RECENT_LINES) {
             recent.removeFirst();
         }
         recent.addLast(line);
     }
 
+    /** The last lines read (whether or not a reader took them yet), for a failure's message. */
+    synchronized String recent() {
+        return "the last lines of " + source + ":\n  " + String.join("\n  ", recent);
+    }
+
     private IOException failure(String message) {
-        return new IOException(message + "; the last lines of " + source + ":\n  " + String.join("\n  ", recent));
+        return new IOException(message + "; " + recent());
     }
 }

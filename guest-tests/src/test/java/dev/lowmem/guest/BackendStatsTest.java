@@ -1,0 +1,41 @@
+package dev.lowmem.guest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class BackendStatsTest {
+    // The command's --stats-format json line, two pairs, counters cut short.
+    private static final String LINE = "{\"time\":\"2026-11-23T11:35:46.946Z\",\"negotiated\":\"NET_CSUM | VERSION_1\","
+            + "\"pairs\":[{\"pair\":0,\"tx_frames\":19,\"rx_frames\":20,\"rx_drop_no_room\":1,\"drops\":1,\"backlog\":0},"
+            + "{\"pair\":1,\"tx_frames\":5,\"rx_frames\":0,\"rx_drop_no_room\":2,\"drops\":2,\"backlog\":3}]}";
+
+    @Test
+    void sumsEachCounterOverThePairs() {
+        BackendStats stats = BackendStats.parse(LINE);
+
+        assertEquals("NET_CSUM | VERSION_1", stats.negotiated());
+        assertEquals(24, stats.get("tx_frames"));
+        assertEquals(20, stats.get("rx_frames"));
+        assertEquals(3, stats.drops());
+        assertEquals(3, stats.get("backlog"));
+        assertEquals(0, stats.get("no_such_counter"));
+    }
+
+    @Test
+    void sinceGivesWhatGrew() {
+        BackendStats before = BackendStats.parse(LINE);
+        BackendStats after = BackendStats.parse(LINE.replace("\"tx_frames\":19", "\"tx_frames\":119"));
+
+        assertEquals(100, after.since(before).get("tx_frames"));
+        assertEquals(0, after.since(before).drops());
+    }
+
+    @Test
+    void tellsStatsLinesFromLogLines() {
+        assertTrue(BackendStats.isStatsLine(LINE));
+        assertFalse(BackendStats.isStatsLine("2026-11-23 11:38:24.036 INFO negotiated: NET_CSUM"));
+    }
+}
