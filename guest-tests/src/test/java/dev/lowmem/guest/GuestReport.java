@@ -16,17 +16,21 @@ import java.time.temporal.ChronoUnit;
  */
 final class GuestReport {
     private static final Path FILE = GuestLogs.root().resolve("guest-report.txt");
+    private static boolean written;
 
     private GuestReport() {
     }
 
-    static void record(Class<?> test, String what, String figures) {
+    /** Records one line; the first of a test run replaces the last run's report. */
+    static synchronized void record(Class<?> test, String what, String figures) {
         String line = String.format("%s %-22s %-52s %s%n", LocalTime.now().truncatedTo(ChronoUnit.SECONDS),
                 test.getSimpleName(), what, figures);
         System.out.print(line);
         try {
             Files.createDirectories(FILE.getParent());
-            Files.writeString(FILE, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(FILE, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    written ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
+            written = true;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
