@@ -40,9 +40,9 @@ public final class Backend implements AutoCloseable {
                 "--socket", socket.toString(), "--tap", host.tap(), "--stats-format", "json"));
         command.addAll(options);
         Process process = host.start(null, command.toArray(String[]::new));
-        Backend backend = new Backend(process,
-                LineStream.follow("backend log", process.getErrorStream(), logFile),
-                LineStream.follow("backend stats", process.getInputStream(), logFile.resolveSibling(logFile.getFileName() + ".stats")));
+        LineStream log = LineStream.follow("the backend's log", process.getErrorStream(), logFile);
+        Backend backend = new Backend(process, log, LineStream.follow("the backend's counters", process.getInputStream(),
+                logFile.resolveSibling(logFile.getFileName() + ".stats")).quoting(log));
         try {
             backend.log.await(line -> line.contains("listening for a vhost-user front-end"), START_TIMEOUT, "backend start");
             return backend;

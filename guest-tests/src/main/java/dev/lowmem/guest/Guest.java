@@ -65,17 +65,14 @@ public final class Guest implements AutoCloseable {
         Path launchLog = config.consoleLog().resolveSibling(config.consoleLog().getFileName() + ".run-guest");
         LineStream launch = LineStream.follow("run-guest", process.getErrorStream(), launchLog);
         // QEMU writes the console log itself (run-guest --log).
-        Guest guest = new Guest(process, LineStream.follow("the guest's console", process.getInputStream(), null));
+        Guest guest = new Guest(process, LineStream.follow("the guest's console", process.getInputStream(), null).quoting(launch));
         try {
             String qemu = launch.await(line -> line.startsWith("+ qemu-system"), BOOT_TIMEOUT, "QEMU's start");
             guest.accelerator = qemu.replaceFirst(".* -accel (\\S+).*", "$1");
             guest.features = parseFeatures(guest.console.await(line -> line.startsWith(READY), BOOT_TIMEOUT, "guest boot"));
             guest.console.await(line -> line.equals("GUEST-CONTROL"), BOOT_TIMEOUT, "the guest's command channel");
             return guest;
-        } catch (IOException e) {
-            guest.close();
-            throw new IOException(e.getMessage() + "\n" + launch.recent(), e);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             guest.close();
             throw e;
         }

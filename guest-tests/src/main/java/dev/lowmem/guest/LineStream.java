@@ -31,6 +31,7 @@ final class LineStream {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final ArrayDeque<String> recent = new ArrayDeque<>(RECENT_LINES);
     private boolean ended;
+    private LineStream companion;
 
     private LineStream(String source) {
         this.source = source;
@@ -106,7 +107,16 @@ final class LineStream {
         return "the last lines of " + source + ":\n  " + String.join("\n  ", recent);
     }
 
+    /**
+     * Names another stream of the same process (its standard error, say) whose last lines a failure
+     * here quotes as well: they often say why this one stopped.
+     */
+    LineStream quoting(LineStream other) {
+        companion = other;
+        return this;
+    }
+
     private IOException failure(String message) {
-        return new IOException(message + "; " + recent());
+        return new IOException(message + "; " + recent() + (companion == null ? "" : "\n" + companion.recent()));
     }
 }
