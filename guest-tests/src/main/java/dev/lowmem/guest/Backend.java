@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Our backend as users run it: the {@code vhost-user-net} command's jar in a JVM of its own, inside
@@ -29,17 +27,15 @@ public final class Backend implements AutoCloseable {
     }
 
     /**
-     * Starts the backend on {@code socket} and the host side's TAP, with more of the command's options
-     * in {@code options}, and returns once it listens; its log lines are appended to {@code logFile}.
+     * Starts the backend on {@code socket} and the host side's TAP and returns once it listens; its log
+     * lines go to {@code logFile}.
      */
-    public static Backend start(HostSide host, Path socket, Path logFile, List<String> options)
+    public static Backend start(HostSide host, Path socket, Path logFile)
             throws IOException, InterruptedException {
         Files.deleteIfExists(socket);
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-jar", ProjectTree.backendJar().toString(),
-                "--socket", socket.toString(), "--tap", host.tap(), "--stats-format", "json"));
-        command.addAll(options);
-        Process process = host.start(null, command.toArray(String[]::new));
+        Process process = host.start(null, java, "-jar", ProjectTree.backendJar().toString(),
+                "--socket", socket.toString(), "--tap", host.tap(), "--stats-format", "json");
         LineStream log = LineStream.follow("the backend's log", process.getErrorStream(), logFile);
         Backend backend = new Backend(process, log, LineStream.follow("the backend's counters", process.getInputStream(),
                 logFile.resolveSibling(logFile.getFileName() + ".stats")).quoting(log));
@@ -79,10 +75,6 @@ public final class Backend implements AutoCloseable {
     /** Kills the backend at once (SIGKILL), as a crash would. */
     public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor();
-    }
-
-    public boolean isAlive() {
-        return process.isAlive();
     }
 
     @Override

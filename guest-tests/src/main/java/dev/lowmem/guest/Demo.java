@@ -1,6 +1,6 @@
 package dev.lowmem.guest;
 
-import dev.lowmem.guest.GuestRig.Direction;
+import dev.lowmem.guest.GuestTraffic.Direction;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,12 +33,12 @@ public final class Demo {
         step("guest image: " + GuestImage.ensureBuilt());
         try (GuestRig rig = GuestRig.start(GuestRig.Options.defaults(logs), this::step)) {
             step("guest up; ping both ways");
-            PingResult fromGuest = rig.pingFromGuest(PINGS);
-            PingResult fromHost = rig.pingFromHost(PINGS);
+            PingResult fromGuest = rig.traffic().pingFromGuest(PINGS);
+            PingResult fromHost = rig.traffic().pingFromHost(PINGS);
             List<String> iperf3 = new ArrayList<>();
             for (Direction direction : Direction.values()) {
                 step("iperf3 " + direction + ", " + seconds + " s");
-                iperf3.add(String.format("%-14s %s", direction, rig.iperf3(direction, seconds).summary()));
+                iperf3.add(String.format("%-14s %s", direction, rig.traffic().iperf3(direction, seconds).summary()));
             }
             BackendStats counters = rig.backend().stats();
             step("done; powering the guest off");

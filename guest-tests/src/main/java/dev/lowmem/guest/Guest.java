@@ -25,9 +25,6 @@ public final class Guest implements AutoCloseable {
 
     /** How to start the guest; {@code reconnectSeconds} 0 means QEMU does not reconnect. */
     public record Config(Path socket, String deviceOptions, int reconnectSeconds, Path consoleLog) {
-        public Config withDeviceOptions(String options) {
-            return new Config(socket, options, reconnectSeconds, consoleLog);
-        }
     }
 
     /** How a guest command ended, and the console lines it printed. */

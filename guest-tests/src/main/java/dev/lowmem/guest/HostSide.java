@@ -43,10 +43,6 @@ public final class HostSide implements AutoCloseable {
         }
     }
 
-    public String namespace() {
-        return namespace;
-    }
-
     public String tap() {
         return tap;
     }

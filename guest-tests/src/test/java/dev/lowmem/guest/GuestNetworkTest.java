@@ -3,7 +3,7 @@ package dev.lowmem.guest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lowmem.guest.GuestRig.Direction;
+import dev.lowmem.guest.GuestTraffic.Direction;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,8 +49,8 @@ class GuestNetworkTest {
     void pingsBothWays() throws Exception {
         BackendStats before = rig.backend().stats();
 
-        PingResult fromGuest = rig.pingFromGuest(PINGS);
-        PingResult fromHost = rig.pingFromHost(PINGS);
+        PingResult fromGuest = rig.traffic().pingFromGuest(PINGS);
+        PingResult fromHost = rig.traffic().pingFromHost(PINGS);
 
         report("ping guest -> host", fromGuest.summary());
         report("ping host -> guest", fromHost.summary());
@@ -65,7 +65,7 @@ class GuestNetworkTest {
     void iperf3BothWays() throws Exception {
         BackendStats before = rig.backend().stats();
         for (Direction direction : Direction.values()) {
-            Iperf3Result result = rig.iperf3(direction, IPERF3_SECONDS);
+            Iperf3Result result = rig.traffic().iperf3(direction, IPERF3_SECONDS);
             report("iperf3 " + direction, result.summary());
             assertTrue(result.receivedBitsPerSecond() > 0, result::summary);
         }
@@ -77,8 +77,8 @@ class GuestNetworkTest {
     @Tag("integrity")
     void filesArriveIntactBothWays() throws Exception {
         BackendStats before = rig.backend().stats();
-        for (GuestRig.Transfer transfer : new GuestRig.Transfer[] {
-                rig.sendToHost(TRANSFER_BYTES), rig.sendToGuest(TRANSFER_BYTES)}) {
+        for (GuestTraffic.Transfer transfer : new GuestTraffic.Transfer[] {
+                rig.traffic().sendToHost(TRANSFER_BYTES), rig.traffic().sendToGuest(TRANSFER_BYTES)}) {
             report("nc " + transfer.direction(), transfer.summary());
             assertTrue(transfer.intact(), transfer::summary);
         }
@@ -96,17 +96,17 @@ class GuestNetworkTest {
                     + " && echo $d > /sys/bus/virtio/drivers/virtio_net/unbind && echo $d > /sys/bus/virtio/drivers/virtio_net/bind");
             assertEquals(features, rig.guest().networkUp(driverTimeout), "features after rebind " + round);
             rig.awaitNegotiation();
-            assertEquals(PINGS, rig.pingFromGuest(PINGS).received(), "ping after rebind " + round);
+            assertEquals(PINGS, rig.traffic().pingFromGuest(PINGS).received(), "ping after rebind " + round);
         }
         for (int round = 1; round <= 2; round++) {
             rig.guest().check(driverTimeout, "rmmod virtio_net && insmod /lib/modules/virtio_net.ko");
             assertEquals(features, rig.guest().networkUp(driverTimeout), "features after reload " + round);
             rig.awaitNegotiation();
-            assertEquals(PINGS, rig.pingFromGuest(PINGS).received(), "ping after module reload " + round);
+            assertEquals(PINGS, rig.traffic().pingFromGuest(PINGS).received(), "ping after module reload " + round);
         }
-        Iperf3Result after = rig.iperf3(Direction.GUEST_TO_HOST, 3);
+        Iperf3Result after = rig.traffic().iperf3(Direction.GUEST_TO_HOST, 3);
         report("iperf3 guest -> host after 4 driver restarts", after.summary());
-        assertEquals(PINGS, rig.pingFromHost(PINGS).received());
+        assertEquals(PINGS, rig.traffic().pingFromHost(PINGS).received());
     }
 
     @Test
@@ -115,12 +115,12 @@ class GuestNetworkTest {
     void trafficResumesAfterTheBackendRestarts() throws Exception {
         for (boolean crash : new boolean[] {false, true}) {
             rig.restartBackend(crash);
-            PingResult ping = rig.pingFromGuest(PINGS);
+            PingResult ping = rig.traffic().pingFromGuest(PINGS);
             report("ping after the backend " + (crash ? "was killed" : "stopped") + " and started", ping.summary());
             assertTrue(ping.received() > 0, ping::summary);
-            assertEquals(PINGS, rig.pingFromHost(PINGS).received(), "the host pings the guest");
+            assertEquals(PINGS, rig.traffic().pingFromHost(PINGS).received(), "the host pings the guest");
         }
-        Iperf3Result after = rig.iperf3(Direction.HOST_TO_GUEST, 3);
+        Iperf3Result after = rig.traffic().iperf3(Direction.HOST_TO_GUEST, 3);
         report("iperf3 host -> guest after 2 backend restarts", after.summary());
         assertTrue(after.receivedBitsPerSecond() > 0);
     }

@@ -3,7 +3,7 @@ package dev.lowmem.guest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lowmem.guest.GuestRig.Direction;
+import dev.lowmem.guest.GuestTraffic.Direction;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Tag;
@@ -54,13 +54,13 @@ class GuestVariantsTest {
             variant.absent.forEach(feature -> assertTrue(!negotiated.contains(feature), feature + " negotiated"));
             variant.present.forEach(feature -> assertTrue(negotiated.contains(feature), feature + " not negotiated"));
 
-            assertEquals(PINGS, rig.pingFromGuest(PINGS).received(), "ping guest -> host");
-            assertEquals(PINGS, rig.pingFromHost(PINGS).received(), "ping host -> guest");
+            assertEquals(PINGS, rig.traffic().pingFromGuest(PINGS).received(), "ping guest -> host");
+            assertEquals(PINGS, rig.traffic().pingFromHost(PINGS).received(), "ping host -> guest");
             for (Direction direction : Direction.values()) {
-                Iperf3Result result = rig.iperf3(direction, IPERF3_SECONDS);
+                Iperf3Result result = rig.traffic().iperf3(direction, IPERF3_SECONDS);
                 report(variant, "iperf3 " + direction, result.summary());
             }
-            for (GuestRig.Transfer transfer : List.of(rig.sendToHost(TRANSFER_BYTES), rig.sendToGuest(TRANSFER_BYTES))) {
+            for (GuestTraffic.Transfer transfer : List.of(rig.traffic().sendToHost(TRANSFER_BYTES), rig.traffic().sendToGuest(TRANSFER_BYTES))) {
                 assertTrue(transfer.intact(), transfer::summary);
             }
             BackendStats stats = rig.backend().stats();

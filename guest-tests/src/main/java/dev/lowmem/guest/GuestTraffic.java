@@ -1,0 +1,163 @@
+package dev.lowmem.guest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Traffic between the guest and the host side, with the tools on both ends: busybox ping, iperf3
+ * (the guest the client, the host the server) and busybox nc carrying a file whose SHA-256 is
+ * compared on arrival.
+ */
+public final class GuestTraffic {
+    private static final Duration SHORT = Duration.ofSeconds(30);
+    private static final int IPERF3_PORT = 5201;
+    private static final int TO_HOST_PORT = 5001;
+    private static final int TO_GUEST_PORT = 5002;
+
+    /** Which way traffic goes. */
+    public enum Direction {
+        GUEST_TO_HOST("guest -> host"), HOST_TO_GUEST("host -> guest");
+
+        private final String label;
+
+        Direction(String label) {
+            this.label = label;
+        }
+
+        @Override
+        public String toString() {
+            return label;
+        }
+    }
+
+    /** A file sent one way: its size and SHA-256 as sent and as received. */
+    public record Transfer(Direction direction, long sentBytes, String sentSha256, long receivedBytes, String receivedSha256) {
+        public boolean intact() {
+            return sentBytes == receivedBytes && sentSha256.equals(receivedSha256);
+        }
+
+        public String summary() {
+            return String.format("%s: sent %d B sha256 %s, received %d B sha256 %s", direction, sentBytes, sentSha256,
+                    receivedBytes, receivedSha256);
+        }
+    }
+
+    private final HostSide host;
+    private final Guest guest;
+    private final Path workDir;
+    private final Path logDir;
+
+    GuestTraffic(HostSide host, Guest guest, Path workDir, Path logDir) {
+        this.host = host;
+        this.guest = guest;
+        this.workDir = workDir;
+        this.logDir = logDir;
+    }
+
+    public PingResult pingFromGuest(int count) throws IOException, InterruptedException {
+        return PingResult.parse(guest.run(pingTimeout(count), ping(count, HostSide.HOST_ADDRESS)).text());
+    }
+
+    public PingResult pingFromHost(int count) throws IOException, InterruptedException {
+        return PingResult.parse(host.exec(pingTimeout(count), ("busybox " + ping(count, HostSide.GUEST_ADDRESS)).split(" ")).stdout());
+    }
+
+    private static String ping(int count, String address) {
+        return "ping -c " + count + " -W 5 " + address;
+    }
+
+    private static Duration pingTimeout(int count) {
+        return Duration.ofSeconds(10L + 2L * count);
+    }
+
+    /** An iperf3 TCP test of {@code seconds}, the guest the client and the host the server. */
+    public Iperf3Result iperf3(Direction direction, int seconds) throws IOException, InterruptedException {
+        Process server = host.start(logDir.resolve("iperf3-server.log"), "iperf3", "-s", "-1", "-p", Integer.toString(IPERF3_PORT));
+        host.awaitListening(IPERF3_PORT, SHORT);
+        String client = "iperf3 -c " + HostSide.HOST_ADDRESS + " -p " + IPERF3_PORT + " -t " + seconds
+                + (direction == Direction.HOST_TO_GUEST ? " -R" : "");
+        String output = guest.check(Duration.ofSeconds(seconds + 60L), client);
+        awaitEnd(server, "the iperf3 server");
+        return Iperf3Result.parse(output);
+    }
+
+    /**
+     * Sends {@code bytes} random bytes from the guest to the host with nc and compares SHA-256s. The
+     * receiving nc, here and in {@link #sendToGuest}, hands the connection to a cat ({@code -e}):
+     * busybox nc stops reading the socket once its own standard input ends, which for a listener in
+     * the background is at once.
+     */
+    public Transfer sendToHost(long bytes) throws IOException, InterruptedException {
+        Path received = workDir.resolve("from-guest");
+        Process listener = host.start(logDir.resolve("nc-host.log"),
+                "busybox", "nc", "-l", "-p", Integer.toString(TO_HOST_PORT), "-e", "sh", "-c", "cat > " + received);
+        host.awaitListening(TO_HOST_PORT, SHORT);
+        String sent = guest.check(transferTimeout(bytes), "head -c " + bytes + " /dev/urandom > /tmp/out && sha256sum /tmp/out"
+                + " && nc " + HostSide.HOST_ADDRESS + " " + TO_HOST_PORT + " < /tmp/out && rm /tmp/out");
+        awaitEnd(listener, "the host's nc");
+        return new Transfer(Direction.GUEST_TO_HOST, bytes, firstWord(sent), Files.size(received), sha256(received));
+    }
+
+    /** Sends {@code bytes} random bytes from the host to the guest with nc and compares SHA-256s. */
+    public Transfer sendToGuest(long bytes) throws IOException, InterruptedException {
+        Path file = workDir.resolve("to-guest");
+        writeRandom(file, bytes);
+        String listening = "netstat -ltn | grep -q ':" + TO_GUEST_PORT + " '";
+        // Waits up to 10 s for the listener; the last test gives the command's status (an exit would end the guest's shell).
+        guest.check(SHORT, "nc -l -p " + TO_GUEST_PORT + " -e sh -c 'cat > /tmp/in' & i=0; until " + listening
+                + " || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.1; done; " + listening);
+        host.exec(transferTimeout(bytes), "sh", "-c", "exec busybox nc " + HostSide.GUEST_ADDRESS + " " + TO_GUEST_PORT + " < " + file)
+                .checked();
+        String[] received = guest.check(transferTimeout(bytes), "wait && wc -c < /tmp/in && sha256sum /tmp/in && rm /tmp/in")
+                .strip().split("\\s+");
+        return new Transfer(Direction.HOST_TO_GUEST, bytes, sha256(file), Long.parseLong(received[0]), received[1]);
+    }
+
+    private static Duration transferTimeout(long bytes) {
+        // Generous for TCG: a guest moves at least a few MB/s even when the host is busy.
+        return Duration.ofSeconds(60 + bytes / 1_000_000);
+    }
+
+    private static String firstWord(String text) {
+        return text.strip().split("\\s+")[0];
+    }
+
+    private static void writeRandom(Path file, long bytes) throws IOException {
+        Random random = new Random(bytes);
+        byte[] chunk = new byte[64 * 1024];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long left = bytes; left > 0; left -= chunk.length) {
+                random.nextBytes(chunk);
+                out.write(chunk, 0, (int) Math.min(left, chunk.length));
+            }
+        }
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    private static void awaitEnd(Process process, String what) throws IOException, InterruptedException {
+        if (!process.waitFor(SHORT.toSeconds(), TimeUnit.SECONDS)) {
+            throw new IOException(what + " did not end within " + SHORT.toSeconds() + " s");
+        }
+    }
+}
