@@ -38,6 +38,7 @@ public final class Guest implements AutoCloseable {
     private final LineStream console;
     private final OutputStream commands;
     private String accelerator;
+    private String unanswered;
     private long features;
 
     private Guest(Process runGuest, LineStream console) {
@@ -85,15 +86,24 @@ public final class Guest implements AutoCloseable {
         return features;
     }
 
-    /** Runs {@code command} in the guest's shell and waits for it to end. */
+    /**
+     * Runs {@code command} in the guest's shell and waits for it to end. After a command that did not
+     * answer in time, the channel is out of step (its answer may still come), so every later command
+     * fails at once, naming it.
+     */
     public Result run(Duration timeout, String command) throws IOException, InterruptedException {
         if (command.contains("\n")) {
             throw new IllegalArgumentException("one line per command: " + command);
         }
+        if (unanswered != null) {
+            throw new IOException("the guest's command channel is out of step since '" + unanswered + "' did not answer");
+        }
         commands.write((command + "\n").getBytes(StandardCharsets.UTF_8));
         commands.flush();
         List<String> output = new ArrayList<>();
+        unanswered = command;
         String done = console.await(line -> line.startsWith(RC), timeout, "guest command '" + command + "'", output);
+        unanswered = null;
         return new Result(command, Integer.parseInt(done.substring(RC.length()).strip()), List.copyOf(output));
     }
 
