@@ -32,7 +32,7 @@ public final class Demo {
         step("guest image: checking the cache (the first build downloads a Debian kernel package, ~10 s)");
         step("guest image: " + GuestImage.ensureBuilt());
         try (GuestRig rig = GuestRig.start(GuestRig.Options.defaults(logs), this::step)) {
-            step("guest up; ping both ways");
+            step("guest up (QEMU under " + rig.guest().accelerator() + "); ping both ways");
             PingResult fromGuest = rig.traffic().pingFromGuest(PINGS);
             PingResult fromHost = rig.traffic().pingFromHost(PINGS);
             List<String> iperf3 = new ArrayList<>();

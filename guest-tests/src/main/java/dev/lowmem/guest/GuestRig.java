@@ -61,7 +61,7 @@ public final class GuestRig implements AutoCloseable {
             rig.host = HostSide.create(namespace, "lvg0");
             progress.accept("backend: vhost-user-net --tap lvg0 on " + rig.socket);
             rig.startBackend();
-            progress.accept("guest: booting (the console goes to " + rig.consoleLog() + ")");
+            progress.accept("guest: booting, KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")");
             rig.guest = Guest.boot(new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(), rig.consoleLog()));
             rig.negotiated = rig.backend.awaitNegotiated(NEGOTIATION_TIMEOUT);
             rig.traffic = new GuestTraffic(rig.host, rig.guest, rig.workDir, options.logDir());
