@@ -6,8 +6,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One of the backend's JSON counter lines, summed over its queue pairs: {@code get("tx_frames")},
- * {@code drops()}. Keys are the command's (NetCounter keys); a key it does not print reads 0.
+ * One of the backend's JSON counter lines, each pair's counters summed over the pairs:
+ * {@code get("tx_frames")}, {@code drops()}, {@code get("worker_alloc_bytes")}, and the JVM's
+ * {@code get("gc_collections")}. Keys are the command's; a key it does not print reads 0.
  */
 public record BackendStats(String negotiated, Map<String, Long> totals) {
     private static final Pattern NEGOTIATED = Pattern.compile("\"negotiated\":\"([^\"]*)\"");
@@ -20,7 +21,7 @@ public record BackendStats(String negotiated, Map<String, Long> totals) {
     static BackendStats parse(String line) {
         Matcher negotiated = NEGOTIATED.matcher(line);
         Map<String, Long> totals = new HashMap<>();
-        Matcher counter = COUNTER.matcher(line.substring(line.indexOf("\"pairs\":")));
+        Matcher counter = COUNTER.matcher(line);
         while (counter.find()) {
             if (!counter.group(1).equals("pair")) {
                 totals.merge(counter.group(1), Long.parseLong(counter.group(2)), Long::sum);
@@ -44,10 +45,11 @@ public record BackendStats(String negotiated, Map<String, Long> totals) {
         return new BackendStats(negotiated, Map.copyOf(grown));
     }
 
-    /** "tx 1204 frames 98304 B, rx ..., drops 0": the line a person reads. */
+    /** "tx 1204 frames 98304 B, rx ..., drops 0, ...": the line a person reads. */
     public String summary() {
-        return String.format("tx %d frames %d B, rx %d frames %d B, kicks tx %d rx %d, interrupts tx %d rx %d, rx starved %d, drops %d",
-                get("tx_frames"), get("tx_bytes"), get("rx_frames"), get("rx_bytes"), get("tx_kicks"), get("rx_kicks"),
-                get("tx_interrupts"), get("rx_interrupts"), get("rx_starved"), drops());
+        return String.format("tx %d frames %d B, rx %d frames %d B, kicks tx %d rx %d, interrupts tx %d rx %d, rx starved %d,"
+                + " drops %d, workers allocated %d B, gc %d", get("tx_frames"), get("tx_bytes"), get("rx_frames"),
+                get("rx_bytes"), get("tx_kicks"), get("rx_kicks"), get("tx_interrupts"), get("rx_interrupts"),
+                get("rx_starved"), drops(), get("worker_alloc_bytes"), get("gc_collections"));
     }
 }

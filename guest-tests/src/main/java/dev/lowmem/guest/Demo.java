@@ -25,16 +25,47 @@ public final class Demo {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : DEFAULT_IPERF3_SECONDS;
         Path logs = Path.of(System.getProperty("java.io.tmpdir"), "lowmem-vnet-demo");
-        System.out.print(new Demo(System.err).run(seconds, logs));
+        System.out.print(new Demo(System.err).run(seconds, logs).table(logs));
     }
 
-    private String run(int seconds, Path logs) throws Exception {
+    /** What the demo saw; the counters once at the end and as they grew during iperf3. */
+    private record Seen(String accelerator, String negotiated, PingResult fromGuest, PingResult fromHost,
+            List<String> iperf3, BackendStats counters, BackendStats duringIperf3) {
+
+        String table(Path logs) {
+            StringBuilder table = new StringBuilder("\n");
+            row(table, "guest", "Debian 6.1 kernel, busybox and iperf3, in QEMU (" + accelerator + "), virtio-net-pci on vhost-user");
+            row(table, "backend", "tools/bin/vhost-user-net --tap lvg0 (TAP in its own network namespace, host 10.0.2.1)");
+            row(table, "negotiated", negotiated);
+            row(table, "ping", String.format("%-14s %s", "guest -> host", fromGuest.summary()));
+            row(table, "", String.format("%-14s %s", "host -> guest", fromHost.summary()));
+            row(table, "iperf3", iperf3.get(0));
+            iperf3.stream().skip(1).forEach(line -> row(table, "", line));
+            row(table, "counters", String.format("tx %d frames %d B, rx %d frames %d B", counters.get("tx_frames"),
+                    counters.get("tx_bytes"), counters.get("rx_frames"), counters.get("rx_bytes")));
+            row(table, "", String.format("kicks tx %d rx %d, interrupts tx %d rx %d, rx starved %d, drops %d",
+                    counters.get("tx_kicks"), counters.get("rx_kicks"), counters.get("tx_interrupts"),
+                    counters.get("rx_interrupts"), counters.get("rx_starved"), counters.drops()));
+            row(table, "heap", String.format("the worker allocated %d B during iperf3's %d frames (%d B since it started), %d gc",
+                    duringIperf3.get("worker_alloc_bytes"), duringIperf3.get("tx_frames") + duringIperf3.get("rx_frames"),
+                    counters.get("worker_alloc_bytes"), counters.get("gc_collections")));
+            row(table, "logs", logs + " (console.log, backend-1.log)");
+            return table.toString();
+        }
+
+        private static void row(StringBuilder table, String label, String value) {
+            table.append(String.format("  %-11s %s%n", label, value));
+        }
+    }
+
+    private Seen run(int seconds, Path logs) throws Exception {
         step("guest image: checking the cache (the first build downloads a Debian kernel package, ~10 s)");
         step("guest image: " + GuestImage.ensureBuilt());
         try (GuestRig rig = GuestRig.start(GuestRig.Options.defaults(logs), this::step)) {
             step("guest up (QEMU under " + rig.guest().accelerator() + "); ping both ways");
             PingResult fromGuest = rig.traffic().pingFromGuest(PINGS);
             PingResult fromHost = rig.traffic().pingFromHost(PINGS);
+            BackendStats beforeIperf3 = rig.backend().stats();
             List<String> iperf3 = new ArrayList<>();
             for (Direction direction : Direction.values()) {
                 step("iperf3 " + direction + ", " + seconds + " s");
@@ -42,31 +73,9 @@ public final class Demo {
             }
             BackendStats counters = rig.backend().stats();
             step("done; powering the guest off");
-            return table(rig.guest().accelerator(), rig.negotiated(), fromGuest, fromHost, iperf3, counters, logs);
+            return new Seen(rig.guest().accelerator(), rig.negotiated(), fromGuest, fromHost, iperf3, counters,
+                    counters.since(beforeIperf3));
         }
-    }
-
-    private static String table(String accelerator, String negotiated, PingResult fromGuest, PingResult fromHost, List<String> iperf3,
-            BackendStats counters, Path logs) {
-        StringBuilder table = new StringBuilder("\n");
-        row(table, "guest", "Debian 6.1 kernel, busybox and iperf3, in QEMU (" + accelerator + "), virtio-net-pci on vhost-user");
-        row(table, "backend", "tools/bin/vhost-user-net --tap lvg0 (TAP in its own network namespace, host 10.0.2.1)");
-        row(table, "negotiated", negotiated);
-        row(table, "ping", String.format("%-14s %s", "guest -> host", fromGuest.summary()));
-        row(table, "", String.format("%-14s %s", "host -> guest", fromHost.summary()));
-        row(table, "iperf3", iperf3.get(0));
-        iperf3.stream().skip(1).forEach(line -> row(table, "", line));
-        row(table, "counters", String.format("tx %d frames %d B, rx %d frames %d B", counters.get("tx_frames"),
-                counters.get("tx_bytes"), counters.get("rx_frames"), counters.get("rx_bytes")));
-        row(table, "", String.format("kicks tx %d rx %d, interrupts tx %d rx %d, rx starved %d, drops %d",
-                counters.get("tx_kicks"), counters.get("rx_kicks"), counters.get("tx_interrupts"),
-                counters.get("rx_interrupts"), counters.get("rx_starved"), counters.drops()));
-        row(table, "logs", logs + " (console.log, backend-1.log)");
-        return table.toString();
-    }
-
-    private static void row(StringBuilder table, String label, String value) {
-        table.append(String.format("  %-11s %s%n", label, value));
     }
 
     private void step(String what) {

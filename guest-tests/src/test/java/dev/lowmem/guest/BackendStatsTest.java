@@ -9,8 +9,10 @@ import org.junit.jupiter.api.Test;
 class BackendStatsTest {
     // The command's --stats-format json line, two pairs, counters cut short.
     private static final String LINE = "{\"time\":\"2026-11-23T11:35:46.946Z\",\"negotiated\":\"NET_CSUM | VERSION_1\","
-            + "\"pairs\":[{\"pair\":0,\"tx_frames\":19,\"rx_frames\":20,\"rx_drop_no_room\":1,\"drops\":1,\"backlog\":0},"
-            + "{\"pair\":1,\"tx_frames\":5,\"rx_frames\":0,\"rx_drop_no_room\":2,\"drops\":2,\"backlog\":3}]}";
+            + "\"gc_collections\":2,\"gc_ms\":9,\"pairs\":[{\"pair\":0,\"tx_frames\":19,\"rx_frames\":20,"
+            + "\"rx_drop_no_room\":1,\"drops\":1,\"backlog\":0,\"worker_alloc_bytes\":1000},"
+            + "{\"pair\":1,\"tx_frames\":5,\"rx_frames\":0,\"rx_drop_no_room\":2,\"drops\":2,\"backlog\":3,"
+            + "\"worker_alloc_bytes\":24}]}";
 
     @Test
     void sumsEachCounterOverThePairs() {
@@ -21,6 +23,8 @@ class BackendStatsTest {
         assertEquals(20, stats.get("rx_frames"));
         assertEquals(3, stats.drops());
         assertEquals(3, stats.get("backlog"));
+        assertEquals(1024, stats.get("worker_alloc_bytes"));
+        assertEquals(2, stats.get("gc_collections"), "the JVM's, once");
         assertEquals(0, stats.get("no_such_counter"));
     }
 

@@ -57,6 +57,11 @@ final class QueuePairWorker implements AutoCloseable {
         thread.start();
     }
 
+    /** Heap bytes this worker's thread has allocated since it started; -1 where the JVM does not count. */
+    long allocatedBytes() {
+        return ThreadAllocation.bytes(thread);
+    }
+
     /** Control plane: watch the queue's kick and let the pair run it. */
     void attach(ActiveQueue queue) throws NativeIoException {
         epoll.add(queue.kick().fd(), LibC.EPOLLIN, queue.index());

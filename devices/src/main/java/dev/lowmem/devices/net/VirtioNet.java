@@ -78,6 +78,14 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     }
 
     /**
+     * Heap bytes the worker thread of pair {@code index} has allocated since it started (-1 where the
+     * JVM does not count): the datapath allocates nothing in steady state, and this shows it.
+     */
+    public long workerAllocatedBytes(int index) {
+        return workers[index].allocatedBytes();
+    }
+
+    /**
      * Calls {@code listener} with the driver's features each time it settles them, on the
      * control-plane thread, after the datapath has taken them: the command prints them, a VMM may
      * log them. Keep it short; the front-end waits for the reply meanwhile.

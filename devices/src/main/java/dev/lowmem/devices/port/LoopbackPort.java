@@ -112,7 +112,7 @@ public final class LoopbackPort implements Port {
                 throw new IOException("the frame asks the receiving guest for an offload it did not negotiate");
             }
             int slot = (head + held) % BACKLOG_SLOTS;
-            frame.copyTo(slots.asSlice(slot * SLOT_SIZE, SLOT_SIZE));
+            frame.copyTo(slots, slot * SLOT_SIZE);
             lengths[slot] = frame.length();
             held++;
             return true;
@@ -123,7 +123,7 @@ public final class LoopbackPort implements Port {
             if (held == 0) {
                 return 0;
             }
-            long length = buffers.copyFrom(slots.asSlice(head * SLOT_SIZE, lengths[head]));
+            long length = buffers.copyFrom(slots, head * SLOT_SIZE, lengths[head]);
             head = (head + 1) % BACKLOG_SLOTS;
             held--;
             return length;

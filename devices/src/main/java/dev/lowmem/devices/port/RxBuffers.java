@@ -30,12 +30,13 @@ public final class RxBuffers {
     }
 
     /**
-     * Copies a whole frame, header first, into the buffers.
+     * Copies a whole frame, header first, from {@code length} bytes of {@code source} at
+     * {@code offset} into the buffers.
      *
      * @return the frame's length; more than {@link #capacity()} when it was cut short
      */
-    public long copyFrom(MemorySegment frame) {
-        pieces.copyFrom(frame, 0, 0);
-        return frame.byteSize();
+    public long copyFrom(MemorySegment source, long offset, long length) {
+        pieces.copyFrom(source, offset, length, 0, 0);
+        return length;
     }
 }

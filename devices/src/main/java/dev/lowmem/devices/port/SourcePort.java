@@ -110,7 +110,7 @@ public final class SourcePort implements Port {
         public long receive(RxBuffers buffers) {
             int header = headerSize;
             template.set(BIG_ENDIAN_LONG, HEADER_ROOM + SEQUENCE_OFFSET, sequence++);
-            return buffers.copyFrom(template.asSlice(HEADER_ROOM - header, header + frameSize));
+            return buffers.copyFrom(template, HEADER_ROOM - header, header + frameSize);
         }
     }
 }

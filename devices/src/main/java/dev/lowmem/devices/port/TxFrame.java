@@ -53,12 +53,12 @@ public final class TxFrame {
     }
 
     /**
-     * Copies the header and the packet into the start of {@code destination}, which must hold
-     * {@link #length()} bytes.
+     * Copies the header and the packet into {@code destination} at {@code offset}, where
+     * {@link #length()} bytes must fit.
      */
-    public void copyTo(MemorySegment destination) {
+    public void copyTo(MemorySegment destination, long offset) {
         long headerSize = header.byteSize();
-        MemorySegment.copy(header, 0, destination, 0, headerSize);
-        chainBuffers.copyTo(0, packetStart, destination.asSlice(headerSize, packetLength));
+        MemorySegment.copy(header, 0, destination, offset, headerSize);
+        chainBuffers.copyTo(0, packetStart, destination, offset + headerSize, packetLength);
     }
 }

@@ -7,8 +7,8 @@ import java.time.temporal.ChronoUnit;
 /**
  * A snapshot as one line of JSON, for {@code jq} and scripts:
  *
- * <pre>{"time":"2026-11-23T10:41:20.123Z","negotiated":"VERSION_1 | ...","pairs":[{"pair":0,"tx_frames":1204,
- * ...,"rx_drop_port_error":0,"drops":0,"backlog":0}]}</pre>
+ * <pre>{"time":"2026-11-23T10:41:20.123Z","negotiated":"VERSION_1 | ...","gc_collections":0,"gc_ms":0,
+ * "pairs":[{"pair":0,"tx_frames":1204,...,"rx_drop_port_error":0,"drops":0,"backlog":0,"worker_alloc_bytes":0}]}</pre>
  *
  * <p>Every counter is there, zero or not, under its {@link NetCounter#key()}, so a reader finds the
  * same keys in every line; {@code drops} is their sum over the drop reasons. Written by hand:
@@ -23,6 +23,8 @@ final class JsonStatsLine implements StatsFormatter {
         quote(snapshot.time().truncatedTo(ChronoUnit.MILLIS).toString(), json);
         json.append(",\"negotiated\":");
         quote(Features.describe(snapshot.negotiated()), json);
+        json.append(",\"gc_collections\":").append(snapshot.gc().collections());
+        json.append(",\"gc_ms\":").append(snapshot.gc().millis());
         json.append(",\"pairs\":[");
         for (int i = 0; i < snapshot.pairs().size(); i++) {
             if (i > 0) {
@@ -44,7 +46,8 @@ final class JsonStatsLine implements StatsFormatter {
             }
         }
         json.append(",\"drops\":").append(drops);
-        json.append(",\"backlog\":").append(pair.backlog()).append('}');
+        json.append(",\"backlog\":").append(pair.backlog());
+        json.append(",\"worker_alloc_bytes\":").append(pair.workerAllocatedBytes()).append('}');
     }
 
     /** A JSON string (RFC 8259, 7): quotes, backslashes and control characters escaped. */

@@ -2,27 +2,31 @@ package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.NetCounter;
 import dev.lowmem.devices.net.QueuePair;
+import dev.lowmem.devices.net.VirtioNet;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * One queue pair's counters read at one moment, and the frames its port holds for the guest.
+ * One queue pair's counters read at one moment, the frames its port holds for the guest, and the
+ * heap bytes its worker thread has allocated so far.
  *
  * @param values the counters read; one left out counts as 0
+ * @param workerAllocatedBytes -1 where the JVM does not count
  */
-record PairStats(int pair, Map<NetCounter, Long> values, int backlog) {
+record PairStats(int pair, Map<NetCounter, Long> values, int backlog, long workerAllocatedBytes) {
 
     PairStats {
         values = Collections.unmodifiableMap(values.isEmpty() ? new EnumMap<>(NetCounter.class) : new EnumMap<>(values));
     }
 
-    static PairStats of(QueuePair pair) {
+    static PairStats of(VirtioNet device, int index) {
+        QueuePair pair = device.pair(index);
         Map<NetCounter, Long> values = new EnumMap<>(NetCounter.class);
         for (NetCounter counter : NetCounter.values()) {
             values.put(counter, pair.counters().get(counter));
         }
-        return new PairStats(pair.index(), values, pair.port().backlog());
+        return new PairStats(index, values, pair.port().backlog(), device.workerAllocatedBytes(index));
     }
 
     long get(NetCounter counter) {

@@ -11,8 +11,9 @@ import java.util.List;
  * read, so a line can be a burst behind in one place and not in another.
  *
  * @param negotiated the driver's features, 0 before negotiation
+ * @param gc the JVM's collections so far
  */
-record StatsSnapshot(Instant time, long negotiated, List<PairStats> pairs) {
+record StatsSnapshot(Instant time, long negotiated, List<PairStats> pairs, GcStats gc) {
 
     StatsSnapshot {
         pairs = List.copyOf(pairs);
@@ -21,8 +22,8 @@ record StatsSnapshot(Instant time, long negotiated, List<PairStats> pairs) {
     static StatsSnapshot of(VirtioNet device, Instant time) {
         List<PairStats> pairs = new ArrayList<>(device.queuePairs());
         for (int i = 0; i < device.queuePairs(); i++) {
-            pairs.add(PairStats.of(device.pair(i)));
+            pairs.add(PairStats.of(device, i));
         }
-        return new StatsSnapshot(time, device.negotiatedFeatures(), pairs);
+        return new StatsSnapshot(time, device.negotiatedFeatures(), pairs, GcStats.now());
     }
 }

@@ -27,12 +27,15 @@ import java.util.StringJoiner;
  * pair dir  frames   bytes kicks interrupts port_full starved backlog drops
  *    0 tx     1204 1782920    17         17         0       -       - short_frame=2
  *    0 rx        0       0     1          0         -       3       0 -
+ * heap: workers allocated 0 B (pair 0: 0 B); 0 gc collections, 0 ms
  * </pre>
  *
  * {@code port_full} is how often TX found the port full and waited, {@code starved} how often RX
  * found the guest's ring empty and left the frames in the port, {@code backlog} the frames the
  * port holds for the guest now. Drops show only the reasons that happened, named without their
- * direction ({@code tx_drop_short_frame} in TX's row is {@code short_frame}).
+ * direction ({@code tx_drop_short_frame} in TX's row is {@code short_frame}). The last line says what
+ * the workers allocated on the heap since they started (nothing, in steady state) and how often
+ * the JVM collected.
  */
 final class TextStatsTable implements StatsFormatter {
     private static final String[] HEADER = {"pair", "dir", "frames", "bytes", "kicks", "interrupts", "port_full",
@@ -67,7 +70,20 @@ final class TextStatsTable implements StatsFormatter {
         for (String[] row : rows) {
             appendRow(row, widths, table);
         }
-        return table.toString();
+        return appendHeap(snapshot, table).toString();
+    }
+
+    private static StringBuilder appendHeap(StatsSnapshot snapshot, StringBuilder table) {
+        long total = 0;
+        StringJoiner perPair = new StringJoiner(", ", " (", ")");
+        for (PairStats pair : snapshot.pairs()) {
+            total += Math.max(0, pair.workerAllocatedBytes());
+            perPair.add("pair " + pair.pair() + ": " + pair.workerAllocatedBytes() + " B");
+        }
+        return table.append("heap: workers allocated ").append(total).append(" B")
+                .append(snapshot.pairs().isEmpty() ? "" : perPair.toString())
+                .append("; ").append(snapshot.gc().collections()).append(" gc collections, ")
+                .append(snapshot.gc().millis()).append(" ms\n");
     }
 
     private static String count(PairStats pair, NetCounter counter) {

@@ -21,24 +21,24 @@ class JsonStatsLineTest {
         for (NetCounter counter : NetCounter.values()) {
             values.put(counter, (long) counter.ordinal() + 1);
         }
-        PairStats pair = new PairStats(3, values, 7);
+        PairStats pair = new PairStats(3, values, 7, 0);
         long negotiated = Features.of(Feature.VERSION_1, Feature.RING_EVENT_IDX);
 
-        String line = JSON.format(new StatsSnapshot(TIME, negotiated, List.of(pair)));
+        String line = JSON.format(new StatsSnapshot(TIME, negotiated, List.of(pair), new GcStats(2, 7)));
 
         assertEquals("{\"time\":\"2026-11-23T10:41:20.123Z\",\"negotiated\":\"RING_EVENT_IDX | VERSION_1\","
-                + "\"pairs\":[{\"pair\":3,\"tx_frames\":1,\"tx_bytes\":2,\"tx_kicks\":3,\"tx_interrupts\":4,"
+                + "\"gc_collections\":2,\"gc_ms\":7,\"pairs\":[{\"pair\":3,\"tx_frames\":1,\"tx_bytes\":2,\"tx_kicks\":3,\"tx_interrupts\":4,"
                 + "\"tx_port_full\":5,\"tx_drop_malformed_chain\":6,\"tx_drop_short_frame\":7,\"tx_drop_oversized\":8,"
                 + "\"tx_drop_bad_header\":9,\"tx_drop_port_error\":10,\"rx_frames\":11,\"rx_bytes\":12,"
                 + "\"rx_kicks\":13,\"rx_interrupts\":14,\"rx_starved\":15,\"rx_drop_malformed_chain\":16,"
                 + "\"rx_drop_no_room\":17,\"rx_drop_port_error\":18,"
-                + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 16 + 17 + 18) + ",\"backlog\":7}]}\n", line);
+                + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 16 + 17 + 18) + ",\"backlog\":7,\"worker_alloc_bytes\":0}]}\n", line);
     }
 
     @Test
     void onePairAfterAnotherOnOneLine() {
-        String line = JSON.format(new StatsSnapshot(TIME, 0, List.of(new PairStats(0, Map.of(), 0),
-                new PairStats(1, Map.of(NetCounter.RX_FRAMES, 9L), 0))));
+        String line = JSON.format(new StatsSnapshot(TIME, 0, List.of(new PairStats(0, Map.of(), 0, 0),
+                new PairStats(1, Map.of(NetCounter.RX_FRAMES, 9L), 0, 0)), GcStats.NONE));
 
         assertEquals(1, line.lines().count());
         assertEquals(true, line.contains("\"negotiated\":\"none\""), line);
@@ -48,8 +48,8 @@ class JsonStatsLineTest {
 
     @Test
     void beforeAnyPairIsThereTheListIsEmpty() {
-        assertEquals("{\"time\":\"2026-11-23T10:41:20.123Z\",\"negotiated\":\"none\",\"pairs\":[]}\n",
-                JSON.format(new StatsSnapshot(TIME, 0, List.of())));
+        assertEquals("{\"time\":\"2026-11-23T10:41:20.123Z\",\"negotiated\":\"none\",\"gc_collections\":0,"
+                + "\"gc_ms\":0,\"pairs\":[]}\n", JSON.format(new StatsSnapshot(TIME, 0, List.of(), GcStats.NONE)));
     }
 
     @Test

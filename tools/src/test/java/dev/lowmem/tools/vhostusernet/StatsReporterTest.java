@@ -18,7 +18,7 @@ class StatsReporterTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     /** Each snapshot numbered in its negotiated field, each report one line. */
     private final StatsReporter reporter = new StatsReporter(
-            () -> new StatsSnapshot(Instant.EPOCH, taken.incrementAndGet(), List.of()),
+            () -> new StatsSnapshot(Instant.EPOCH, taken.incrementAndGet(), List.of(), GcStats.NONE),
             snapshot -> "report " + snapshot.negotiated() + "\n", new PrintStream(out, false, StandardCharsets.UTF_8));
 
     private List<String> printed() {

@@ -19,11 +19,12 @@ class TextStatsTableTest {
     void aRowPerDirectionAlignedToTheWidestCell() {
         PairStats busy = new PairStats(0, Map.of(NetCounter.TX_FRAMES, 1204L, NetCounter.TX_BYTES, 1782920L,
                 NetCounter.TX_KICKS, 17L, NetCounter.TX_INTERRUPTS, 17L, NetCounter.RX_KICKS, 1L,
-                NetCounter.RX_STARVED, 3L), 0);
+                NetCounter.RX_STARVED, 3L), 0, 0);
         PairStats loaded = new PairStats(1, Map.of(NetCounter.TX_PORT_FULL, 2L, NetCounter.RX_FRAMES, 64L,
-                NetCounter.RX_BYTES, 96000L, NetCounter.RX_INTERRUPTS, 4L), 12);
+                NetCounter.RX_BYTES, 96000L, NetCounter.RX_INTERRUPTS, 4L), 12, 4096);
 
-        String table = TABLE.format(new StatsSnapshot(TIME, Features.of(Feature.VERSION_1), List.of(busy, loaded)));
+        String table = TABLE.format(new StatsSnapshot(TIME, Features.of(Feature.VERSION_1), List.of(busy, loaded),
+                new GcStats(2, 7)));
 
         assertEquals("""
                 stats at 2026-11-23 10:41:20.123
@@ -32,31 +33,34 @@ class TextStatsTableTest {
                    0 rx       0       0     1          0         -       3       0 -
                    1 tx       0       0     0          0         2       -       - -
                    1 rx      64   96000     0          4         -       0      12 -
+                heap: workers allocated 4096 B (pair 0: 0 B, pair 1: 4096 B); 2 gc collections, 7 ms
                 """, table);
     }
 
     @Test
     void onlyTheDropsThatHappenedNamedWithoutTheirDirection() {
         PairStats dropping = new PairStats(0, Map.of(NetCounter.TX_FRAMES, 5L, NetCounter.TX_DROP_SHORT_FRAME, 2L,
-                NetCounter.TX_DROP_MALFORMED_CHAIN, 1L, NetCounter.RX_DROP_NO_ROOM, 3L), 0);
+                NetCounter.TX_DROP_MALFORMED_CHAIN, 1L, NetCounter.RX_DROP_NO_ROOM, 3L), 0, 0);
 
-        String table = TABLE.format(new StatsSnapshot(TIME, 0, List.of(dropping)));
+        String table = TABLE.format(new StatsSnapshot(TIME, 0, List.of(dropping), GcStats.NONE));
 
         assertEquals("""
                 stats at 2026-11-23 10:41:20.123
                 pair dir frames bytes kicks interrupts port_full starved backlog drops
                    0 tx       5     0     0          0         0       -       - malformed_chain=1 short_frame=2
                    0 rx       0     0     0          0         -       0       0 no_room=3
+                heap: workers allocated 0 B (pair 0: 0 B); 0 gc collections, 0 ms
                 """, table);
     }
 
     @Test
     void theHeadingsTimeIsInTheGivenZone() {
-        String table = new TextStatsTable(ZoneOffset.ofHours(2)).format(new StatsSnapshot(TIME, 0, List.of()));
+        String table = new TextStatsTable(ZoneOffset.ofHours(2)).format(new StatsSnapshot(TIME, 0, List.of(), GcStats.NONE));
 
         assertEquals("""
                 stats at 2026-11-23 12:41:20.123
                 pair dir frames bytes kicks interrupts port_full starved backlog drops
+                heap: workers allocated 0 B; 0 gc collections, 0 ms
                 """, table);
     }
 }

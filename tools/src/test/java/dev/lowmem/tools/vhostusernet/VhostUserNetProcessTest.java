@@ -70,7 +70,7 @@ class VhostUserNetProcessTest {
                 assertTrue(requested.contains("\"negotiated\":\"" + Features.describe(acked) + "\""), requested);
                 assertTrue(requested.contains("\"pairs\":[{\"pair\":0,\"tx_frames\":" + FRAMES + ",\"tx_bytes\":"
                         + FRAMES * (FRAME - 12) + ","), requested);
-                assertTrue(requested.endsWith(",\"drops\":0,\"backlog\":0}]}"), requested);
+                assertTrue(requested.matches(".*,\"drops\":0,\"backlog\":0,\"worker_alloc_bytes\":\\d+}]}"), requested);
 
                 try (CommandProcess second = CommandProcess.start("--socket", socket.toString(), "--loopback")) {
                     assertEquals(1, second.awaitExit(), second.toString());
@@ -113,7 +113,8 @@ class VhostUserNetProcessTest {
             command.signal("INT");
             assertEquals(130, command.awaitExit(), "exit status after SIGINT (128 + 2)");
             List<String> out = command.stdout();
-            assertTrue(out.get(out.size() - 4).startsWith("stats at "), "a table at exit: " + command);
+            assertTrue(out.get(out.size() - 5).startsWith("stats at "), "a table at exit: " + command);
+            assertTrue(out.getLast().startsWith("heap: workers allocated "), "the heap line ends it: " + command);
         }
     }
 

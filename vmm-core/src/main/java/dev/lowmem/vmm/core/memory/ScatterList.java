@@ -123,7 +123,18 @@ public final class ScatterList {
      * @return the bytes copied: fewer than asked when the pieces end first
      */
     public long copyTo(int fromPiece, long position, MemorySegment destination) {
-        return transfer(fromPiece, position, destination, true);
+        return copyTo(fromPiece, position, destination, 0, destination.byteSize());
+    }
+
+    /**
+     * Copies {@code length} bytes starting {@code position} bytes into the list (counting from the
+     * first piece at or after {@code fromPiece}) into {@code destination} at {@code offset}: the
+     * datapath's form, which makes no slice (a slice is an allocation).
+     *
+     * @return the bytes copied: fewer than {@code length} when the pieces end first
+     */
+    public long copyTo(int fromPiece, long position, MemorySegment destination, long offset, long length) {
+        return transfer(fromPiece, position, destination, offset, length, true);
     }
 
     /**
@@ -133,11 +144,21 @@ public final class ScatterList {
      * @return the bytes copied: fewer than {@code source.byteSize()} when the pieces end first
      */
     public long copyFrom(MemorySegment source, int fromPiece, long position) {
-        return transfer(fromPiece, position, source, false);
+        return copyFrom(source, 0, source.byteSize(), fromPiece, position);
     }
 
-    private long transfer(int fromPiece, long position, MemorySegment outside, boolean toOutside) {
-        long wanted = outside.byteSize();
+    /**
+     * Copies {@code length} bytes of {@code source} from {@code offset} into the pieces from
+     * {@code fromPiece} on, starting {@code position} bytes in; no slice made.
+     *
+     * @return the bytes copied: fewer than {@code length} when the pieces end first
+     */
+    public long copyFrom(MemorySegment source, long offset, long length, int fromPiece, long position) {
+        return transfer(fromPiece, position, source, offset, length, false);
+    }
+
+    private long transfer(int fromPiece, long position, MemorySegment outside, long outsideOffset, long wanted,
+            boolean toOutside) {
         long done = 0;
         long skip = position;
         for (int i = fromPiece; i < count && done < wanted; i++) {
@@ -147,9 +168,9 @@ public final class ScatterList {
             }
             long chunk = Math.min(lengths[i] - skip, wanted - done);
             if (toOutside) {
-                MemorySegment.copy(regions[i], offsets[i] + skip, outside, done, chunk);
+                MemorySegment.copy(regions[i], offsets[i] + skip, outside, outsideOffset + done, chunk);
             } else {
-                MemorySegment.copy(outside, done, regions[i], offsets[i] + skip, chunk);
+                MemorySegment.copy(outside, outsideOffset + done, regions[i], offsets[i] + skip, chunk);
             }
             done += chunk;
             skip = 0;

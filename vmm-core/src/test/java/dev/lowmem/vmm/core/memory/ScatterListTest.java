@@ -137,6 +137,25 @@ class ScatterListTest {
     }
 
     @Test
+    void copiesToAndFromThePartOfASegmentAtAnOffset() {
+        assertNull(memory.gather(MIB - 8, 16, list));
+        assertNull(memory.gather(4 * MIB, 8, list));
+        MemorySegment outside = Arena.ofAuto().allocate(40);
+        for (int i = 0; i < 40; i++) {
+            outside.set(ValueLayout.JAVA_BYTE, i, (byte) i);
+        }
+
+        assertEquals(20, list.copyFrom(outside, 10, 20, 0, 2), "bytes 10..29 to position 2, across both pieces");
+        MemorySegment back = Arena.ofAuto().allocate(40);
+        assertEquals(20, list.copyTo(0, 2, back, 5, 20));
+        assertArrayEquals(outside.asSlice(10, 20).toArray(ValueLayout.JAVA_BYTE), back.asSlice(5, 20).toArray(ValueLayout.JAVA_BYTE));
+        assertEquals(0, back.get(ValueLayout.JAVA_BYTE, 4), "nothing written before the offset");
+        assertEquals(0, back.get(ValueLayout.JAVA_BYTE, 25), "nor past the length");
+
+        assertEquals(2, list.copyTo(0, 22, back, 0, 40), "the pieces end 2 bytes after position 22");
+    }
+
+    @Test
     void truncatingUndoesTheLastPieces() {
         assertNull(memory.gather(MIB - 8, 16, list));
         list.truncate(1);
