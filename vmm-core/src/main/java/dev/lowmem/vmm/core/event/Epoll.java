@@ -12,10 +12,17 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * An epoll instance. Each watched fd carries a caller-chosen 64-bit token that comes back in
- * {@link EpollEvents#token(int)}. Registration is control-plane work and allocates; {@link #wait}
- * does not.
+ * {@link EpollEvents#token(int)}. Nothing here allocates once a thread has used it: a worker
+ * changes what it watches (back-pressure on a port) each time it goes to sleep.
  */
 public final class Epoll implements AutoCloseable {
+    /**
+     * The epoll_event that epoll_ctl reads, one per thread: the control plane adds and removes fds
+     * while a worker modifies its port's on the same instance.
+     */
+    private static final ThreadLocal<MemorySegment> CONTROL_EVENT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(EpollEvents.SIZE, Long.BYTES));
+
     private final FileDescriptor fd;
 
     private Epoll(FileDescriptor fd) {
@@ -53,11 +60,11 @@ public final class Epoll implements AutoCloseable {
     }
 
     private void control(int operation, String call, FileDescriptor target, int events, long token) throws NativeIoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment event = arena.allocate(EpollEvents.SIZE, Long.BYTES);
-            event.set(ValueLayout.JAVA_INT_UNALIGNED, EpollEvents.EVENTS_OFFSET, events);
-            event.set(ValueLayout.JAVA_LONG_UNALIGNED, EpollEvents.DATA_OFFSET, token);
-            Errors.check(call, target.toString(), LibC.epoll_ctl(fd.intValue(), operation, target.intValue(), event.address()));
+        MemorySegment event = CONTROL_EVENT.get();
+        event.set(ValueLayout.JAVA_INT_UNALIGNED, EpollEvents.EVENTS_OFFSET, events);
+        event.set(ValueLayout.JAVA_LONG_UNALIGNED, EpollEvents.DATA_OFFSET, token);
+        if (LibC.epoll_ctl(fd.intValue(), operation, target.intValue(), event.address()) < 0) {
+            throw new NativeIoException(call, target.toString(), Errno.last());
         }
     }
 
