@@ -92,7 +92,13 @@ final class ReceivePath {
         int received = 0;
         try {
             while (received < burst) {
-                if (!fillWindow(rings)) {
+                long next = port.nextFrameLength();
+                if (next == 0) {
+                    portEmpty = true;
+                    break;
+                }
+                // Room for this frame when the port can tell its length, else for the largest.
+                if (!fillWindow(rings, next == PortQueue.UNKNOWN_LENGTH ? roomWanted : Math.min(next, roomWanted))) {
                     if (!starved) {
                         starved = true;
                         counters.increment(NetCounter.RX_STARVED);
@@ -123,13 +129,13 @@ final class ReceivePath {
     }
 
     /**
-     * Pops chains until the window holds room for the largest frame, or the guest has no more.
+     * Pops chains until the window holds {@code room} bytes, or the guest has no more.
      *
      * @return false when there is too little room to read a frame: wait for the guest
      */
-    private boolean fillWindow(DeviceQueue rings) {
+    private boolean fillWindow(DeviceQueue rings, long room) {
         int most = mergeable ? WINDOW : 1;
-        while (windowCount < most && windowRoom < roomWanted) {
+        while (windowCount < most && windowRoom < room) {
             DescriptorChain chain = window[windowCount];
             if (!rings.pop(chain)) {
                 // Short of the largest frame: read anyway only if the guest cannot post more, for

@@ -119,6 +119,11 @@ public final class LoopbackPort implements Port {
         }
 
         @Override
+        public long nextFrameLength() {
+            return held == 0 ? 0 : lengths[head];
+        }
+
+        @Override
         public long receive(RxBuffers buffers) {
             if (held == 0) {
                 return 0;

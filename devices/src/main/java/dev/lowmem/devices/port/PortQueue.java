@@ -36,6 +36,18 @@ public interface PortQueue {
      */
     long receive(RxBuffers buffers) throws IOException;
 
+    /**
+     * The length, header included, of the frame {@link #receive} would give now; 0 when there is
+     * none; {@link #UNKNOWN_LENGTH} when the port cannot tell before it reads (a TAP). A port that
+     * can tell lets RX offer the guest's buffers for that frame alone rather than for the largest
+     * one, as vhost-net does by peeking at the socket's head.
+     */
+    default long nextFrameLength() {
+        return UNKNOWN_LENGTH;
+    }
+
+    long UNKNOWN_LENGTH = -1;
+
     /** Frames the port holds for the guest that have not been received yet (a loopback's backlog). */
     default int backlog() {
         return 0;

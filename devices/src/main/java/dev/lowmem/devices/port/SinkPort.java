@@ -24,6 +24,11 @@ public final class SinkPort implements Port {
         }
 
         @Override
+        public long nextFrameLength() {
+            return 0;
+        }
+
+        @Override
         public long receive(RxBuffers buffers) {
             return 0;
         }

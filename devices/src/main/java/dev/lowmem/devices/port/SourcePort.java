@@ -107,6 +107,11 @@ public final class SourcePort implements Port {
         }
 
         @Override
+        public long nextFrameLength() {
+            return headerSize + frameSize;
+        }
+
+        @Override
         public long receive(RxBuffers buffers) {
             int header = headerSize;
             template.set(BIG_ENDIAN_LONG, HEADER_ROOM + SEQUENCE_OFFSET, sequence++);
