@@ -162,7 +162,23 @@ final class PairGenerator {
         return work;
     }
 
-    /** Takes back whatever the backend returned, posting nothing: how a run ends. */
+    /**
+     * A round that posts no TX frame: how a run winds down. When the pair transmits too, RX
+     * buffers are still posted, so that frames the backend holds (a loopback's backlog) come back;
+     * a pair that only receives posts none, or a source would never let it finish.
+     *
+     * @return the chains taken back or posted
+     */
+    int windDown() throws NativeIoException {
+        int work = reap();
+        if (transmits && receives && rxFreeCount >= refillThreshold) {
+            work += refill();
+        }
+        publishCounts();
+        return work;
+    }
+
+    /** Takes back whatever the backend returned, posting nothing. */
     int reap() {
         int work = 0;
         if (transmits) {

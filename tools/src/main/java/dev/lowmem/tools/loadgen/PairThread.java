@@ -16,8 +16,9 @@ import java.util.concurrent.locks.LockSupport;
  * The thread that runs one {@link PairGenerator}: rounds back to back while they move frames,
  * busy-polling for a while when they do not, then asleep on the pair's call eventfds with
  * interrupts on, so that a backend that stops serving does not cost a spinning core. When
- * stopped it posts nothing more and takes back what the backend still returns, so the counts
- * can be set beside the backend's.
+ * stopped it posts no more frames and takes back what the backend still returns (for up to
+ * {@link #DRAIN_NANOS}, until nothing has come for {@link #QUIET_NANOS}), so the counts can be
+ * set beside the backend's.
  */
 final class PairThread implements AutoCloseable {
     /** Long enough that a backend which is merely slower than us is never waited for by sleeping. */
@@ -91,12 +92,12 @@ final class PairThread implements AutoCloseable {
         generator.disarmInterrupts(true);
     }
 
-    private void drain() {
+    private void drain() throws NativeIoException {
         long start = System.nanoTime();
         long lastWork = start;
         while (true) {
             long now = System.nanoTime();
-            if (generator.reap() > 0) {
+            if (generator.windDown() > 0) {
                 lastWork = now;
             } else if (generator.txInFlight() == 0 && now - lastWork > QUIET_NANOS || now - start > DRAIN_NANOS) {
                 return;
