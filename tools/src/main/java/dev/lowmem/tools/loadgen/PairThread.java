@@ -75,7 +75,7 @@ final class PairThread implements AutoCloseable {
         }
     }
 
-    /** Interrupts on, one more look, then sleep until the backend calls or {@link #stop()} wakes us. */
+    /** Interrupts on, one more look, then sleep until the backend calls or {@link #stopQuietly()} wakes us. */
     private void block() throws NativeIoException {
         if (generator.armInterrupts() || stopping) {
             generator.disarmInterrupts(false);
