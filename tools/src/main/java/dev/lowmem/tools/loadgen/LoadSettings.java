@@ -10,7 +10,8 @@ import java.time.Duration;
  * @param server listen on {@code socket} for the backend to connect, instead of connecting to it
  * @param frameSize the Ethernet frame's length in bytes, without the virtio-net header and FCS
  * @param queuePairs RX/TX queue pairs, each driven by a thread of its own
- * @param burst the most frames posted with one {@code avail} index store, and reaped in one round
+ * @param burst the most TX frames posted with one {@code avail} index store; RX buffers are
+ *              posted again once this many (or an eighth of the ring) are free
  * @param queueSize entries in each ring
  * @param eventIdx take RING_EVENT_IDX when offered (otherwise notifications are suppressed with flags)
  * @param mergeable take NET_MRG_RXBUF when offered

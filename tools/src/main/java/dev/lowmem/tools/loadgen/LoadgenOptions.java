@@ -91,8 +91,9 @@ final class LoadgenOptions {
             + " (default: ${DEFAULT-VALUE}); more than one needs NET_MQ on offer.")
     private int queues = 1;
 
-    @Option(names = "--burst", paramLabel = "N", description = "The most frames posted with one avail index store,"
-            + " and used entries taken in one round (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--burst", paramLabel = "N", description = "The most TX frames posted with one avail index store;"
+            + " RX buffers are posted again once this many (or an eighth of the ring) are free"
+            + " (default: ${DEFAULT-VALUE}).")
     private int burst = 32;
 
     @Option(names = "--queue-size", paramLabel = "N", description = "Entries in each ring, a power of two up to "

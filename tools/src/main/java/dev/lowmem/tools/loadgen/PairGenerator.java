@@ -20,10 +20,12 @@ import java.nio.ByteOrder;
  * are taken back in one batch once the free slots fall below a quarter of the ring, so the
  * used index is not read every round.
  *
- * <p>RX: every ring entry has a buffer. A round takes up to a burst of used chains, counting a
- * frame at its first buffer ({@code num_buffers} says how many follow); the buffers go to a free
- * stack. Once enough are free (never per frame) they are posted again together: addresses
- * taken from the stack, the ring written in one pass, one index store, one kick decision. No
+ * <p>RX: every ring entry has a buffer. A round takes every used chain there is (at most the
+ * ring), counting a frame at its first buffer ({@code num_buffers} says how many follow); the
+ * buffers go to a free stack. Once enough are free (never per frame) they are posted again
+ * together: addresses taken from the stack, the ring written in one pass, one index store, one
+ * kick decision. Taking all before refilling matters against a backend that sleeps when the
+ * ring runs dry: each of its wake-ups then finds a ring's worth of buffers, not a burst's. No
  * buffer is ever allocated, so refilling cannot fail and never holds up receiving.
  *
  * <p>Both rings run with interrupts off; the pair's thread turns them on ({@link #armInterrupts()})
@@ -153,7 +155,7 @@ final class PairGenerator {
             work += transmit();
         }
         if (receives) {
-            work += reapRx(burst);
+            work += reapRx();
             if (rxFreeCount >= refillThreshold) {
                 work += refill();
             }
@@ -185,7 +187,7 @@ final class PairGenerator {
             work += reapTx();
         }
         if (receives) {
-            work += reapRx(Integer.MAX_VALUE);
+            work += reapRx();
         }
         publishCounts();
         return work;
@@ -218,9 +220,10 @@ final class PairGenerator {
         return reaped;
     }
 
-    private int reapRx(int limit) {
+    /** Takes the used RX chains there are, at most a ring's worth: the backend refills nothing meanwhile. */
+    private int reapRx() {
         int taken = 0;
-        for (int id; taken < limit && (id = rx.takeUsed()) >= 0; taken++) {
+        for (int id; taken < rxFree.length && (id = rx.takeUsed()) >= 0; taken++) {
             int length = rx.usedLength();
             int slot = rxSlotOf[id];
             rxFree[rxFreeCount++] = slot;
