@@ -78,6 +78,8 @@ final class PairGenerator {
     private long rxBad;
     private long kicks;
     private long wakeups;
+    private long rounds;
+    private long idleRounds;
 
     /**
      * @param txSlots the TX slots' guest memory, from guest-physical {@code txSlotsGpa}; unused without TX
@@ -159,6 +161,10 @@ final class PairGenerator {
             if (rxFreeCount >= refillThreshold) {
                 work += refill();
             }
+        }
+        rounds++;
+        if (work == 0) {
+            idleRounds++;
         }
         publishCounts();
         return work;
@@ -295,7 +301,8 @@ final class PairGenerator {
     }
 
     private void publishCounts() {
-        published.publish(txPosted, txFrames, txFrames * frameSize, rxFrames, rxBytes, rxBad, kicks, wakeups);
+        published.publish(txPosted, txFrames, txFrames * frameSize, rxFrames, rxBytes, rxBad, kicks, wakeups, rounds,
+                idleRounds);
     }
 
     /** The counters as last published; any thread. */

@@ -18,12 +18,14 @@ final class PublishedCounts {
     private static final int RX_BAD = 5;
     private static final int KICKS = 6;
     private static final int WAKEUPS = 7;
+    private static final int ROUNDS = 8;
+    private static final int IDLE_ROUNDS = 9;
 
-    private final long[] values = new long[8];
+    private final long[] values = new long[10];
 
     /** The pair's thread only. */
     void publish(long txPosted, long txFrames, long txBytes, long rxFrames, long rxBytes, long rxBad, long kicks,
-            long wakeups) {
+            long wakeups, long rounds, long idleRounds) {
         SLOT.setOpaque(values, TX_POSTED, txPosted);
         SLOT.setOpaque(values, TX_FRAMES, txFrames);
         SLOT.setOpaque(values, TX_BYTES, txBytes);
@@ -32,11 +34,13 @@ final class PublishedCounts {
         SLOT.setOpaque(values, RX_BAD, rxBad);
         SLOT.setOpaque(values, KICKS, kicks);
         SLOT.setOpaque(values, WAKEUPS, wakeups);
+        SLOT.setOpaque(values, ROUNDS, rounds);
+        SLOT.setOpaque(values, IDLE_ROUNDS, idleRounds);
     }
 
     Counts read() {
         return new Counts(get(TX_POSTED), get(TX_FRAMES), get(TX_BYTES), get(RX_FRAMES), get(RX_BYTES), get(RX_BAD),
-                get(KICKS), get(WAKEUPS));
+                get(KICKS), get(WAKEUPS), get(ROUNDS), get(IDLE_ROUNDS));
     }
 
     private long get(int slot) {

@@ -43,6 +43,8 @@ final class Report {
         }
         lines.add("  " + BYTES_NOTE);
         Counts totals = result.totals();
+        lines.add(String.format(Locale.ROOT, "  %.1f%% of the generator's rounds found nothing to do (near 0: the"
+                + " generator was the limit; well above: the backend)", result.window().idlePercent()));
         lines.add(String.format(Locale.ROOT, "  since the rings started: tx %d posted, %d returned, %d left in flight;"
                         + " rx %d frames, %d bad; %d kicks, %d sleeps", totals.txPosted(), totals.txFrames(),
                 totals.txInFlight(), totals.rxFrames(), totals.rxBad(), totals.kicks(), totals.wakeups()));
@@ -77,13 +79,13 @@ final class Report {
         return String.format(Locale.ROOT, "loadgen mode=%s size=%d ring=%s queues=%d seconds=%.2f"
                         + " tx_frames=%d tx_mpps=%.3f tx_gbps=%.3f rx_frames=%d rx_mpps=%.3f rx_gbps=%.3f"
                         + " tx_bytes=%d rx_bytes=%d frame=%s burst=%d queue_size=%d features=0x%x"
-                        + " kicks=%d sleeps=%d rx_bad=%d tx_in_flight=%d",
+                        + " kicks=%d sleeps=%d rx_bad=%d tx_in_flight=%d idle_pct=%.1f",
                 settings.mode().label(), settings.frameSize(), plan.ring(), settings.queuePairs(), result.seconds(),
                 window.txFrames(), mpps(window.txFrames(), nanos), gbps(window.txBytes(), nanos),
                 window.rxFrames(), mpps(window.rxFrames(), nanos), gbps(window.rxBytes(), nanos),
                 window.txBytes(), window.rxBytes(), plan.txFrame().name().toLowerCase(Locale.ROOT), settings.burst(),
                 settings.queueSize(), plan.features(), window.kicks(), window.wakeups(), result.totals().rxBad(),
-                result.totals().txInFlight());
+                result.totals().txInFlight(), window.idlePercent());
     }
 
     /** A line a second while measuring, for people watching. */
