@@ -72,9 +72,7 @@ final class LoadRun {
                 thread.stopQuietly();
             }
         }
-        for (PairThread thread : threads) {
-            thread.join();
-        }
+        joinAll(threads);
         String problem = null;
         try {
             session.stopRings();
@@ -92,6 +90,23 @@ final class LoadRun {
         }
         return new Result(settings, session.plan(), sum(end).minus(sum(begin)), List.copyOf(pairWindows), nanos,
                 totals, problem);
+    }
+
+    /** Waits for every thread, so none still runs when the memory goes, then reports the first failure. */
+    private static void joinAll(List<PairThread> threads) throws InterruptedException, LoadgenException {
+        LoadgenException failure = null;
+        for (PairThread thread : threads) {
+            try {
+                thread.join();
+            } catch (LoadgenException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     private static void sleepWhileRunning(List<PairThread> threads, long nanos) throws InterruptedException {
