@@ -1,14 +1,13 @@
 package dev.lowmem.tools.loadgen;
 
+import dev.lowmem.tools.OptionChecks;
 import dev.lowmem.virtio.queue.QueueLayout;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -47,8 +46,6 @@ import picocli.CommandLine.Spec;
             "Exit status: 0 after a run or --help, 1 when the backend cannot be reached or cannot serve the run"
                 + " asked, 2 for a bad option."})
 final class LoadgenOptions {
-    /** sun_path holds 108 bytes with the terminating NUL (unix(7)). */
-    static final int MAX_SOCKET_PATH_BYTES = 107;
     static final int MIN_FRAME = 64;
     static final int MAX_FRAME = 65536;
     static final int MAX_QUEUE_PAIRS = 256;
@@ -109,16 +106,16 @@ final class LoadgenOptions {
 
     /** The options checked together. */
     LoadSettings settings() {
-        checkSocketPath();
-        checkRange("--size", size, MIN_FRAME, MAX_FRAME);
-        checkRange("--queues", queues, 1, MAX_QUEUE_PAIRS);
+        checks().socketPath("--socket", socket);
+        checks().range("--size", size, MIN_FRAME, MAX_FRAME);
+        checks().range("--queues", queues, 1, MAX_QUEUE_PAIRS);
         if (!QueueLayout.isValidSize(queueSize) || queueSize < 2) {
-            throw invalid("--queue-size", queueSize + " is not a power of two from 2 to " + QueueLayout.MAX_SIZE);
+            throw checks().invalid("--queue-size", queueSize + " is not a power of two from 2 to " + QueueLayout.MAX_SIZE);
         }
-        checkRange("--burst", burst, 1, queueSize);
+        checks().range("--burst", burst, 1, queueSize);
         Duration duration = seconds("--seconds", seconds);
         if (duration.isZero()) {
-            throw invalid("--seconds", seconds + " measures nothing; give more than 0");
+            throw checks().invalid("--seconds", seconds + " measures nothing; give more than 0");
         }
         return new LoadSettings(socket, server, mode, size, duration, seconds("--warmup", warmup), packed, queues,
                 burst, queueSize, !noEventIdx, !noMergeable);
@@ -126,26 +123,12 @@ final class LoadgenOptions {
 
     private Duration seconds(String option, BigDecimal value) {
         if (value.signum() < 0 || value.compareTo(BigDecimal.valueOf(MAX_SECONDS)) > 0) {
-            throw invalid(option, value.toPlainString() + " is outside 0.." + MAX_SECONDS);
+            throw checks().invalid(option, value.toPlainString() + " is outside 0.." + MAX_SECONDS);
         }
         return Duration.ofNanos(value.movePointRight(9).longValue());
     }
 
-    private void checkSocketPath() {
-        int bytes = socket.toString().getBytes(StandardCharsets.UTF_8).length;
-        if (bytes > MAX_SOCKET_PATH_BYTES) {
-            throw invalid("--socket", socket + " is " + bytes + " bytes long; a UNIX socket path holds at most "
-                    + MAX_SOCKET_PATH_BYTES);
-        }
-    }
-
-    private void checkRange(String option, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw invalid(option, value + " is outside " + min + ".." + max);
-        }
-    }
-
-    private ParameterException invalid(String option, String why) {
-        return new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + why);
+    private OptionChecks checks() {
+        return new OptionChecks(spec);
     }
 }

@@ -1,9 +1,9 @@
 package dev.lowmem.tools.vhostusernet;
 
+import dev.lowmem.tools.OptionChecks;
 import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.devices.port.SourcePort;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.ArgGroup;
@@ -37,8 +37,6 @@ import picocli.CommandLine.Spec;
             "Exit status: 0 after --help or --version, 1 when start-up fails, 2 for a bad option;"
                 + " 130 or 143 after SIGINT or SIGTERM."})
 final class CommandOptions {
-    /** sun_path holds 108 bytes with the terminating NUL (unix(7)). */
-    static final int MAX_SOCKET_PATH_BYTES = 107;
     static final long MAX_POLL_MICROS = 1_000_000;
     static final int MAX_STATS_INTERVAL_SECONDS = 86_400;
 
@@ -103,11 +101,11 @@ final class CommandOptions {
 
     /** The options checked together. */
     Settings settings() {
-        checkSocketPath();
-        checkRange("--mtu", mtu, NetDeviceOptions.MIN_MTU, NetDeviceOptions.MAX_MTU);
-        checkRange("--queues", queues, 1, NetDeviceOptions.MAX_QUEUE_PAIRS);
-        checkRange("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
-        checkRange("--stats-interval", statsIntervalSeconds, 0, MAX_STATS_INTERVAL_SECONDS);
+        checks().socketPath("--socket", socket);
+        checks().range("--mtu", mtu, NetDeviceOptions.MIN_MTU, NetDeviceOptions.MAX_MTU);
+        checks().range("--queues", queues, 1, NetDeviceOptions.MAX_QUEUE_PAIRS);
+        checks().range("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
+        checks().range("--stats-interval", statsIntervalSeconds, 0, MAX_STATS_INTERVAL_SECONDS);
         if (client && spec.commandLine().getParseResult().hasMatchedOption("--socket-mode")) {
             throw new ParameterException(spec.commandLine(), "--socket-mode sets the mode of a socket this command"
                     + " creates; with --client it connects to QEMU's, whose mode QEMU sets");
@@ -127,30 +125,11 @@ final class CommandOptions {
         if (port.sink) {
             return new PortChoice.Sink();
         }
-        checkRange("--source", port.sourceFrameSize, SourcePort.MIN_FRAME, SourcePort.MAX_FRAME);
+        checks().range("--source", port.sourceFrameSize, SourcePort.MIN_FRAME, SourcePort.MAX_FRAME);
         return new PortChoice.Source(port.sourceFrameSize);
     }
 
-    private void checkSocketPath() {
-        int bytes = socket.toString().getBytes(StandardCharsets.UTF_8).length;
-        if (bytes > MAX_SOCKET_PATH_BYTES) {
-            throw invalid("--socket", socket + " is " + bytes + " bytes long; a UNIX socket path holds at most "
-                    + MAX_SOCKET_PATH_BYTES);
-        }
-    }
-
-    private void checkRange(String option, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw invalid(option, value + " is outside " + min + ".." + max);
-        }
-    }
-
-    private ParameterException invalid(String option, String why) {
-        return new ParameterException(spec.commandLine(), invalidValue(option, why));
-    }
-
-    /** In picocli's own words for a value it cannot convert, so that every refusal reads alike. */
-    static String invalidValue(String option, String why) {
-        return "Invalid value for option '" + option + "': " + why;
+    private OptionChecks checks() {
+        return new OptionChecks(spec);
     }
 }

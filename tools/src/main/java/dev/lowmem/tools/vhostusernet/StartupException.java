@@ -1,5 +1,7 @@
 package dev.lowmem.tools.vhostusernet;
 
+import dev.lowmem.tools.OptionChecks;
+
 /**
  * Why the command could not start, in one line the user can act on, and the exit status that
  * says whose the fault is: 1 for the host (a socket in use, a TAP busy), 2 for the command line.
@@ -21,7 +23,7 @@ final class StartupException extends Exception {
 
     /** An option's value that the port or the device refused once it saw the others. */
     static StartupException badOption(String option, String why, Throwable cause) {
-        return new StartupException(CommandOptions.invalidValue(option, why), cause, EXIT_BAD_OPTION);
+        return new StartupException(OptionChecks.invalidValue(option, why), cause, EXIT_BAD_OPTION);
     }
 
     int exitStatus() {
