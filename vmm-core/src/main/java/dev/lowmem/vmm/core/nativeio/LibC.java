@@ -38,7 +38,10 @@ public final class LibC {
     public static final int PROT_READ = 0x1;
     public static final int PROT_WRITE = 0x2;
     public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
+    public static final int MAP_POPULATE = 0x8000;
     public static final long MAP_FAILED = -1L;
     public static final int MFD_CLOEXEC = 0x1;
     public static final int MFD_HUGETLB = 0x4;
