@@ -1,6 +1,12 @@
 package dev.lowmem.vmm.core.pool;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The pool's shared free buffers: a stack in an array, so batches move to and from the users'
@@ -48,6 +54,35 @@ final class FreeList {
         Arrays.fill(buffers, from, count, null);
         count = from;
         return moved;
+    }
+
+    /**
+     * Takes out every buffer of up to {@code wanted} slabs that are whole here (all
+     * {@code buffersPerSlab} of their buffers in the list), for the pool to free. A walk and a
+     * compaction of the list: for a budget change, never for the datapath.
+     *
+     * @return the slabs taken out, none of whose buffers is left anywhere in the pool
+     */
+    List<Slab> removeWholeSlabs(int wanted, int buffersPerSlab) {
+        Map<Slab, Integer> home = new IdentityHashMap<>();
+        for (int i = 0; i < count; i++) {
+            home.merge(buffers[i].slab(), 1, Integer::sum);
+        }
+        Set<Slab> removed = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Map.Entry<Slab, Integer> entry : home.entrySet()) {
+            if (removed.size() < wanted && entry.getValue() == buffersPerSlab) {
+                removed.add(entry.getKey());
+            }
+        }
+        int kept = 0;
+        for (int i = 0; i < count; i++) {
+            if (!removed.contains(buffers[i].slab())) {
+                buffers[kept++] = buffers[i];
+            }
+        }
+        Arrays.fill(buffers, kept, count, null);
+        count = kept;
+        return new ArrayList<>(removed);
     }
 
     void clear() {

@@ -96,17 +96,24 @@ public final class PacketPool implements AutoCloseable {
 
     /**
      * Changes the budget, from any thread. Raising it lets the next round allocate and wakes the
-     * refiller; lowering it stops growth (slabs already held stay until the pool is idle).
+     * refiller. Lowering it stops growth and, while the pool holds more than the new budget,
+     * frees slabs whose buffers are all in the shared list now (the reserve included: the budget
+     * wins); slabs with a buffer out or cached stay until the pool is idle.
      */
     public void setBudget(long bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("budget " + bytes + " is negative");
         }
+        boolean over;
         synchronized (lock) {
             if (bytes > budget) {
                 budgetBlocked = false;
             }
             budget = bytes;
+            over = allocatedBytes > bytes;
+        }
+        if (over) {
+            freeWholeSlabsOverBudget();
         }
         refiller.wake();
     }
@@ -331,6 +338,22 @@ public final class PacketPool implements AutoCloseable {
                 idle = detachAllSlabs();
             }
             freeAll(idle);
+        }
+    }
+
+    private void freeWholeSlabsOverBudget() {
+        synchronized (refillLock) {
+            List<Slab> surplus;
+            synchronized (lock) {
+                if (closed || allocatedBytes <= budget) {
+                    return;
+                }
+                int excess = (int) ((allocatedBytes - budget + slabBytes - 1) / slabBytes);
+                surplus = free.removeWholeSlabs(excess, config.buffersPerSlab());
+                slabs.removeAll(surplus);
+                allocatedBytes -= surplus.size() * slabBytes;
+            }
+            freeAll(surplus);
         }
     }
 

@@ -270,6 +270,19 @@ class PacketPoolTest {
     }
 
     @Test
+    void loweringTheBudgetFreesTheSlabsWhoseBuffersAreAllInTheSharedList() {
+        PacketPool pool = open(SMALL);
+        PoolUser user = pool.join("q0"); // the cache holds 8 buffers of the third slab
+
+        pool.setBudget(SLAB);
+
+        assertEquals(allocator.allocated.subList(0, 2), allocator.freed, "the first two slabs, wholly free");
+        assertEquals(SLAB, pool.stats().allocatedBytes());
+        assertEquals(1, pool.stats().slabs());
+        assertEquals(16, takeAll(user).size(), "the third slab still serves");
+    }
+
+    @Test
     void aMissBelowTheTargetWakesTheRefiller() {
         PacketPool pool = open(SMALL);
         PoolUser user = pool.join("q0");
