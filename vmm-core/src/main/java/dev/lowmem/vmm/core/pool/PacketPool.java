@@ -94,6 +94,11 @@ public final class PacketPool implements AutoCloseable {
         return user;
     }
 
+    /** The pool's shape: its buffers' size, its slabs', its reserve per user. */
+    public PoolConfig config() {
+        return config;
+    }
+
     /**
      * Changes the budget, from any thread. Raising it lets the next round allocate and wakes the
      * refiller. Lowering it stops growth and, while the pool holds more than the new budget,
