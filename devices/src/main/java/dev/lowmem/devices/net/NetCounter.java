@@ -22,9 +22,13 @@ public enum NetCounter {
     RX_KICKS("kicks on the RX queue (the guest added buffers)"),
     RX_INTERRUPTS("interrupts raised on the RX queue"),
     RX_STARVED("times the guest's RX ring had no room and the port was left waiting"),
+    RX_STARVED_NS("nanoseconds RX spent starved, counted when each starvation ends"),
+    RX_HELD("frames taken from the port into the backlog while RX was starved"),
+    RX_POOL_REFUSED("times the packet pool had no buffer for the backlog and the port kept its frames"),
     RX_DROP_MALFORMED_CHAIN("RX chains the guest got wrong"),
     RX_DROP_NO_ROOM("frames larger than the guest's receive buffers"),
-    RX_DROP_PORT_ERROR("failed reads from the port");
+    RX_DROP_PORT_ERROR("failed reads from the port"),
+    RX_DROP_BACKLOG("frames held in the backlog that the RX queue stopped before the guest took");
 
     private final String description;
 

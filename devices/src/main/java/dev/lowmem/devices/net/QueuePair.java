@@ -4,6 +4,7 @@ import dev.lowmem.devices.port.PortQueue;
 import dev.lowmem.virtio.device.ActiveQueue;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import dev.lowmem.vmm.core.pool.PacketPool;
 import java.lang.foreign.Arena;
 
 /**
@@ -23,18 +24,20 @@ public final class QueuePair {
     private final PortQueue port;
     private final QueuePairCounters counters = new QueuePairCounters();
     private final TransmitPath transmit;
+    private final RxBacklog backlog;
     private final ReceivePath receive;
     private volatile ActiveQueue rx;
     private volatile ActiveQueue tx;
     private boolean rxKicked;
     private boolean txKicked;
 
-    QueuePair(int index, PortQueue port, int mtu, Arena arena) {
+    QueuePair(int index, PortQueue port, int mtu, PacketPool pool, Arena arena) {
         this.index = index;
         this.port = port;
         this.transmit = new TransmitPath(port, counters, new QueueWarnings("queue " + txQueue(index)
                 + " (TX of pair " + index + ")"), arena);
-        this.receive = new ReceivePath(port, counters, new QueueWarnings("queue " + rxQueue(index)
+        this.backlog = new RxBacklog(port, pool, "RX of pair " + index, counters, arena);
+        this.receive = new ReceivePath(backlog, counters, new QueueWarnings("queue " + rxQueue(index)
                 + " (RX of pair " + index + ")"), mtu, arena);
         configure(0);
     }
@@ -57,6 +60,11 @@ public final class QueuePair {
 
     public PortQueue port() {
         return port;
+    }
+
+    /** Frames waiting for the guest: those RX holds in its backlog and those the port holds; any thread. */
+    public int backlog() {
+        return backlog.backlog();
     }
 
     /** The driver's features; called while neither queue runs. */
@@ -98,11 +106,17 @@ public final class QueuePair {
 
     /**
      * One duty cycle: a burst of TX, then a burst of RX (after TX, so a loopback's frames come
-     * back in the same cycle).
+     * back in the same cycle). The RX backlog draws on the packet pool while the RX queue runs.
      *
      * @return the frames moved
      */
     public int doWork() throws NativeIoException {
+        ActiveQueue rxQueue = rx;
+        if (rxQueue != null) {
+            backlog.open();
+        } else {
+            backlog.close();
+        }
         int moved = 0;
         ActiveQueue txQueue = tx;
         if (txQueue != null && txQueue.tryEnter()) {
@@ -117,7 +131,6 @@ public final class QueuePair {
                 txQueue.exit();
             }
         }
-        ActiveQueue rxQueue = rx;
         if (rxQueue != null && rxQueue.tryEnter()) {
             try {
                 if (rxKicked) {
@@ -130,7 +143,13 @@ public final class QueuePair {
                 rxQueue.exit();
             }
         }
+        backlog.drainReturns();
         return moved;
+    }
+
+    /** The runner stops: what the pair holds of the packet pool goes back; on the runner's thread. */
+    void release() {
+        backlog.close();
     }
 
     /**
@@ -163,12 +182,13 @@ public final class QueuePair {
 
     /**
      * The events the runner should wait for on the port's fd while asleep: EPOLLIN when RX could
-     * take a frame, EPOLLOUT when TX waits for room; nothing while RX is starved (back-pressure:
-     * the port keeps its frames until the guest's kick, STYLE.md 7).
+     * take a frame, into the guest or its backlog, EPOLLOUT when TX waits for room; no EPOLLIN
+     * while RX is starved and the backlog full (back-pressure: the port keeps its frames until
+     * the guest's kick, STYLE.md 7).
      */
     public int portInterest() {
         int events = 0;
-        if (rx != null && !receive.starved()) {
+        if (rx != null && receive.wantsFrames()) {
             events |= LibC.EPOLLIN;
         }
         if (tx != null && transmit.portFull()) {

@@ -85,6 +85,8 @@ final class QueuePairWorker implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "queue pair " + pair.index() + " stopped working", e);
+        } finally {
+            pair.release();
         }
     }
 

@@ -23,15 +23,16 @@ import java.lang.foreign.ValueLayout;
  * frame; at the end of a burst they go back to the ring, so the control plane never finds a
  * chain popped and not returned.
  *
- * <p>When the guest has posted too little room, RX is starved: it stops reading the port (the
- * port holds the frames, a TAP in its kernel queue) and waits for the guest's kick. Worker thread
- * only.
+ * <p>When the guest has posted too little room, RX is starved: it moves what the port has into
+ * its {@link RxBacklog} while that has room and the packet pool gives buffers, then stops
+ * reading the port (the port holds the rest, a TAP in its kernel queue) and waits for the
+ * guest's kick. Worker thread only.
  */
 final class ReceivePath {
     /** The most chains one frame may fill: 64 KiB frames over buffers of 1 KiB or more. */
     static final int WINDOW = 64;
 
-    private final PortQueue port;
+    private final RxBacklog port;
     private final QueuePairCounters counters;
     private final QueueWarnings warnings;
     private final int mtu;
@@ -47,9 +48,10 @@ final class ReceivePath {
     private boolean mergeable;
     private long roomWanted;
     private boolean starved;
+    private long starvedSince;
     private boolean portEmpty;
 
-    ReceivePath(PortQueue port, QueuePairCounters counters, QueueWarnings warnings, int mtu, Arena arena) {
+    ReceivePath(RxBacklog port, QueuePairCounters counters, QueueWarnings warnings, int mtu, Arena arena) {
         this.port = port;
         this.counters = counters;
         this.warnings = warnings;
@@ -71,6 +73,11 @@ final class ReceivePath {
         return starved;
     }
 
+    /** Whether RX wants the port's frames now: it has room in the guest, or in its backlog. */
+    boolean wantsFrames() {
+        return !starved || port.canHold();
+    }
+
     /** Whether the last burst stopped because the port had no frame. */
     boolean portEmpty() {
         return portEmpty;
@@ -79,7 +86,7 @@ final class ReceivePath {
     /**
      * Moves up to {@code burst} frames; inside the queue's {@link ActiveQueue#tryEnter()}.
      *
-     * @return the frames written into the guest's buffers
+     * @return the frames written into the guest's buffers or, while it is starved, into the backlog
      */
     int burst(ActiveQueue rx, int burst) throws NativeIoException {
         DeviceQueue rings = rx.rings();
@@ -101,11 +108,16 @@ final class ReceivePath {
                 if (!fillWindow(rings, next == PortQueue.UNKNOWN_LENGTH ? roomWanted : Math.min(next, roomWanted))) {
                     if (!starved) {
                         starved = true;
+                        starvedSince = System.nanoTime();
                         counters.increment(NetCounter.RX_STARVED);
                     }
                     break;
                 }
-                starved = false;
+                if (starved) {
+                    starved = false;
+                    counters.add(NetCounter.RX_STARVED_NS, System.nanoTime() - starvedSince);
+                    port.guestReceiving();
+                }
                 long length = receiveIntoWindow();
                 if (length == 0) {
                     portEmpty = true;
@@ -118,6 +130,9 @@ final class ReceivePath {
             }
         } finally {
             giveBackWindow(rings);
+        }
+        if (starved) {
+            received += port.hold(roomWanted, burst - received);
         }
         warnings.checkFault(rings);
         rings.publishUsed();

@@ -7,6 +7,8 @@ import dev.lowmem.virtio.Features;
 import dev.lowmem.virtio.device.ActiveQueue;
 import dev.lowmem.virtio.device.VirtioDevice;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import dev.lowmem.vmm.core.pool.PacketPool;
+import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.util.function.LongConsumer;
@@ -20,11 +22,16 @@ import java.util.function.LongConsumer;
  * multiqueue when it has more than one pair. The control queue is the transport's: QEMU keeps
  * it for vhost-user devices and tells the back-end which pairs run by enabling their rings.
  *
+ * <p>Each pair's RX backlog draws on a {@link PacketPool}: one shared with other devices, or the
+ * device's own.
+ *
  * <p>Owns the port: {@link #close()} closes it.
  */
 public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private final NetDeviceOptions options;
     private final Port port;
+    private final PacketPool pool;
+    private final boolean ownsPool;
     private final NetConfigSpace config;
     private final long offered;
     private final Arena arena = Arena.ofShared();
@@ -33,7 +40,23 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private volatile long negotiated;
     private volatile LongConsumer negotiationListener = features -> { };
 
+    /** A device with a packet pool of its own, of {@link PoolConfig#defaults()}. */
     public VirtioNet(NetDeviceOptions options, Port port) throws NativeIoException {
+        this(options, port, new PacketPool(PoolConfig.defaults()), true);
+    }
+
+    /**
+     * A device drawing on {@code pool}, which the caller runs ({@link PacketPool#startRefiller()})
+     * and closes after the device.
+     */
+    public VirtioNet(NetDeviceOptions options, Port port, PacketPool pool) throws NativeIoException {
+        this(options, port, pool, false);
+    }
+
+    private VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, boolean ownsPool)
+            throws NativeIoException {
+        this.pool = pool;
+        this.ownsPool = ownsPool;
         if (options.queuePairs() > port.maxQueuePairs()) {
             throw new IllegalArgumentException(options.queuePairs() + " queue pairs asked of " + port.describe()
                     + ", which serves at most " + port.maxQueuePairs());
@@ -47,13 +70,17 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         workers = new QueuePairWorker[pairs.length];
         try {
             for (int i = 0; i < pairs.length; i++) {
-                pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), arena);
+                pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), pool, arena);
                 workers[i] = new QueuePairWorker(pairs[i], options.pollWindow(), arena);
             }
         } catch (NativeIoException | RuntimeException e) {
             closeWorkers();
             arena.close();
+            closeOwnPool();
             throw e;
+        }
+        if (ownsPool) {
+            pool.startRefiller();
         }
         for (QueuePairWorker worker : workers) {
             worker.start();
@@ -66,6 +93,11 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     public Port port() {
         return port;
+    }
+
+    /** The pool the RX backlogs draw on: its budget can change while the device runs. */
+    public PacketPool pool() {
+        return pool;
     }
 
     public int queuePairs() {
@@ -158,12 +190,19 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         negotiated = 0;
     }
 
-    /** Stops the workers and closes the port. */
+    /** Stops the workers and closes the port, and the pool if it is the device's own. */
     @Override
     public void close() {
         closeWorkers();
         arena.close();
         port.close();
+        closeOwnPool();
+    }
+
+    private void closeOwnPool() {
+        if (ownsPool) {
+            pool.close();
+        }
     }
 
     private void closeWorkers() {

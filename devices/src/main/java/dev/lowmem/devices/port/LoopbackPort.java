@@ -124,6 +124,11 @@ public final class LoopbackPort implements Port {
         }
 
         @Override
+        public boolean waitsWithoutLoss() {
+            return true;
+        }
+
+        @Override
         public long receive(RxBuffers buffers) {
             if (held == 0) {
                 return 0;

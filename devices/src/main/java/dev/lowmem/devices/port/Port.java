@@ -33,6 +33,16 @@ public interface Port extends AutoCloseable {
      */
     void negotiated(long features, int headerSize) throws IOException;
 
+    /**
+     * Frames on their way to the guest that the host side dropped before the device read them,
+     * as far as the port can tell (a TAP's kernel queue overflows while RX holds back for a
+     * guest whose ring is empty); 0 for a port that drops none. Read from any thread, not on the
+     * datapath.
+     */
+    default long hostDrops() {
+        return 0;
+    }
+
     /** The queue of queue pair {@code pair}, below {@link #maxQueuePairs()}; the same object on every call. */
     PortQueue queue(int pair);
 

@@ -48,6 +48,16 @@ public interface PortQueue {
 
     long UNKNOWN_LENGTH = -1;
 
+    /**
+     * Whether the port loses no frame however long RX leaves it waiting: a source makes its
+     * frames when asked, a loopback holds the guest's transmits back. RX keeps no backlog of its
+     * own for such a port; for one that loses frames when not read (a TAP's kernel queue
+     * overflows) it does.
+     */
+    default boolean waitsWithoutLoss() {
+        return false;
+    }
+
     /** Frames the port holds for the guest that have not been received yet (a loopback's backlog). */
     default int backlog() {
         return 0;

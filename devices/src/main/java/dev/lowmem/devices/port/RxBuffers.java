@@ -39,4 +39,12 @@ public final class RxBuffers {
         pieces.copyFrom(source, offset, length, 0, 0);
         return length;
     }
+
+    /**
+     * Copies one part of a frame kept in several buffers: {@code length} bytes of {@code source}
+     * at {@code offset}, to {@code position} bytes into the buffers (what does not fit is cut).
+     */
+    public void copyFrom(MemorySegment source, long offset, long length, long position) {
+        pieces.copyFrom(source, offset, length, 0, position);
+    }
 }

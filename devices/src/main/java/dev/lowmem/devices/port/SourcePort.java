@@ -112,6 +112,11 @@ public final class SourcePort implements Port {
         }
 
         @Override
+        public boolean waitsWithoutLoss() {
+            return true;
+        }
+
+        @Override
         public long receive(RxBuffers buffers) {
             int header = headerSize;
             template.set(BIG_ENDIAN_LONG, HEADER_ROOM + SEQUENCE_OFFSET, sequence++);

@@ -7,6 +7,8 @@ import dev.lowmem.vmm.core.tap.TunOffload;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -108,6 +110,20 @@ public final class TapPort implements Port {
             }
         });
         tap.setOffloads(offloads);
+    }
+
+    /**
+     * The interface's {@code tx_dropped}: the kernel counts there the frames the host sent out of
+     * the TAP that found its queue full (tun_net_xmit), which is where they pile up while RX holds
+     * back. 0 when the count cannot be read (the interface is gone).
+     */
+    @Override
+    public long hostDrops() {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/sys/class/net", tap.name(), "statistics/tx_dropped")).strip());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
     }
 
     @Override

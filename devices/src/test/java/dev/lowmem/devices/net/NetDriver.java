@@ -111,6 +111,15 @@ final class NetDriver implements AutoCloseable {
         frontend.setVringEnable(1, true);
     }
 
+    /**
+     * Sends the memory table again, the same bytes cut into {@code regions} regions: each is a new
+     * mapping in the device, so its rings move. Safe beside a thread that sends and receives, for
+     * those use the rings and eventfds, not the socket.
+     */
+    void resendMemoryTable(int regions) throws Exception {
+        frontend.setMemTable(memory.regions(regions));
+    }
+
     int headerSize() {
         return headerSize;
     }

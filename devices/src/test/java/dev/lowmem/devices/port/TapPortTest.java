@@ -88,6 +88,7 @@ class TapPortTest {
             Feature.NET_GUEST_TSO6, Feature.NET_GUEST_ECN, Feature.NET_GUEST_UFO);
     private static final int RX_CAPACITY = 2048;
     private static final int GUEST_UDP_PORT = 40_000;
+    private static final String TUN = "/dev/net/tun";
 
     private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     private final String subnet = "10." + ThreadLocalRandom.current().nextInt(1, 255) + "." + ThreadLocalRandom.current().nextInt(1, 255);
@@ -401,7 +402,7 @@ class TapPortTest {
 
     @Test
     void aMultiQueuePortHasOneQueueWithItsOwnFdPerPair() throws Exception {
-        long fdsBefore = ProcSelf.openFdCount();
+        long fdsBefore = ProcSelf.openFdsOn(TUN);
         String name;
         try (TapPort multi = TapPort.open("lmvq" + id, 3)) {
             name = multi.interfaceName();
@@ -409,12 +410,12 @@ class TapPortTest {
             assertEquals(3, multi.maxQueuePairs());
             assertSame(multi.queue(1), multi.queue(1));
             assertNotSame(multi.queue(0).fd(), multi.queue(1).fd());
-            assertEquals(fdsBefore + 3, ProcSelf.openFdCount());
+            assertEquals(fdsBefore + 3, ProcSelf.openFdsOn(TUN));
             assertEquals("tap " + name + " has queue pairs 0..2, not 3",
                     assertThrows(IndexOutOfBoundsException.class, () -> multi.queue(3)).getMessage());
             multi.negotiated(GUEST_CSUM, VirtioNetHeader.SIZE);
         }
-        assertEquals(fdsBefore, ProcSelf.openFdCount());
+        assertEquals(fdsBefore, ProcSelf.openFdsOn(TUN));
         assertFalse(Files.exists(Path.of("/sys/class/net", name)), "the TAP went with its fds");
     }
 

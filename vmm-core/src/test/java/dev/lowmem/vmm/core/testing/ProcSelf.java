@@ -19,6 +19,26 @@ public final class ProcSelf {
         }
     }
 
+    /**
+     * Open descriptors on the file {@code target} ("/dev/net/tun"): unlike {@link #openFdCount()},
+     * not moved by other code of the JVM opening or closing its own files meanwhile.
+     */
+    public static long openFdsOn(String target) {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> pointsTo(fd, target)).count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean pointsTo(Path fd, String target) {
+        try {
+            return Files.readSymbolicLink(fd).toString().equals(target);
+        } catch (IOException closedMeanwhile) {
+            return false;
+        }
+    }
+
     /** How many epoll sets of this process watch the fd numbered {@code fd} (from /proc/self/fdinfo). */
     public static long epollSetsWatching(int fd) {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
@@ -29,11 +49,7 @@ public final class ProcSelf {
     }
 
     private static boolean isEpoll(Path fd) {
-        try {
-            return Files.readSymbolicLink(fd).toString().equals("anon_inode:[eventpoll]");
-        } catch (IOException closedMeanwhile) {
-            return false;
-        }
+        return pointsTo(fd, "anon_inode:[eventpoll]");
     }
 
     private static boolean watches(Path epoll, int fd) {

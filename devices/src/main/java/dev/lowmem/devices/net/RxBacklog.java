@@ -1,0 +1,259 @@
+package dev.lowmem.devices.net;
+
+import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.port.RxBuffers;
+import dev.lowmem.devices.port.TxFrame;
+import dev.lowmem.vmm.core.memory.ScatterList;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.IovecArray;
+import dev.lowmem.vmm.core.pool.PacketBuffer;
+import dev.lowmem.vmm.core.pool.PacketPool;
+import dev.lowmem.vmm.core.pool.PoolUser;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+
+/**
+ * The frames RX took from the port while the guest's ring was empty, held in packet-pool buffers
+ * until the guest posts room (DESIGN.md, "When memory is short"). A guest short of memory
+ * refills its ring late; without a backlog, every frame that arrives meanwhile waits in the
+ * port, and a TAP's kernel queue of a few hundred frames overflows into drops that TCP pays for
+ * with retransmits and a collapsed window. The backlog is bounded (frames and buffers), and
+ * when the pool has no buffer it stops taking: the port keeps the rest (back-pressure).
+ *
+ * <p>A port that {@linkplain PortQueue#waitsWithoutLoss() waits without loss} needs no backlog:
+ * then this holds nothing and draws nothing from the pool.
+ *
+ * <p>To RX it is the port: {@link #nextFrameLength()} and {@link #receive} give the held frames
+ * first, in order, then the port's own. Worker thread only, like the port queue it wraps.
+ */
+final class RxBacklog implements PortQueue {
+    /** The most frames held: a TAP's own queue is 500 to 1000. */
+    static final int MAX_FRAMES = 256;
+    /** The most buffers held: 2 MiB of 2 KiB buffers, about 30 frames of 64 KiB or 256 of 1500 B. */
+    static final int MAX_BUFFERS = 1024;
+
+    private final PortQueue port;
+    private final PacketPool pool;
+    private final String userName;
+    private final QueuePairCounters counters;
+    private final PacketBuffer[] buffers = new PacketBuffer[MAX_BUFFERS];
+    private final int[] frameBuffers = new int[MAX_FRAMES];
+    private final long[] frameLengths = new long[MAX_FRAMES];
+    private final ScatterList readPieces = new ScatterList(MAX_BUFFERS);
+    private final IovecArray readIovecs;
+    private final RxBuffers readInto;
+    private PoolUser user;
+    private int firstFrame;
+    /** Volatile for {@link #backlog()}, which the stats read on their own thread. */
+    private volatile int frames;
+    private int firstBuffer;
+    private int bufferCount;
+    private boolean refused;
+
+    RxBacklog(PortQueue port, PacketPool pool, String userName, QueuePairCounters counters, Arena arena) {
+        this.port = port;
+        this.pool = pool;
+        this.userName = userName;
+        this.counters = counters;
+        this.readIovecs = new IovecArray(arena, MAX_BUFFERS);
+        this.readInto = new RxBuffers(readPieces, readIovecs);
+    }
+
+    /**
+     * The RX queue runs: draw on the pool from now (the pool fills its reserve for this user),
+     * unless the port loses nothing by waiting.
+     */
+    void open() {
+        if (user == null && !port.waitsWithoutLoss()) {
+            user = pool.join(userName);
+        }
+    }
+
+    /**
+     * The RX queue stopped: what the guest will not take is dropped and counted, and the buffers
+     * go back, so that a stopped device holds no pool memory.
+     */
+    void close() {
+        if (user == null) {
+            return;
+        }
+        counters.add(NetCounter.RX_DROP_BACKLOG, frames);
+        while (frames > 0) {
+            releaseFrame();
+        }
+        user.close();
+        user = null;
+        refused = false;
+    }
+
+    /** End of a poll cycle: buffers freed on other threads come home. */
+    void drainReturns() {
+        if (user != null) {
+            user.drainReturns();
+        }
+    }
+
+    /** Whether a frame from the port could be held now: RX watches the port for it while starved. */
+    boolean canHold() {
+        return user != null && !refused && frames < MAX_FRAMES && bufferCount < MAX_BUFFERS;
+    }
+
+    /** The guest's ring moved: the pool is asked again the next time RX starves. */
+    void guestReceiving() {
+        refused = false;
+    }
+
+    /**
+     * Takes frames from the port into pool buffers while there is room for them, the pool gives
+     * buffers and the port has frames.
+     *
+     * @param roomWanted the buffer space the largest frame needs, header included
+     * @param most the most frames to take now: a burst, so TX gets its turn
+     * @return the frames taken
+     */
+    int hold(long roomWanted, int most) {
+        int held = 0;
+        while (held < most && canHold()) {
+            long next = port.nextFrameLength();
+            if (next == 0) {
+                break;
+            }
+            long room = next == UNKNOWN_LENGTH ? roomWanted : Math.min(next, roomWanted);
+            int needed = (int) ((room + bufferSize() - 1) / bufferSize());
+            if (bufferCount + needed > MAX_BUFFERS) {
+                break;
+            }
+            if (!takeBuffers(needed)) {
+                refused = true;
+                counters.increment(NetCounter.RX_POOL_REFUSED);
+                break;
+            }
+            long length = readFrame(needed);
+            if (length <= 0) {
+                releaseTail(needed);
+                if (length == 0) {
+                    break;
+                }
+                continue;
+            }
+            int kept = (int) ((length + bufferSize() - 1) / bufferSize());
+            releaseTail(needed - kept);
+            int slot = (firstFrame + frames) % MAX_FRAMES;
+            frameBuffers[slot] = kept;
+            frameLengths[slot] = length;
+            frames++;
+            held++;
+            counters.increment(NetCounter.RX_HELD);
+        }
+        return held;
+    }
+
+    private int bufferSize() {
+        return pool.config().bufferSize();
+    }
+
+    /** Takes {@code count} buffers onto the tail; all or none. */
+    private boolean takeBuffers(int count) {
+        for (int i = 0; i < count; i++) {
+            PacketBuffer buffer = user.take();
+            if (buffer == null) {
+                releaseTail(i);
+                return false;
+            }
+            buffers[(firstBuffer + bufferCount) % MAX_BUFFERS] = buffer;
+            bufferCount++;
+        }
+        return true;
+    }
+
+    /** Gives the last {@code count} buffers of the tail back to the pool. */
+    private void releaseTail(int count) {
+        for (int i = 0; i < count; i++) {
+            bufferCount--;
+            int slot = (firstBuffer + bufferCount) % MAX_BUFFERS;
+            buffers[slot].release();
+            buffers[slot] = null;
+        }
+    }
+
+    /**
+     * Reads one frame into the {@code count} buffers at the tail.
+     *
+     * @return its length; 0 when the port had none or failed (counted); -1 when it was longer than the buffers (counted)
+     */
+    private long readFrame(int count) {
+        readPieces.clear();
+        readIovecs.clear();
+        for (int i = bufferCount - count; i < bufferCount; i++) {
+            PacketBuffer buffer = buffers[(firstBuffer + i) % MAX_BUFFERS];
+            readPieces.add(buffer.segment());
+            readIovecs.add(buffer.address(), buffer.capacity());
+        }
+        long length;
+        try {
+            length = port.receive(readInto);
+        } catch (IOException e) {
+            counters.increment(NetCounter.RX_DROP_PORT_ERROR);
+            return 0;
+        }
+        if (length > readInto.capacity()) {
+            counters.increment(NetCounter.RX_DROP_NO_ROOM);
+            return -1;
+        }
+        return length;
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return port.fd();
+    }
+
+    @Override
+    public boolean transmit(TxFrame frame) throws IOException {
+        return port.transmit(frame);
+    }
+
+    @Override
+    public long nextFrameLength() {
+        return frames > 0 ? frameLengths[firstFrame] : port.nextFrameLength();
+    }
+
+    /** The oldest held frame, copied into the guest's buffers; else the port's next. */
+    @Override
+    public long receive(RxBuffers guest) throws IOException {
+        if (frames == 0) {
+            return port.receive(guest);
+        }
+        long length = frameLengths[firstFrame];
+        long copied = 0;
+        for (int i = 0; i < frameBuffers[firstFrame] && copied < length; i++) {
+            PacketBuffer buffer = buffers[(firstBuffer + i) % MAX_BUFFERS];
+            long chunk = Math.min(buffer.capacity(), length - copied);
+            guest.copyFrom(buffer.segment(), 0, chunk, copied);
+            copied += chunk;
+        }
+        releaseFrame();
+        return length;
+    }
+
+    private void releaseFrame() {
+        for (int i = 0; i < frameBuffers[firstFrame]; i++) {
+            buffers[firstBuffer].release();
+            buffers[firstBuffer] = null;
+            firstBuffer = (firstBuffer + 1) % MAX_BUFFERS;
+            bufferCount--;
+        }
+        firstFrame = (firstFrame + 1) % MAX_FRAMES;
+        frames--;
+    }
+
+    @Override
+    public boolean waitsWithoutLoss() {
+        return port.waitsWithoutLoss();
+    }
+
+    @Override
+    public int backlog() {
+        return frames + port.backlog();
+    }
+}

@@ -1,0 +1,160 @@
+package dev.lowmem.devices.net;
+
+import static dev.lowmem.devices.port.EthernetFrames.ETHER_TYPE;
+import static dev.lowmem.devices.port.EthernetFrames.IP_PROTOCOL;
+import static dev.lowmem.devices.port.EthernetFrames.L4;
+import static dev.lowmem.devices.port.EthernetFrames.PROTOCOL_UDP;
+import static dev.lowmem.devices.port.EthernetFrames.TYPE_IPV4;
+import static dev.lowmem.devices.port.EthernetFrames.UDP_DESTINATION_PORT;
+import static dev.lowmem.devices.port.EthernetFrames.UDP_HEADER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowmem.devices.port.NetworkNamespace;
+import dev.lowmem.devices.port.TapPort;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
+import dev.lowmem.vmm.core.pool.PacketPool;
+import dev.lowmem.vmm.core.pool.PoolConfig;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The RX backlog on a real TAP, whose kernel queue drops what is not read: datagrams the host
+ * sends while the guest's RX ring is empty wait in packet-pool buffers, and one kick of the
+ * guest's new buffers brings them all, in order; with no pool memory they wait in the TAP's
+ * queue instead; frames the guest never takes are counted when its queue stops, and the pool's
+ * memory goes back.
+ */
+class RxBacklogDeviceTest {
+    private static final long FEATURES = Features.of(Feature.VERSION_1, Feature.NET_MRG_RXBUF, Feature.RING_EVENT_IDX);
+    private static final int GUEST_PORT = 40_001;
+    private static final int DATAGRAMS = 40;
+
+    private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+    private final String subnet = "10." + ThreadLocalRandom.current().nextInt(1, 255) + "."
+            + ThreadLocalRandom.current().nextInt(1, 255);
+
+    @TempDir
+    Path dir;
+    private NetworkNamespace host;
+    private TapPort port;
+
+    @BeforeEach
+    void tapInItsOwnNamespace() throws Exception {
+        host = NetworkNamespace.create("lmvb-" + id);
+        // No IPv6: its router solicitations would be frames to skip.
+        host.exec("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6");
+        port = TapPort.open("lmvb" + id, 1);
+    }
+
+    /** After the device owns the port: the TAP moves to the host's namespace and learns the guest's MAC. */
+    private void hostSideUp() throws Exception {
+        String tap = port.interfaceName();
+        host.adopt(tap);
+        host.exec("ip", "address", "add", subnet + ".1/24", "dev", tap);
+        host.exec("ip", "link", "set", tap, "up");
+        host.exec("ip", "neighbour", "replace", subnet + ".2", "lladdr", NetDeviceOptions.DEFAULT_MAC.toString(),
+                "dev", tap, "nud", "permanent");
+    }
+
+    @AfterEach
+    void deleteNamespace() throws Exception {
+        host.close();
+    }
+
+    @Test
+    void datagramsThatArriveWhileTheRingIsEmptyAreHeldAndComeWithOneKick() throws Exception {
+        try (PacketPool pool = new PacketPool(PoolConfig.defaults());
+                NetBackend backend = new NetBackend(dir, port, pool);
+                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+            hostSideUp();
+            QueuePairCounters counters = backend.counters();
+            sendDatagrams();
+            awaitValue(() -> counters.get(NetCounter.RX_HELD), DATAGRAMS);
+            assertEquals(DATAGRAMS, backend.device.pair(0).backlog());
+            long kicks = counters.get(NetCounter.RX_KICKS);
+
+            driver.postRx(DATAGRAMS, 2048);
+            receiveDatagramsInOrder(driver);
+            assertEquals(kicks + 1, counters.get(NetCounter.RX_KICKS), "one kick brought every held frame");
+            assertEquals(0, backend.device.pair(0).backlog());
+            assertTrue(counters.get(NetCounter.RX_STARVED_NS) > 0, "the starved time is counted when it ends");
+            assertEquals(0, counters.drops());
+        }
+    }
+
+    @Test
+    void withoutPoolMemoryTheDatagramsWaitInTheTapAndNoneIsLost() throws Exception {
+        try (PacketPool pool = new PacketPool(PoolConfig.defaults().withBudget(0));
+                NetBackend backend = new NetBackend(dir, port, pool);
+                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+            hostSideUp();
+            QueuePairCounters counters = backend.counters();
+            sendDatagrams();
+            awaitValue(() -> Math.min(1, counters.get(NetCounter.RX_POOL_REFUSED)), 1);
+            assertEquals(0, counters.get(NetCounter.RX_HELD));
+            assertTrue(pool.stats().budgetFailures() >= 1, "the pool counts what it could not give");
+
+            driver.postRx(DATAGRAMS, 2048);
+            receiveDatagramsInOrder(driver);
+            assertEquals(0, counters.drops());
+        }
+    }
+
+    @Test
+    void framesHeldWhenTheQueueStopsAreCountedAndThePoolIsGivenBack() throws Exception {
+        try (PacketPool pool = new PacketPool(PoolConfig.defaults());
+                NetBackend backend = new NetBackend(dir, port, pool)) {
+            QueuePairCounters counters = backend.counters();
+            try (NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+                hostSideUp();
+                sendDatagrams();
+                awaitValue(() -> counters.get(NetCounter.RX_HELD), DATAGRAMS);
+                assertEquals(1, pool.stats().users());
+            }
+            awaitValue(() -> counters.get(NetCounter.RX_DROP_BACKLOG), DATAGRAMS);
+            awaitValue(() -> pool.stats().users(), 0);
+            awaitValue(() -> pool.stats().allocatedBytes(), 0);
+            assertEquals(0, backend.device.pair(0).backlog());
+        }
+    }
+
+    /** Datagrams "held-0", "held-1", ... from a socket in the host's namespace to the guest. */
+    private void sendDatagrams() throws Exception {
+        host.exec("bash", "-c", "for i in $(seq 0 " + (DATAGRAMS - 1) + "); do printf held-$i > /dev/udp/"
+                + subnet + ".2/" + GUEST_PORT + "; done");
+    }
+
+    private static void receiveDatagramsInOrder(NetDriver driver) throws Exception {
+        int next = 0;
+        for (int frame = 0; frame < DATAGRAMS + 8 && next < DATAGRAMS; frame++) {
+            ByteBuffer received = ByteBuffer.wrap(driver.receive().packet());
+            if (received.getShort(ETHER_TYPE) == TYPE_IPV4 && received.get(IP_PROTOCOL) == PROTOCOL_UDP
+                    && (received.getShort(UDP_DESTINATION_PORT) & 0xFFFF) == GUEST_PORT) {
+                String payload = StandardCharsets.US_ASCII.decode(received.position(L4 + UDP_HEADER)).toString();
+                assertEquals("held-" + next, payload);
+                next++;
+            }
+        }
+        assertEquals(DATAGRAMS, next, "every datagram reached the guest");
+    }
+
+    private static void awaitValue(LongSupplier value, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (value.getAsLong() != expected) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("stayed " + value.getAsLong() + ", not " + expected + ", for 5 s");
+            }
+            Thread.sleep(1);
+        }
+    }
+}
