@@ -26,6 +26,9 @@ final class Banner {
                                 + " s after it goes"
                         : ", listening, mode " + settings.socketMode()),
                 "offered: " + Features.describe(offered),
+                "packet pool: budget " + ByteSize.format(settings.poolBudget())
+                        + " for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on standard input"
+                        + " changes it",
                 "stats: " + settings.statsFormat() + " on standard output, "
                         + (settings.statsInterval().isZero() ? "" : "every " + settings.statsInterval().toSeconds()
                                 + " s, ")

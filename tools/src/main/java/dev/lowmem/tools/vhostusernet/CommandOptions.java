@@ -4,6 +4,7 @@ import dev.lowmem.tools.OptionChecks;
 import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.devices.port.SourcePort;
+import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.ArgGroup;
@@ -70,6 +71,11 @@ final class CommandOptions {
             + " frame before it sleeps, 0 to 1000000 (default: ${DEFAULT-VALUE}).")
     private long pollMicros = NetDeviceOptions.DEFAULT_POLL_WINDOW.toNanos() / 1000;
 
+    @Option(names = "--pool-budget", paramLabel = "SIZE", description = "The most memory the packet pool may take"
+            + " for frames held while a guest's RX ring is empty, e.g. 512K, 64M; 0 holds none (default: 64M)."
+            + " Type 'pool-budget SIZE' on standard input to change it while running.")
+    private String poolBudget = ByteSize.format(PoolConfig.defaults().budgetBytes());
+
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "Print the counters every SECONDS"
             + " seconds; 0 for only on SIGUSR1 and at exit (default: ${DEFAULT-VALUE}).")
     private int statsIntervalSeconds;
@@ -106,12 +112,18 @@ final class CommandOptions {
         checks().range("--queues", queues, 1, NetDeviceOptions.MAX_QUEUE_PAIRS);
         checks().range("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
         checks().range("--stats-interval", statsIntervalSeconds, 0, MAX_STATS_INTERVAL_SECONDS);
+        long budget;
+        try {
+            budget = ByteSize.parse(poolBudget);
+        } catch (IllegalArgumentException e) {
+            throw checks().invalid("--pool-budget", e.getMessage());
+        }
         if (client && spec.commandLine().getParseResult().hasMatchedOption("--socket-mode")) {
             throw new ParameterException(spec.commandLine(), "--socket-mode sets the mode of a socket this command"
                     + " creates; with --client it connects to QEMU's, whose mode QEMU sets");
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
-        return new Settings(socket, client, socketMode, portChoice(), device,
+        return new Settings(socket, client, socketMode, portChoice(), device, budget,
                 Duration.ofSeconds(statsIntervalSeconds), statsFormat);
     }
 

@@ -2,17 +2,21 @@ package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.NetCounter;
 import dev.lowmem.virtio.Features;
+import dev.lowmem.vmm.core.pool.PoolStats;
 import java.time.temporal.ChronoUnit;
 
 /**
  * A snapshot as one line of JSON, for {@code jq} and scripts:
  *
  * <pre>{"time":"2026-11-23T10:41:20.123Z","negotiated":"VERSION_1 | ...","gc_collections":0,"gc_ms":0,
- * "pairs":[{"pair":0,"tx_frames":1204,...,"rx_drop_port_error":0,"drops":0,"backlog":0,"worker_alloc_bytes":0}]}</pre>
+ * "host_drops":0,"pool_budget_bytes":67108864,"pool_allocated_bytes":1048576,...,"pool_native_failures":0,
+ * "pairs":[{"pair":0,"tx_frames":1204,...,"rx_drop_backlog":0,"drops":0,"backlog":0,"worker_alloc_bytes":0}]}</pre>
  *
  * <p>Every counter is there, zero or not, under its {@link NetCounter#key()}, so a reader finds the
- * same keys in every line; {@code drops} is their sum over the drop reasons. Written by hand:
- * numbers and two strings need no library.
+ * same keys in every line; {@code drops} is their sum over the drop reasons. {@code host_drops}
+ * counts the frames the host side dropped before the device read them (a TAP's queue). The packet pool's
+ * state and counters are the {@code pool_} keys. Written by hand: numbers and two strings need
+ * no library.
  */
 final class JsonStatsLine implements StatsFormatter {
 
@@ -25,6 +29,8 @@ final class JsonStatsLine implements StatsFormatter {
         quote(Features.describe(snapshot.negotiated()), json);
         json.append(",\"gc_collections\":").append(snapshot.gc().collections());
         json.append(",\"gc_ms\":").append(snapshot.gc().millis());
+        json.append(",\"host_drops\":").append(snapshot.hostDrops());
+        appendPool(snapshot.pool(), json);
         json.append(",\"pairs\":[");
         for (int i = 0; i < snapshot.pairs().size(); i++) {
             if (i > 0) {
@@ -33,6 +39,21 @@ final class JsonStatsLine implements StatsFormatter {
             appendPair(snapshot.pairs().get(i), json);
         }
         return json.append("]}\n").toString();
+    }
+
+    private static void appendPool(PoolStats pool, StringBuilder json) {
+        json.append(",\"pool_budget_bytes\":").append(pool.budgetBytes())
+                .append(",\"pool_allocated_bytes\":").append(pool.allocatedBytes())
+                .append(",\"pool_slabs\":").append(pool.slabs())
+                .append(",\"pool_free_buffers\":").append(pool.freeBuffers())
+                .append(",\"pool_reserve_target\":").append(pool.reserveTarget())
+                .append(",\"pool_users\":").append(pool.users())
+                .append(",\"pool_takes\":").append(pool.takes())
+                .append(",\"pool_cache_misses\":").append(pool.cacheMisses())
+                .append(",\"pool_reserve_takes\":").append(pool.reserveTakes())
+                .append(",\"pool_budget_failures\":").append(pool.budgetFailures())
+                .append(",\"pool_native_failures\":").append(pool.nativeFailures())
+                .append(",\"pool_refill_rounds\":").append(pool.refillRounds());
     }
 
     private static void appendPair(PairStats pair, StringBuilder json) {

@@ -6,6 +6,8 @@ import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.event.EventLoop;
 import dev.lowmem.vmm.core.nativeio.Errno;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import dev.lowmem.vmm.core.pool.PacketPool;
+import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -14,8 +16,8 @@ import java.time.Duration;
 import java.util.function.LongConsumer;
 
 /**
- * The running backend: the port, the virtio-net device in front of it, the control-plane event
- * loop and the vhost-user socket. Started in that order and stopped in the reverse one, so that
+ * The running backend: the port, the packet pool, the virtio-net device in front of them, the
+ * control-plane event loop and the vhost-user socket. Started in that order and stopped in the reverse one, so that
  * a failure half-way leaves nothing open.
  */
 final class NetBackend implements AutoCloseable {
@@ -46,7 +48,7 @@ final class NetBackend implements AutoCloseable {
         try {
             loop = EventLoop.start("vhost-user " + settings.socket().getFileName());
         } catch (NativeIoException e) {
-            device.close();
+            closeDevice(device);
             throw StartupException.failed("cannot start the control-plane event loop: " + e.getMessage(), e);
         }
         try {
@@ -56,20 +58,25 @@ final class NetBackend implements AutoCloseable {
             return new NetBackend(device, loop, vhostUser);
         } catch (StartupException | RuntimeException e) {
             closeLoop(loop);
-            device.close();
+            closeDevice(device);
             throw e;
         }
     }
 
     private static VirtioNet openDevice(Settings settings) throws StartupException {
         Port port = settings.port().open(settings.device().queuePairs());
+        PacketPool pool = new PacketPool(PoolConfig.defaults().withBudget(settings.poolBudget()));
         try {
-            return new VirtioNet(settings.device(), port);
+            VirtioNet device = new VirtioNet(settings.device(), port, pool);
+            pool.startRefiller();
+            return device;
         } catch (NativeIoException e) {
+            pool.close();
             port.close();
             throw StartupException.failed("cannot start the workers of " + port.describe() + ": " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
             // More pairs than the port serves: what the device checks before anything starts.
+            pool.close();
             port.close();
             throw StartupException.badOption("--queues", e.getMessage(), e);
         }
@@ -129,11 +136,16 @@ final class NetBackend implements AutoCloseable {
         closeLoop(loop);
     }
 
-    /** Stops serving, then closes the device and its port. */
+    /** Stops serving, then closes the device, its port and its pool. */
     @Override
     public synchronized void close() {
         stopServing();
+        closeDevice(device);
+    }
+
+    private static void closeDevice(VirtioNet device) {
         device.close();
+        device.pool().close();
     }
 
     private static void closeLoop(EventLoop loop) {

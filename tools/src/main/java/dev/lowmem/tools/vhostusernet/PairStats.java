@@ -26,7 +26,7 @@ record PairStats(int pair, Map<NetCounter, Long> values, int backlog, long worke
         for (NetCounter counter : NetCounter.values()) {
             values.put(counter, pair.counters().get(counter));
         }
-        return new PairStats(index, values, pair.port().backlog(), device.workerAllocatedBytes(index));
+        return new PairStats(index, values, pair.backlog(), device.workerAllocatedBytes(index));
     }
 
     long get(NetCounter counter) {

@@ -10,8 +10,9 @@ import java.time.Duration;
  *
  * @param client connect to {@code socket} (QEMU listens, {@code server=on}) instead of listening on it
  * @param socketMode the listening socket's file mode; unused with {@code client}
+ * @param poolBudget the packet pool's budget in bytes at start
  * @param statsInterval how often to print the counters; zero for only on SIGUSR1 and at exit
  */
 record Settings(Path socket, boolean client, SocketMode socketMode, PortChoice port, NetDeviceOptions device,
-        Duration statsInterval, StatsFormat statsFormat) {
+        long poolBudget, Duration statsInterval, StatsFormat statsFormat) {
 }

@@ -103,6 +103,8 @@ public final class VhostUserNet {
             backend.close();
         }));
         stats.onSignal("USR1");
+        new ConsoleCommands(() -> backend.device().pool().budget(), budget -> backend.device().pool().setBudget(budget),
+                stats::report).readFrom(System.in);
         if (!settings.statsInterval().isZero()) {
             stats.every(settings.statsInterval());
         }

@@ -17,13 +17,15 @@ class BannerTest {
     @Test
     void listening() {
         Settings settings = new Settings(Path.of("/run/vnet0.sock"), false, new SocketMode(0660),
-                new PortChoice.Sink(), NetDeviceOptions.defaults(), Duration.ZERO, StatsFormat.TEXT);
+                new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, Duration.ZERO, StatsFormat.TEXT);
 
         assertEquals(List.of(
                 Version.line(),
                 "port: sink, 1 queue pair, MTU 1500, MAC 52:54:00:12:34:56, poll window 50 us",
                 "socket: /run/vnet0.sock, listening, mode 0660",
                 "offered: NET_MAC | VERSION_1",
+                "packet pool: budget 64M for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on"
+                        + " standard input changes it",
                 "stats: text on standard output, on kill -USR1 4242, and at exit"),
                 Banner.lines(settings, "sink", OFFERED, 4242));
     }
@@ -32,13 +34,15 @@ class BannerTest {
     void connecting() {
         Settings settings = new Settings(Path.of("/run/qemu.sock"), true, SocketMode.OWNER_ONLY,
                 new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
-                        Duration.ZERO), Duration.ofSeconds(10), StatsFormat.JSON);
+                        Duration.ZERO), 512 << 10, Duration.ofSeconds(10), StatsFormat.JSON);
 
         assertEquals(List.of(
                 Version.line(),
                 "port: tap vnet0, 2 queue pairs, MTU 9000, MAC 02:00:00:00:00:01, poll window 0 us",
                 "socket: /run/qemu.sock, connecting to the front-end listening there, again 1 s after it goes",
                 "offered: NET_MAC | VERSION_1",
+                "packet pool: budget 512K for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on"
+                        + " standard input changes it",
                 "stats: json on standard output, every 10 s, on kill -USR1 4242, and at exit"),
                 Banner.lines(settings, "tap vnet0", OFFERED, 4242));
     }

@@ -1,5 +1,7 @@
 package dev.lowmem.tools.vhostusernet;
 
+import static dev.lowmem.tools.vhostusernet.PoolFixtures.NO_POOL;
+import static dev.lowmem.tools.vhostusernet.PoolFixtures.POOL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.lowmem.devices.net.NetCounter;
@@ -24,21 +26,25 @@ class JsonStatsLineTest {
         PairStats pair = new PairStats(3, values, 7, 0);
         long negotiated = Features.of(Feature.VERSION_1, Feature.RING_EVENT_IDX);
 
-        String line = JSON.format(new StatsSnapshot(TIME, negotiated, List.of(pair), new GcStats(2, 7)));
+        String line = JSON.format(new StatsSnapshot(TIME, negotiated, List.of(pair), 12, POOL, new GcStats(2, 7)));
 
         assertEquals("{\"time\":\"2026-11-23T10:41:20.123Z\",\"negotiated\":\"RING_EVENT_IDX | VERSION_1\","
-                + "\"gc_collections\":2,\"gc_ms\":7,\"pairs\":[{\"pair\":3,\"tx_frames\":1,\"tx_bytes\":2,\"tx_kicks\":3,\"tx_interrupts\":4,"
+                + "\"gc_collections\":2,\"gc_ms\":7,\"host_drops\":12,\"pool_budget_bytes\":67108864,"
+                + "\"pool_allocated_bytes\":1048576,\"pool_slabs\":1,\"pool_free_buffers\":448,\"pool_reserve_target\":256,"
+                + "\"pool_users\":1,\"pool_takes\":40,\"pool_cache_misses\":2,\"pool_reserve_takes\":3,"
+                + "\"pool_budget_failures\":4,\"pool_native_failures\":5,\"pool_refill_rounds\":6,\"pairs\":[{\"pair\":3,\"tx_frames\":1,\"tx_bytes\":2,\"tx_kicks\":3,\"tx_interrupts\":4,"
                 + "\"tx_port_full\":5,\"tx_drop_malformed_chain\":6,\"tx_drop_short_frame\":7,\"tx_drop_oversized\":8,"
                 + "\"tx_drop_bad_header\":9,\"tx_drop_port_error\":10,\"rx_frames\":11,\"rx_bytes\":12,"
-                + "\"rx_kicks\":13,\"rx_interrupts\":14,\"rx_starved\":15,\"rx_drop_malformed_chain\":16,"
-                + "\"rx_drop_no_room\":17,\"rx_drop_port_error\":18,"
-                + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 16 + 17 + 18) + ",\"backlog\":7,\"worker_alloc_bytes\":0}]}\n", line);
+                + "\"rx_kicks\":13,\"rx_interrupts\":14,\"rx_starved\":15,\"rx_starved_ns\":16,\"rx_held\":17,"
+                + "\"rx_pool_refused\":18,\"rx_drop_malformed_chain\":19,\"rx_drop_no_room\":20,"
+                + "\"rx_drop_port_error\":21,\"rx_drop_backlog\":22,"
+                + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 19 + 20 + 21 + 22) + ",\"backlog\":7,\"worker_alloc_bytes\":0}]}\n", line);
     }
 
     @Test
     void onePairAfterAnotherOnOneLine() {
         String line = JSON.format(new StatsSnapshot(TIME, 0, List.of(new PairStats(0, Map.of(), 0, 0),
-                new PairStats(1, Map.of(NetCounter.RX_FRAMES, 9L), 0, 0)), GcStats.NONE));
+                new PairStats(1, Map.of(NetCounter.RX_FRAMES, 9L), 0, 0)), 0, NO_POOL, GcStats.NONE));
 
         assertEquals(1, line.lines().count());
         assertEquals(true, line.contains("\"negotiated\":\"none\""), line);
@@ -49,7 +55,10 @@ class JsonStatsLineTest {
     @Test
     void beforeAnyPairIsThereTheListIsEmpty() {
         assertEquals("{\"time\":\"2026-11-23T10:41:20.123Z\",\"negotiated\":\"none\",\"gc_collections\":0,"
-                + "\"gc_ms\":0,\"pairs\":[]}\n", JSON.format(new StatsSnapshot(TIME, 0, List.of(), GcStats.NONE)));
+                + "\"gc_ms\":0,\"host_drops\":0,\"pool_budget_bytes\":0,\"pool_allocated_bytes\":0,\"pool_slabs\":0,"
+                + "\"pool_free_buffers\":0,\"pool_reserve_target\":0,\"pool_users\":0,\"pool_takes\":0,"
+                + "\"pool_cache_misses\":0,\"pool_reserve_takes\":0,\"pool_budget_failures\":0,"
+                + "\"pool_native_failures\":0,\"pool_refill_rounds\":0,\"pairs\":[]}\n", JSON.format(new StatsSnapshot(TIME, 0, List.of(), 0, NO_POOL, GcStats.NONE)));
     }
 
     @Test

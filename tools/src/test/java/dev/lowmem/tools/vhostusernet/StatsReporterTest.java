@@ -1,5 +1,6 @@
 package dev.lowmem.tools.vhostusernet;
 
+import static dev.lowmem.tools.vhostusernet.PoolFixtures.NO_POOL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,7 +19,7 @@ class StatsReporterTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     /** Each snapshot numbered in its negotiated field, each report one line. */
     private final StatsReporter reporter = new StatsReporter(
-            () -> new StatsSnapshot(Instant.EPOCH, taken.incrementAndGet(), List.of(), GcStats.NONE),
+            () -> new StatsSnapshot(Instant.EPOCH, taken.incrementAndGet(), List.of(), 0, NO_POOL, GcStats.NONE),
             snapshot -> "report " + snapshot.negotiated() + "\n", new PrintStream(out, false, StandardCharsets.UTF_8));
 
     private List<String> printed() {

@@ -1,5 +1,7 @@
 package dev.lowmem.tools.vhostusernet;
 
+import static dev.lowmem.tools.vhostusernet.PoolFixtures.NO_POOL;
+import static dev.lowmem.tools.vhostusernet.PoolFixtures.POOL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.lowmem.devices.net.NetCounter;
@@ -19,20 +21,23 @@ class TextStatsTableTest {
     void aRowPerDirectionAlignedToTheWidestCell() {
         PairStats busy = new PairStats(0, Map.of(NetCounter.TX_FRAMES, 1204L, NetCounter.TX_BYTES, 1782920L,
                 NetCounter.TX_KICKS, 17L, NetCounter.TX_INTERRUPTS, 17L, NetCounter.RX_KICKS, 1L,
-                NetCounter.RX_STARVED, 3L), 0, 0);
+                NetCounter.RX_STARVED, 3L, NetCounter.RX_STARVED_NS, 12_500_000L, NetCounter.RX_HELD, 40L), 0, 0);
         PairStats loaded = new PairStats(1, Map.of(NetCounter.TX_PORT_FULL, 2L, NetCounter.RX_FRAMES, 64L,
                 NetCounter.RX_BYTES, 96000L, NetCounter.RX_INTERRUPTS, 4L), 12, 4096);
 
         String table = TABLE.format(new StatsSnapshot(TIME, Features.of(Feature.VERSION_1), List.of(busy, loaded),
-                new GcStats(2, 7)));
+                5, POOL, new GcStats(2, 7)));
 
         assertEquals("""
                 stats at 2026-11-23 10:41:20.123
-                pair dir frames   bytes kicks interrupts port_full starved backlog drops
-                   0 tx    1204 1782920    17         17         0       -       - -
-                   0 rx       0       0     1          0         -       3       0 -
-                   1 tx       0       0     0          0         2       -       - -
-                   1 rx      64   96000     0          4         -       0      12 -
+                pair dir frames   bytes kicks interrupts port_full starved starved_ms held backlog drops
+                   0 tx    1204 1782920    17         17         0       -          -    -       - -
+                   0 rx       0       0     1          0         -       3         12   40       0 -
+                   1 tx       0       0     0          0         2       -          -    -       - -
+                   1 rx      64   96000     0          4         -       0          0    0      12 -
+                host side: 5 frames dropped before RX read them
+                pool: 1048576 of 64M budget in 1 slab, 448 free buffers (reserve 256), 1 user; 40 takes, 2 cache misses, \
+                3 reserve takes; failures: 4 budget, 5 native
                 heap: workers allocated 4096 B (pair 0: 0 B, pair 1: 4096 B); 2 gc collections, 7 ms
                 """, table);
     }
@@ -42,24 +47,30 @@ class TextStatsTableTest {
         PairStats dropping = new PairStats(0, Map.of(NetCounter.TX_FRAMES, 5L, NetCounter.TX_DROP_SHORT_FRAME, 2L,
                 NetCounter.TX_DROP_MALFORMED_CHAIN, 1L, NetCounter.RX_DROP_NO_ROOM, 3L), 0, 0);
 
-        String table = TABLE.format(new StatsSnapshot(TIME, 0, List.of(dropping), GcStats.NONE));
+        String table = TABLE.format(new StatsSnapshot(TIME, 0, List.of(dropping), 0, NO_POOL, GcStats.NONE));
 
         assertEquals("""
                 stats at 2026-11-23 10:41:20.123
-                pair dir frames bytes kicks interrupts port_full starved backlog drops
-                   0 tx       5     0     0          0         0       -       - malformed_chain=1 short_frame=2
-                   0 rx       0     0     0          0         -       0       0 no_room=3
+                pair dir frames bytes kicks interrupts port_full starved starved_ms held backlog drops
+                   0 tx       5     0     0          0         0       -          -    -       - malformed_chain=1 short_frame=2
+                   0 rx       0     0     0          0         -       0          0    0       0 no_room=3
+                host side: 0 frames dropped before RX read them
+                pool: 0 of 0 budget in 0 slabs, 0 free buffers (reserve 0), 0 users; 0 takes, 0 cache misses, 0 reserve \
+                takes; failures: 0 budget, 0 native
                 heap: workers allocated 0 B (pair 0: 0 B); 0 gc collections, 0 ms
                 """, table);
     }
 
     @Test
     void theHeadingsTimeIsInTheGivenZone() {
-        String table = new TextStatsTable(ZoneOffset.ofHours(2)).format(new StatsSnapshot(TIME, 0, List.of(), GcStats.NONE));
+        String table = new TextStatsTable(ZoneOffset.ofHours(2)).format(new StatsSnapshot(TIME, 0, List.of(), 0, NO_POOL, GcStats.NONE));
 
         assertEquals("""
                 stats at 2026-11-23 12:41:20.123
-                pair dir frames bytes kicks interrupts port_full starved backlog drops
+                pair dir frames bytes kicks interrupts port_full starved starved_ms held backlog drops
+                host side: 0 frames dropped before RX read them
+                pool: 0 of 0 budget in 0 slabs, 0 free buffers (reserve 0), 0 users; 0 takes, 0 cache misses, 0 reserve \
+                takes; failures: 0 budget, 0 native
                 heap: workers allocated 0 B; 0 gc collections, 0 ms
                 """, table);
     }

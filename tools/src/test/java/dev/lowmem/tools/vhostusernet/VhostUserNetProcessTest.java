@@ -105,15 +105,15 @@ class VhostUserNetProcessTest {
             int at = command.stdout().indexOf(heading);
             command.awaitStdout(at + 3, line -> true, "the table's rows");
             assertEquals(List.of(
-                    "pair dir frames bytes kicks interrupts port_full starved backlog drops",
-                    "   0 tx       0     0     0          0         0       -       - -",
-                    "   0 rx       0     0     0          0         -       0       0 -"),
+                    "pair dir frames bytes kicks interrupts port_full starved starved_ms held backlog drops",
+                    "   0 tx       0     0     0          0         0       -          -    -       - -",
+                    "   0 rx       0     0     0          0         -       0          0    0       0 -"),
                     command.stdout().subList(at + 1, at + 4));
 
             command.signal("INT");
             assertEquals(130, command.awaitExit(), "exit status after SIGINT (128 + 2)");
             List<String> out = command.stdout();
-            assertTrue(out.get(out.size() - 5).startsWith("stats at "), "a table at exit: " + command);
+            assertTrue(out.get(out.size() - 7).startsWith("stats at "), "a table at exit: " + command);
             assertTrue(out.getLast().startsWith("heap: workers allocated "), "the heap line ends it: " + command);
         }
     }
