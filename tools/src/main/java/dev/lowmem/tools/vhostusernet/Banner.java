@@ -27,7 +27,8 @@ final class Banner {
                         : ", listening, mode " + settings.socketMode()),
                 "offered: " + Features.describe(offered),
                 "packet pool: budget " + ByteSize.format(settings.poolBudget())
-                        + " for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on standard input"
+                        + " for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on "
+                        + (settings.commands() == null ? "standard input" : settings.commands().toString())
                         + " changes it",
                 "stats: " + settings.statsFormat() + " on standard output, "
                         + (settings.statsInterval().isZero() ? "" : "every " + settings.statsInterval().toSeconds()

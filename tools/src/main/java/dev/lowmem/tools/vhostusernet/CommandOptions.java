@@ -5,6 +5,8 @@ import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.devices.port.SourcePort;
 import dev.lowmem.vmm.core.pool.PoolConfig;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.ArgGroup;
@@ -73,8 +75,13 @@ final class CommandOptions {
 
     @Option(names = "--pool-budget", paramLabel = "SIZE", description = "The most memory the packet pool may take"
             + " for frames held while a guest's RX ring is empty, e.g. 512K, 64M; 0 holds none (default: 64M)."
-            + " Type 'pool-budget SIZE' on standard input to change it while running.")
+            + " The command 'pool-budget SIZE' changes it while running (see --commands).")
     private String poolBudget = ByteSize.format(PoolConfig.defaults().budgetBytes());
+
+    @Option(names = "--commands", paramLabel = "FIFO", description = "Read the commands (pool-budget SIZE, stats)"
+            + " from the named pipe FIFO (mkfifo FIFO first) rather than from standard input: for scripts,"
+            + " echo 'pool-budget 64M' > FIFO.")
+    private Path commands;
 
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "Print the counters every SECONDS"
             + " seconds; 0 for only on SIGUSR1 and at exit (default: ${DEFAULT-VALUE}).")
@@ -122,9 +129,21 @@ final class CommandOptions {
             throw new ParameterException(spec.commandLine(), "--socket-mode sets the mode of a socket this command"
                     + " creates; with --client it connects to QEMU's, whose mode QEMU sets");
         }
+        if (commands != null && !isFifo(commands)) {
+            throw checks().invalid("--commands", commands + " is not a named pipe; make one with mkfifo " + commands);
+        }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
-        return new Settings(socket, client, socketMode, portChoice(), device, budget,
+        return new Settings(socket, client, socketMode, portChoice(), device, budget, commands,
                 Duration.ofSeconds(statsIntervalSeconds), statsFormat);
+    }
+
+    /** S_IFIFO in the file's mode (inode(7)). */
+    private static boolean isFifo(Path path) {
+        try {
+            return ((int) Files.getAttribute(path, "unix:mode") & 0170000) == 0010000;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     private PortChoice portChoice() {

@@ -103,8 +103,13 @@ public final class VhostUserNet {
             backend.close();
         }));
         stats.onSignal("USR1");
-        new ConsoleCommands(() -> backend.device().pool().budget(), budget -> backend.device().pool().setBudget(budget),
-                stats::report).readFrom(System.in);
+        ConsoleCommands commands = new ConsoleCommands(() -> backend.device().pool().budget(),
+                budget -> backend.device().pool().setBudget(budget), stats::report);
+        if (settings.commands() == null) {
+            commands.readFrom(System.in);
+        } else {
+            commands.readFrom(settings.commands());
+        }
         if (!settings.statsInterval().isZero()) {
             stats.every(settings.statsInterval());
         }

@@ -17,7 +17,7 @@ class BannerTest {
     @Test
     void listening() {
         Settings settings = new Settings(Path.of("/run/vnet0.sock"), false, new SocketMode(0660),
-                new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, Duration.ZERO, StatsFormat.TEXT);
+                new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT);
 
         assertEquals(List.of(
                 Version.line(),
@@ -34,7 +34,7 @@ class BannerTest {
     void connecting() {
         Settings settings = new Settings(Path.of("/run/qemu.sock"), true, SocketMode.OWNER_ONLY,
                 new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
-                        Duration.ZERO), 512 << 10, Duration.ofSeconds(10), StatsFormat.JSON);
+                        Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON);
 
         assertEquals(List.of(
                 Version.line(),
@@ -42,7 +42,7 @@ class BannerTest {
                 "socket: /run/qemu.sock, connecting to the front-end listening there, again 1 s after it goes",
                 "offered: NET_MAC | VERSION_1",
                 "packet pool: budget 512K for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on"
-                        + " standard input changes it",
+                        + " /run/vnet0.commands changes it",
                 "stats: json on standard output, every 10 s, on kill -USR1 4242, and at exit"),
                 Banner.lines(settings, "tap vnet0", OFFERED, 4242));
     }

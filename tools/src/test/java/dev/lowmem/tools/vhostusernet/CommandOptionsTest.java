@@ -42,6 +42,18 @@ class CommandOptionsTest {
         assertEquals(NetDeviceOptions.defaults(), settings.device());
         assertEquals(Duration.ZERO, settings.statsInterval());
         assertEquals(StatsFormat.TEXT, settings.statsFormat());
+        assertEquals(64L << 20, settings.poolBudget());
+        assertEquals(null, settings.commands(), "commands come on standard input");
+    }
+
+    @Test
+    void poolBudgetInPowersOf1024AndCommandsFromAFifo(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("commands");
+        new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor();
+        Settings settings = parse("--socket", SOCKET, "--sink", "--pool-budget", "512K", "--commands", fifo.toString());
+
+        assertEquals(512 << 10, settings.poolBudget());
+        assertEquals(fifo, settings.commands());
     }
 
     @Test
@@ -106,6 +118,10 @@ class CommandOptionsTest {
                 refused("--loopback, --sink are mutually exclusive (specify only one)", "--sink", "--loopback"),
                 refused("Missing required argument (specify one of these): (--tap=NAME | --loopback | --sink"
                         + " | --source=SIZE)"),
+                refused("Invalid value for option '--pool-budget': '12X' is not a size; write it as 65536, 512K, 64M"
+                        + " or 1G", "--sink", "--pool-budget", "12X"),
+                refused("Invalid value for option '--commands': /etc/hostname is not a named pipe; make one with"
+                        + " mkfifo /etc/hostname", "--sink", "--commands", "/etc/hostname"),
                 refused("Unknown option: '--bogus'", "--sink", "--bogus"));
     }
 
