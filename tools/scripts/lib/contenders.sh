@@ -135,8 +135,10 @@ iperf3_section() {
 # iperf3_result CONSOLE_LOG [NAME]: "MBIT_S RETRANSMITS" from the client's summary: the
 # receiver's rate, the sender's Retr column ("?" when iperf3 did not give it).
 iperf3_result() {
+    # reads to the end (the server's part skipped): an awk that exited early would fail the pipe
     iperf3_section "$@" | awk '
-        /^Server output:/ { exit }
+        /^Server output:/ { server = 1 }
+        server { next }
         / (sender|receiver)$/ {
             for (i = 2; i <= NF; i++) if ($i ~ /bits\/sec$/) break
             if ($NF == "receiver") {
