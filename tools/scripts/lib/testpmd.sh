@@ -107,8 +107,10 @@ tp_cmd() {
 tp_now_us() { echo $(( ${EPOCHREALTIME/./} )); }
 
 # tp_run_for SECONDS: sleeps, or until SIGINT/SIGTERM when SECONDS is 0; returns early on either.
-# Sets TP_ELAPSED to the seconds it really ran (two decimals).
-TP_STOP=0
+# Sets TP_ELAPSED to the seconds it really ran (two decimals). A script that sets TP_ON_USR1 to a
+# command, and traps SIGUSR1 with TP_USR1=1 (from its start: the default action ends a process),
+# has that command run here on each SIGUSR1.
+TP_STOP=0 TP_USR1=0 TP_ON_USR1=''
 tp_run_for() {
     local seconds=$1 start end
     start=$(tp_now_us)
@@ -116,6 +118,10 @@ tp_run_for() {
     trap 'TP_STOP=1' INT TERM
     while (( TP_STOP == 0 )) && { (( seconds == 0 )) || (( $(tp_now_us) < end )); }; do
         tp_alive || tp_fail "testpmd exited while running"
+        if (( TP_USR1 )) && [[ -n $TP_ON_USR1 ]]; then
+            TP_USR1=0
+            $TP_ON_USR1
+        fi
         sleep 0.1 & wait $! || true
     done
     tp_default_traps

@@ -72,6 +72,11 @@ public final class Backend implements AutoCloseable {
         return last;
     }
 
+    /** Whether the backend's process still runs. */
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** Kills the backend at once (SIGKILL), as a crash would. */
     public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor();

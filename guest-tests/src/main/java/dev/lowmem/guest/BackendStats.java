@@ -2,8 +2,10 @@ package dev.lowmem.guest;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * One of the backend's JSON counter lines, each pair's counters summed over the pairs:
@@ -43,6 +45,12 @@ public record BackendStats(String negotiated, Map<String, Long> totals) {
         Map<String, Long> grown = new HashMap<>();
         totals.forEach((key, value) -> grown.put(key, value - before.get(key)));
         return new BackendStats(negotiated, Map.copyOf(grown));
+    }
+
+    /** "rx_drop_no_room=0 rx_starved=3": the counters whose names {@code wanted} accepts, by name. */
+    public String counters(Predicate<String> wanted) {
+        return totals.entrySet().stream().filter(entry -> wanted.test(entry.getKey())).sorted(Map.Entry.comparingByKey())
+                .map(entry -> entry.getKey() + "=" + entry.getValue()).collect(Collectors.joining(" "));
     }
 
     /** "tx 1204 frames 98304 B, rx ..., drops 0, ...": the line a person reads. */

@@ -23,8 +23,11 @@ public final class Guest implements AutoCloseable {
     private static final String READY = "GUEST-READY ";
     private static final String RC = "GUEST-RC ";
 
-    /** How to start the guest; {@code reconnectSeconds} 0 means QEMU does not reconnect. */
-    public record Config(Path socket, String deviceOptions, int reconnectSeconds, Path consoleLog) {
+    /**
+     * How to start the guest; {@code reconnectSeconds} 0 means QEMU does not reconnect; {@code memory}
+     * is run-guest's {@code --mem} (e.g. {@code 128M}), empty for its default.
+     */
+    public record Config(Path socket, String deviceOptions, int reconnectSeconds, String memory, Path consoleLog) {
     }
 
     /** How a guest command ended, and the console lines it printed. */
@@ -58,6 +61,9 @@ public final class Guest implements AutoCloseable {
         }
         if (config.reconnectSeconds() > 0) {
             command.addAll(List.of("--reconnect", Integer.toString(config.reconnectSeconds())));
+        }
+        if (!config.memory().isEmpty()) {
+            command.addAll(List.of("--mem", config.memory()));
         }
         Process process = new ProcessBuilder(command).start();
         Path launchLog = config.consoleLog().resolveSibling(config.consoleLog().getFileName() + ".run-guest");

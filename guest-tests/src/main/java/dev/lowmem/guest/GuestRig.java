@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -15,23 +16,30 @@ import java.util.function.Consumer;
 public final class GuestRig implements AutoCloseable {
     private static final AtomicInteger RIGS = new AtomicInteger();
     private static final Duration NEGOTIATION_TIMEOUT = Duration.ofSeconds(60);
+    private static final int AT_REST_ATTEMPTS = 10;
+    private static final Duration AT_REST_PAUSE = Duration.ofMillis(200);
 
     /**
      * What to start: {@code deviceOptions} are QEMU's virtio-net-pci properties (e.g.
      * {@code mrg_rxbuf=off}); QEMU reconnects every {@code reconnectSeconds} when the backend goes
-     * (0: never).
+     * (0: never); the guest has {@code memory} (run-guest's {@code --mem}, e.g. {@code 128M}; empty:
+     * run-guest's default).
      */
-    public record Options(Path logDir, String deviceOptions, int reconnectSeconds) {
+    public record Options(Path logDir, String deviceOptions, int reconnectSeconds, String memory) {
         public static Options defaults(Path logDir) {
-            return new Options(logDir, "", 0);
+            return new Options(logDir, "", 0, "");
         }
 
         public Options withDeviceOptions(String options) {
-            return new Options(logDir, options, reconnectSeconds);
+            return new Options(logDir, options, reconnectSeconds, memory);
         }
 
         public Options withReconnect(int seconds) {
-            return new Options(logDir, deviceOptions, seconds);
+            return new Options(logDir, deviceOptions, seconds, memory);
+        }
+
+        public Options withMemory(String size) {
+            return new Options(logDir, deviceOptions, reconnectSeconds, size);
         }
     }
 
@@ -61,8 +69,10 @@ public final class GuestRig implements AutoCloseable {
             rig.host = HostSide.create(namespace, "lvg0");
             progress.accept("backend: vhost-user-net --tap lvg0 on " + rig.socket);
             rig.startBackend();
-            progress.accept("guest: booting, KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")");
-            rig.guest = Guest.boot(new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(), rig.consoleLog()));
+            progress.accept("guest: booting" + (options.memory().isEmpty() ? "" : " with " + options.memory())
+                    + ", KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")");
+            rig.guest = Guest.boot(new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(),
+                    options.memory(), rig.consoleLog()));
             rig.negotiated = rig.backend.awaitNegotiated(NEGOTIATION_TIMEOUT);
             rig.traffic = new GuestTraffic(rig.host, rig.guest, rig.workDir, options.logDir());
             return rig;
@@ -92,6 +102,32 @@ public final class GuestRig implements AutoCloseable {
     /** Ping, iperf3 and checked transfers between this guest and the host. */
     public GuestTraffic traffic() {
         return traffic;
+    }
+
+    /**
+     * The backend's counters and the TAP's ({@link HostSide#tapCounters()}) at one moment: read when no
+     * frame moves between them, i.e. the backend's frame counts were the same before and after the TAP's
+     * were read (tried a few times, then the last reading is taken as it is).
+     */
+    public AtRest countersAtRest() throws IOException, InterruptedException {
+        BackendStats before = backend.stats();
+        for (int attempt = 1; ; attempt++) {
+            Map<String, Long> tap = host.tapCounters();
+            BackendStats after = backend.stats();
+            boolean still = after.get("rx_frames") == before.get("rx_frames") && after.get("tx_frames") == before.get("tx_frames");
+            if (still || attempt == AT_REST_ATTEMPTS) {
+                return new AtRest(after, tap, still);
+            }
+            before = after;
+            Thread.sleep(AT_REST_PAUSE.toMillis());
+        }
+    }
+
+    /** The backend's counters and the TAP's, read together; {@code still}: no frame moved meanwhile. */
+    public record AtRest(BackendStats backend, Map<String, Long> tap, boolean still) {
+        public long tap(String key) {
+            return tap.getOrDefault(key, 0L);
+        }
     }
 
     /** The features as the backend's log named them at the last negotiation. */

@@ -25,12 +25,19 @@ public final class GuestTraffic {
 
     /** Which way traffic goes. */
     public enum Direction {
-        GUEST_TO_HOST("guest -> host"), HOST_TO_GUEST("host -> guest");
+        GUEST_TO_HOST("guest -> host", "guest-to-host"), HOST_TO_GUEST("host -> guest", "host-to-guest");
 
         private final String label;
+        private final String word;
 
-        Direction(String label) {
+        Direction(String label, String word) {
             this.label = label;
+            this.word = word;
+        }
+
+        /** "guest-to-host": as the guest's scripts name it. */
+        public String word() {
+            return word;
         }
 
         @Override
@@ -88,6 +95,19 @@ public final class GuestTraffic {
         String output = guest.check(Duration.ofSeconds(seconds + 60L), client);
         awaitEnd(server, "the iperf3 server");
         return Iperf3Result.parse(output);
+    }
+
+    /**
+     * An iperf3 TCP test of {@code seconds}, as {@link #iperf3}, with a figure for each second: the
+     * guest's {@code guest-stress iperf3 NAME} (its output between "=== iperf3 NAME begin/end ===").
+     */
+    public Iperf3Run iperf3EachSecond(Direction direction, int seconds, String name) throws IOException, InterruptedException {
+        Process server = host.start(logDir.resolve("iperf3-server.log"), "iperf3", "-s", "-1", "-p", Integer.toString(IPERF3_PORT));
+        host.awaitListening(IPERF3_PORT, SHORT);
+        String output = guest.check(Duration.ofSeconds(seconds + 60L),
+                "guest-stress iperf3 " + name + " " + direction.word() + " " + seconds);
+        awaitEnd(server, "the iperf3 server");
+        return Iperf3Run.parse(output, direction);
     }
 
     /**

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The host's end of the guest's network: a network namespace of our own holding a persistent TAP
@@ -18,6 +20,7 @@ public final class HostSide implements AutoCloseable {
     public static final String GUEST_ADDRESS = "10.0.2.2";
     private static final String PREFIX = "/24";
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
+    private static final List<String> TAP_COUNTERS = List.of("rx_packets", "tx_packets", "rx_dropped", "tx_dropped");
 
     private final String namespace;
     private final String tap;
@@ -74,6 +77,19 @@ public final class HostSide implements AutoCloseable {
         Process process = builder.start();
         started.add(process);
         return process;
+    }
+
+    /**
+     * The TAP's counters, as the kernel keeps them for its host side: {@code tx_packets} are the frames
+     * the backend read from it (for the guest), {@code rx_packets} those it wrote (from the guest);
+     * {@code tx_dropped} frames the TAP dropped because its reader did not take them in time.
+     */
+    public Map<String, Long> tapCounters() throws IOException, InterruptedException {
+        Map<String, Long> counters = new LinkedHashMap<>();
+        for (String key : TAP_COUNTERS) {
+            counters.put(key, Long.parseLong(exec("cat", "/sys/class/net/" + tap + "/statistics/" + key).checked().stdout().strip()));
+        }
+        return counters;
     }
 
     /** Waits until something listens on TCP {@code port} in the namespace. */

@@ -38,6 +38,12 @@ class BackendStatsTest {
     }
 
     @Test
+    void listsTheCountersAskedFor() {
+        assertEquals("rx_drop_no_room=3", BackendStats.parse(LINE).counters(key -> key.contains("_drop_")));
+        assertEquals("", BackendStats.parse(LINE).counters(key -> key.startsWith("pool_")));
+    }
+
+    @Test
     void tellsStatsLinesFromLogLines() {
         assertTrue(BackendStats.isStatsLine(LINE));
         assertFalse(BackendStats.isStatsLine("2026-11-23 11:38:24.036 INFO negotiated: NET_CSUM"));

@@ -1,0 +1,170 @@
+# shellcheck shell=bash disable=SC2034  # the variables are the callers' to read and set
+# Sourced by tools/bench and tools/scripts/stress-guest-memory (after lib/bench.sh, whose
+# bench_start, bench_await, bench_stop and namespaces it uses): the contenders both measure, and
+# what they read of a guest's iperf3.
+#
+#   start_ours, start_dpdk     our back-end (tools/bin/vhost-user-net) or DPDK's (testpmd
+#                              net_vhost, tools/scripts/testpmd-vhost-backend) on a socket, for any
+#                              front-end
+#   guest_host_up, _down       a guest's host side in a network namespace of its own, through one
+#                              of GUEST_CONTENDERS, with an iperf3 server there
+#   iperf3_result, iperf3_intervals   a guest's iperf3 client output, from its console log
+#
+# The caller sets, before use:
+#   CONTENDER_BACKEND_CPU   the back-end's CPU (all of the JVM's threads, or testpmd's lcores)
+#   CONTENDER_FRONTEND_CPU  QEMU's CPU, for guest_host_up's GUEST_RUN
+#   CONTENDER_IPERF3_CPU    the host iperf3 server's CPU
+#   CONTENDER_SOCK_DIR      a short directory for sockets (a UNIX socket's path has at most 107 bytes)
+# and reads what the functions set: BACKEND_PID, GUEST_NIC, GUEST_IN_NETNS, GUEST_RUN, IPERF3_PID.
+
+CONTENDERS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+CONTENDER_BACKEND_CPU=0 CONTENDER_FRONTEND_CPU=1 CONTENDER_IPERF3_CPU=0 CONTENDER_SOCK_DIR=/tmp
+
+# The host's side of a guest's NIC: in every namespace the same TAP name and address, the guest
+# 10.0.2.2 (run-guest's default) and the iperf3 server at the host address.
+GUEST_CONTENDERS=(ours qemu-tap dpdk)
+CONTENDER_TAP=lvb0 CONTENDER_HOST_ADDR=10.0.2.1 CONTENDER_IPERF3_PORT=5201
+
+BACKEND_PID='' GUEST_NIC=() GUEST_IN_NETNS=0 GUEST_RUN=() IPERF3_PID=''
+
+# --- back-ends on a socket ------------------------------------------------------------------------
+
+# start_ours RUN_DIR SOCKET NETNS OPTION...: our back-end on SOCKET with OPTIONs (its host-side
+# port and more), in NETNS unless it is empty, pinned; its output in RUN_DIR/backend.{out,err};
+# BACKEND_PID (the JVM's: the launchers exec).
+start_ours() {
+    local run=$1 socket=$2 inside=()
+    [[ -n $3 ]] && inside=(ip netns exec "$3")
+    shift 3
+    bench_start "$run/backend" "${inside[@]}" taskset -c "$CONTENDER_BACKEND_CPU" \
+        "$CONTENDERS_ROOT/tools/bin/vhost-user-net" --socket "$socket" "$@"
+    BACKEND_PID=$BENCH_PID
+    bench_await "socket $socket" 60 "$BACKEND_PID" test -S "$socket"
+}
+
+# start_dpdk RUN_DIR SOCKET NETNS OPTION...: testpmd-vhost-backend on SOCKET with OPTIONs (in NETNS
+# unless it is empty), pinned; its output in RUN_DIR/backend.{out,err}, testpmd's log in
+# RUN_DIR/backend-testpmd.log; BACKEND_PID (the script's: SIGTERM and SIGUSR1 print its counters).
+start_dpdk() {
+    local run=$1 socket=$2 inside=()
+    [[ -n $3 ]] && inside=(ip netns exec "$3")
+    shift 3
+    bench_start "$run/backend" "${inside[@]}" taskset -c "$CONTENDER_BACKEND_CPU" \
+        "$CONTENDERS_ROOT/tools/scripts/testpmd-vhost-backend" --socket "$socket" --cpu "$CONTENDER_BACKEND_CPU" \
+        --ready-file "$run/ready" --log "$run/backend-testpmd.log" "$@"
+    BACKEND_PID=$BENCH_PID
+    bench_await "ready file from testpmd-vhost-backend" 60 "$BACKEND_PID" test -e "$run/ready"
+}
+
+# --- a guest's host side --------------------------------------------------------------------------
+# host_NAME NETNS RUN_DIR [OPTION...] sets up the host's side of the guest's NIC in NETNS, through
+# contender NAME, and sets GUEST_NIC (run-guest's options for it), GUEST_IN_NETNS (1: QEMU must
+# run in NETNS, its own TAP is there) and, for a back-end, BACKEND_PID. OPTIONs go to our
+# back-end (host_ours); the others take none.
+
+# make_tap NETNS: a persistent TAP with the host's address in NETNS, as guest-tests' HostSide
+# makes it, for a back-end or QEMU to attach to.
+make_tap() {
+    ip -n "$1" tuntap add dev "$CONTENDER_TAP" mode tap vnet_hdr &&
+        ip -n "$1" addr add "$CONTENDER_HOST_ADDR/24" dev "$CONTENDER_TAP" &&
+        ip -n "$1" link set "$CONTENDER_TAP" up
+}
+
+host_ours() {
+    local ns=$1 run=$2
+    shift 2
+    make_tap "$ns" || return 1
+    GUEST_NIC=(--socket "$CONTENDER_SOCK_DIR/guest.sock")
+    start_ours "$run" "$CONTENDER_SOCK_DIR/guest.sock" "$ns" --tap "$CONTENDER_TAP" "$@"
+}
+
+host_qemu_tap() {
+    make_tap "$1" || return 1
+    GUEST_NIC=(--tap "$CONTENDER_TAP")
+    GUEST_IN_NETNS=1
+}
+
+# net_tap makes the TAP itself.
+host_dpdk() {
+    GUEST_NIC=(--socket "$CONTENDER_SOCK_DIR/guest.sock")
+    start_dpdk "$2" "$CONTENDER_SOCK_DIR/guest.sock" "$1" --tap "$CONTENDER_TAP" --tap-addr "$CONTENDER_HOST_ADDR/24"
+}
+
+# guest_host_up CONTENDER NETNS RUN_DIR "IPERF3_SERVER_ARGS" [OPTION...]: NETNS made, CONTENDER's
+# host side in it (host_CONTENDER NETNS RUN_DIR OPTION...), and iperf3 -s IPERF3_SERVER_ARGS there
+# (pinned, listening on CONTENDER_IPERF3_PORT, its output in RUN_DIR/iperf3-server.*). Sets
+# GUEST_RUN, the command prefix that runs run-guest for it (pinned, and in NETNS when QEMU holds
+# the TAP), and IPERF3_PID. guest_host_down NETNS undoes it, also after a failure here.
+guest_host_up() {
+    local contender=$1 ns=$2 run=$3 server_args=$4
+    shift 4
+    BACKEND_PID='' GUEST_NIC=() GUEST_IN_NETNS=0 IPERF3_PID=''
+    GUEST_RUN=(taskset -c "$CONTENDER_FRONTEND_CPU")
+    bench_netns_add "$ns"
+    "host_${contender//-/_}" "$ns" "$run" "$@" || return 1
+    (( GUEST_IN_NETNS )) && GUEST_RUN+=(ip netns exec "$ns")
+    GUEST_RUN+=("$CONTENDERS_ROOT/guest-tests/scripts/run-guest")
+    # shellcheck disable=SC2086 # the server's arguments are words
+    bench_start "$run/iperf3-server" ip netns exec "$ns" taskset -c "$CONTENDER_IPERF3_CPU" \
+        iperf3 -s -p "$CONTENDER_IPERF3_PORT" $server_args
+    IPERF3_PID=$BENCH_PID
+    bench_await "iperf3 server" 20 "$IPERF3_PID" listening "$ns" "$CONTENDER_IPERF3_PORT"
+}
+
+guest_host_down() {
+    bench_stop "$IPERF3_PID" 5 || true
+    bench_stop "$BACKEND_PID" || true
+    bench_netns_del "$1"
+    BACKEND_PID='' IPERF3_PID=''
+}
+
+listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
+
+# --- a guest's iperf3 ---------------------------------------------------------------------------
+# The guest's console holds each iperf3 client run between "=== iperf3 begin ===" and
+# "=== iperf3 end ===" (run-guest --script iperf3), or "=== iperf3 NAME begin/end ===" (the
+# stress scenario, whose runs add --get-server-output: the server's own lines follow the
+# client's, after "Server output:").
+
+# iperf3_section CONSOLE_LOG [NAME]: that run's lines, carriage returns dropped.
+iperf3_section() {
+    local name=${2:+ $2}
+    tr -d '\r' <"$1" | sed -n "/^=== iperf3$name begin ===\$/,/^=== iperf3$name end ===\$/p"
+}
+
+# iperf3_result CONSOLE_LOG [NAME]: "MBIT_S RETRANSMITS" from the client's summary: the
+# receiver's rate, the sender's Retr column ("?" when iperf3 did not give it).
+iperf3_result() {
+    # reads to the end (the server's part skipped): an awk that exited early would fail the pipe
+    iperf3_section "$@" | awk '
+        /^Server output:/ { server = 1 }
+        server { next }
+        / (sender|receiver)$/ {
+            for (i = 2; i <= NF; i++) if ($i ~ /bits\/sec$/) break
+            if ($NF == "receiver") {
+                scale = $i ~ /^G/ ? 1000 : $i ~ /^M/ ? 1 : $i ~ /^K/ ? 0.001 : 1e-6
+                mbps = $(i - 1) * scale
+            } else retr = ($(i + 1) ~ /^[0-9]+$/) ? $(i + 1) : "?"
+        }
+        END { if (mbps == "") exit 1; printf "%.1f %s\n", mbps, retr == "" ? "?" : retr }'
+}
+
+# iperf3_intervals CONSOLE_LOG NAME guest-to-host|host-to-guest: the receiver's per-second
+# figures, "START END MBIT_S" a line: for host-to-guest (-R) the client's own interval lines,
+# for guest-to-host the server's (after "Server output:"). Intervals shorter than half a second
+# (the last, a few ms at the end) are left out.
+iperf3_intervals() {
+    iperf3_section "$1" "$2" | awk -v server="$([[ $3 == guest-to-host ]] && echo 1 || echo 0)" '
+        /^Server output:/ { in_server = 1; done = 0; next }
+        /^- - - -/ { done = 1; next }
+        done || in_server != server { next }
+        /^\[ *[0-9]+\] +[0-9.]+-[0-9.]+ +sec / {
+            for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+-[0-9.]+$/) break
+            split($i, t, "-")
+            if (t[2] - t[1] < 0.5) next
+            for (; i <= NF; i++) if ($i ~ /bits\/sec$/) break
+            if (i > NF) next
+            scale = $i ~ /^G/ ? 1000 : $i ~ /^M/ ? 1 : $i ~ /^K/ ? 0.001 : 1e-6
+            printf "%s %s %.1f\n", t[1], t[2], $(i - 1) * scale
+        }'
+}
