@@ -59,9 +59,7 @@ class RxBacklogDeviceTest {
     /** After the device owns the port: the TAP moves to the host's namespace and learns the guest's MAC. */
     private void hostSideUp() throws Exception {
         String tap = port.interfaceName();
-        host.adopt(tap);
-        host.exec("ip", "address", "add", subnet + ".1/24", "dev", tap);
-        host.exec("ip", "link", "set", tap, "up");
+        host.adoptAsHost(tap, subnet + ".1/24");
         host.exec("ip", "neighbour", "replace", subnet + ".2", "lladdr", NetDeviceOptions.DEFAULT_MAC.toString(),
                 "dev", tap, "nud", "permanent");
     }

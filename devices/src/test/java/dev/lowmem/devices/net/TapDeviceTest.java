@@ -61,9 +61,7 @@ class TapDeviceTest {
         TapPort port = TapPort.open("lmvd" + id, 1);
         tap = port.interfaceName();
         backend = new NetBackend(dir, port);
-        host.adopt(tap);
-        host.exec("ip", "address", "add", subnet + ".1/24", "dev", tap);
-        host.exec("ip", "link", "set", tap, "up");
+        host.adoptAsHost(tap, subnet + ".1/24");
     }
 
     @AfterEach

@@ -54,6 +54,16 @@ public final class NetworkNamespace implements AutoCloseable {
         run("ip", "link", "set", device, "netns", name);
     }
 
+    /**
+     * Moves interface {@code device} here, gives it {@code cidr} ("10.1.2.1/24") and brings it up:
+     * the host's end of a TAP whose fd the test keeps.
+     */
+    public void adoptAsHost(String device, String cidr) throws IOException, InterruptedException {
+        adopt(device);
+        exec("ip", "address", "add", cidr, "dev", device);
+        exec("ip", "link", "set", device, "up");
+    }
+
     /** Runs {@code command} here and returns what it printed; fails naming it, its exit code and its stderr. */
     public static String run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).start();

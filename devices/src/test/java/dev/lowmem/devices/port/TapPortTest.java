@@ -108,9 +108,7 @@ class TapPortTest {
         host.exec("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6");
         port = TapPort.open("lmvt" + id, 1);
         tap = port.interfaceName();
-        host.adopt(tap); // the port's fd stays the TAP's
-        host.exec("ip", "address", "add", hostAddress + "/24", "dev", tap);
-        host.exec("ip", "link", "set", tap, "up");
+        host.adoptAsHost(tap, hostAddress + "/24"); // the port's fd stays the TAP's
         hostMac = MacAddress.parse(host.exec("cat", "/sys/class/net/" + tap + "/address").strip()).bytes();
     }
 
