@@ -35,6 +35,7 @@ final class RxBacklog implements PortQueue {
     private final PortQueue port;
     private final PacketPool pool;
     private final String userName;
+    private final int bufferSize;
     private final QueuePairCounters counters;
     private final PacketBuffer[] buffers = new PacketBuffer[MAX_BUFFERS];
     private final int[] frameBuffers = new int[MAX_FRAMES];
@@ -54,6 +55,7 @@ final class RxBacklog implements PortQueue {
         this.port = port;
         this.pool = pool;
         this.userName = userName;
+        this.bufferSize = pool.config().bufferSize();
         this.counters = counters;
         this.readIovecs = new IovecArray(arena, MAX_BUFFERS);
         this.readInto = new RxBuffers(readPieces, readIovecs);
@@ -119,7 +121,7 @@ final class RxBacklog implements PortQueue {
                 break;
             }
             long room = next == UNKNOWN_LENGTH ? roomWanted : Math.min(next, roomWanted);
-            int needed = (int) ((room + bufferSize() - 1) / bufferSize());
+            int needed = (int) ((room + bufferSize - 1) / bufferSize);
             if (bufferCount + needed > MAX_BUFFERS) {
                 break;
             }
@@ -136,7 +138,7 @@ final class RxBacklog implements PortQueue {
                 }
                 continue;
             }
-            int kept = (int) ((length + bufferSize() - 1) / bufferSize());
+            int kept = (int) ((length + bufferSize - 1) / bufferSize);
             releaseTail(needed - kept);
             int slot = (firstFrame + frames) % MAX_FRAMES;
             frameBuffers[slot] = kept;
@@ -146,10 +148,6 @@ final class RxBacklog implements PortQueue {
             counters.increment(NetCounter.RX_HELD);
         }
         return held;
-    }
-
-    private int bufferSize() {
-        return pool.config().bufferSize();
     }
 
     /** Takes {@code count} buffers onto the tail; all or none. */
