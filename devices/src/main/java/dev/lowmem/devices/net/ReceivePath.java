@@ -11,8 +11,6 @@ import dev.lowmem.vmm.core.nativeio.IovecArray;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * The port-to-guest half of a queue pair. The port writes each frame straight into guest buffers
@@ -41,7 +39,6 @@ final class ReceivePath {
     private final ScatterList pieces = new ScatterList(IovecArray.IOV_MAX);
     private final IovecArray iovecs;
     private final RxBuffers buffers;
-    private final MemorySegment numBuffers;
     private int windowCount;
     private long windowRoom;
     private int headerSize;
@@ -58,7 +55,6 @@ final class ReceivePath {
         this.mtu = mtu;
         this.iovecs = new IovecArray(arena, IovecArray.IOV_MAX);
         this.buffers = new RxBuffers(pieces, iovecs);
-        this.numBuffers = arena.allocate(Short.BYTES);
     }
 
     /** The driver's features; before the queue runs. */
@@ -234,8 +230,7 @@ final class ReceivePath {
         }
         if (headerSize == VirtioNetHeader.SIZE) {
             // Without MRG_RXBUF the field is there (VERSION_1) and must say 1 (virtio 1.2, 5.1.6.3.1).
-            numBuffers.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) used);
-            pieces.copyFrom(numBuffers, 0, VirtioNetHeader.NUM_BUFFERS_OFFSET);
+            pieces.putShortLE(VirtioNetHeader.NUM_BUFFERS_OFFSET, (short) used);
         }
         long left = length;
         for (int i = 0; i < used; i++) {

@@ -1,6 +1,8 @@
 package dev.lowmem.vmm.core.memory;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * An ordered list of pieces of mapped guest memory: the buffers of a descriptor chain, one piece
@@ -13,6 +15,8 @@ import java.lang.foreign.MemorySegment;
  * retired. Not thread-safe: it belongs to the worker that fills it.
  */
 public final class ScatterList {
+    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private final MemorySegment[] regions;
     private final long[] offsets;
     private final long[] lengths;
@@ -155,6 +159,31 @@ public final class ScatterList {
      */
     public long copyFrom(MemorySegment source, long offset, long length, int fromPiece, long position) {
         return transfer(fromPiece, position, source, offset, length, false);
+    }
+
+    /**
+     * Writes {@code value} little-endian (virtio's byte order) {@code position} bytes into the
+     * list: one store when a piece holds both bytes, as a header field's does, else a byte in each.
+     *
+     * @throws IndexOutOfBoundsException when the pieces end before the second byte
+     */
+    public void putShortLE(long position, short value) {
+        int piece = 0;
+        long skip = position;
+        while (piece < count && skip >= lengths[piece]) {
+            skip -= lengths[piece++];
+        }
+        checkIndex(piece);
+        if (lengths[piece] - skip >= Short.BYTES) {
+            regions[piece].set(LE16, offsets[piece] + skip, value);
+            return;
+        }
+        regions[piece].set(ValueLayout.JAVA_BYTE, offsets[piece] + skip, (byte) value);
+        do {
+            piece++;
+            checkIndex(piece);
+        } while (lengths[piece] == 0);
+        regions[piece].set(ValueLayout.JAVA_BYTE, offsets[piece], (byte) (value >> 8));
     }
 
     private long transfer(int fromPiece, long position, MemorySegment outside, long outsideOffset, long wanted,

@@ -156,6 +156,22 @@ class ScatterListTest {
     }
 
     @Test
+    void aShortIsWrittenLittleEndianInOnePieceOrAcrossTwo() {
+        assertNull(memory.gather(MIB - 8, 16, list));
+        MemorySegment back = Arena.ofAuto().allocate(16);
+
+        list.putShortLE(2, (short) 0x1234);
+        list.putShortLE(7, (short) 0x5678);
+        list.copyTo(0, 0, back);
+
+        assertEquals(0x34, back.get(ValueLayout.JAVA_BYTE, 2));
+        assertEquals(0x12, back.get(ValueLayout.JAVA_BYTE, 3));
+        assertEquals(0x78, back.get(ValueLayout.JAVA_BYTE, 7), "the last byte of the first piece");
+        assertEquals(0x56, back.get(ValueLayout.JAVA_BYTE, 8), "the first byte of the second");
+        assertThrows(IndexOutOfBoundsException.class, () -> list.putShortLE(15, (short) 1), "past the pieces' end");
+    }
+
+    @Test
     void truncatingUndoesTheLastPieces() {
         assertNull(memory.gather(MIB - 8, 16, list));
         list.truncate(1);
