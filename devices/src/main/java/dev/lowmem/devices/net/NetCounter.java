@@ -22,7 +22,7 @@ public enum NetCounter {
     RX_KICKS("kicks on the RX queue (the guest added buffers)"),
     RX_INTERRUPTS("interrupts raised on the RX queue"),
     RX_STARVED("times the guest's RX ring had no room and the port was left waiting"),
-    RX_STARVED_NS("nanoseconds RX spent starved, counted when each starvation ends"),
+    RX_STARVED_NS("nanoseconds RX spent starved, counted as each starvation ends (the guest posts room or the queue stops)"),
     RX_HELD("frames taken from the port into the backlog while RX was starved"),
     RX_POOL_REFUSED("times the packet pool had no buffer for the backlog and the port kept its frames"),
     RX_DROP_MALFORMED_CHAIN("RX chains the guest got wrong"),

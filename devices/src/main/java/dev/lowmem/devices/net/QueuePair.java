@@ -115,7 +115,7 @@ public final class QueuePair {
         if (rxQueue != null) {
             backlog.open();
         } else {
-            backlog.close();
+            rxStopped();
         }
         int moved = 0;
         ActiveQueue txQueue = tx;
@@ -149,7 +149,12 @@ public final class QueuePair {
 
     /** The runner stops: what the pair holds of the packet pool goes back; on the runner's thread. */
     void release() {
+        rxStopped();
+    }
+
+    private void rxStopped() {
         backlog.close();
+        receive.stop();
     }
 
     /**

@@ -69,6 +69,14 @@ final class ReceivePath {
         return starved;
     }
 
+    /** The RX queue stopped: a starvation under way ends here, so that its time stops running with the queue. */
+    void stop() {
+        if (starved) {
+            starved = false;
+            counters.add(NetCounter.RX_STARVED_NS, System.nanoTime() - starvedSince);
+        }
+    }
+
     /** Whether RX wants the port's frames now: it has room in the guest, or in its backlog. */
     boolean wantsFrames() {
         return !starved || port.canHold();
