@@ -40,8 +40,7 @@ class RxBacklogDeviceTest {
     private static final int DATAGRAMS = 40;
 
     private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-    private final String subnet = "10." + ThreadLocalRandom.current().nextInt(1, 255) + "."
-            + ThreadLocalRandom.current().nextInt(1, 255);
+    private final String subnet = NetworkNamespace.randomSubnet();
 
     @TempDir
     Path dir;
@@ -50,9 +49,7 @@ class RxBacklogDeviceTest {
 
     @BeforeEach
     void tapInItsOwnNamespace() throws Exception {
-        host = NetworkNamespace.create("lmvb-" + id);
-        // No IPv6: its router solicitations would be frames to skip.
-        host.exec("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6");
+        host = NetworkNamespace.createWithoutIpv6("lmvb-" + id);
         port = TapPort.open("lmvb" + id, 1);
     }
 

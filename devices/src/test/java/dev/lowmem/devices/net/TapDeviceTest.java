@@ -45,8 +45,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class TapDeviceTest {
     private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-    private final String subnet = "10." + ThreadLocalRandom.current().nextInt(1, 255) + "."
-            + ThreadLocalRandom.current().nextInt(1, 255);
+    private final String subnet = NetworkNamespace.randomSubnet();
 
     @TempDir
     Path dir;
@@ -56,8 +55,7 @@ class TapDeviceTest {
 
     @BeforeEach
     void tapInItsOwnNamespace() throws Exception {
-        host = NetworkNamespace.create("lmvd-" + id);
-        host.exec("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6");
+        host = NetworkNamespace.createWithoutIpv6("lmvd-" + id);
         TapPort port = TapPort.open("lmvd" + id, 1);
         tap = port.interfaceName();
         backend = new NetBackend(dir, port);

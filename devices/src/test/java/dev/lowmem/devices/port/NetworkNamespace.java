@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +26,21 @@ public final class NetworkNamespace implements AutoCloseable {
     public static NetworkNamespace create(String name) throws IOException, InterruptedException {
         run("ip", "netns", "add", name);
         return new NetworkNamespace(name);
+    }
+
+    /**
+     * A namespace whose interfaces get no IPv6: a TAP's host end then sends no router
+     * solicitations or reports, frames a test would only have to skip.
+     */
+    public static NetworkNamespace createWithoutIpv6(String name) throws IOException, InterruptedException {
+        NetworkNamespace namespace = create(name);
+        namespace.exec("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6");
+        return namespace;
+    }
+
+    /** "10.A.B" with A and B random: a /24 unlikely to meet another test's or this machine's. */
+    public static String randomSubnet() {
+        return "10." + ThreadLocalRandom.current().nextInt(1, 255) + "." + ThreadLocalRandom.current().nextInt(1, 255);
     }
 
     public String name() {

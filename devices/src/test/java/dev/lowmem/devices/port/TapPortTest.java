@@ -91,7 +91,7 @@ class TapPortTest {
     private static final String TUN = "/dev/net/tun";
 
     private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-    private final String subnet = "10." + ThreadLocalRandom.current().nextInt(1, 255) + "." + ThreadLocalRandom.current().nextInt(1, 255);
+    private final String subnet = NetworkNamespace.randomSubnet();
     private final String hostAddress = subnet + ".1";
     private final String guestAddress = subnet + ".2";
     private final Arena arena = Arena.ofShared();
@@ -103,9 +103,7 @@ class TapPortTest {
 
     @BeforeEach
     void hostEndInItsOwnNamespace() throws Exception {
-        host = NetworkNamespace.create("lmvt-" + id);
-        // No IPv6 on the TAP: its router solicitations and reports would only be frames to skip.
-        host.exec("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6");
+        host = NetworkNamespace.createWithoutIpv6("lmvt-" + id);
         port = TapPort.open("lmvt" + id, 1);
         tap = port.interfaceName();
         host.adoptAsHost(tap, hostAddress + "/24"); // the port's fd stays the TAP's
