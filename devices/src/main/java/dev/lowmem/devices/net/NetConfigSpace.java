@@ -51,7 +51,8 @@ final class NetConfigSpace {
     }
 
     private static void checkRange(int offset, int length) {
-        if (offset < 0 || length < 0 || offset + length > SIZE) {
+        // Not offset + length > SIZE: the sum of two large ints wraps negative and passes.
+        if (offset < 0 || length < 0 || offset > SIZE - length) {
             throw new IllegalArgumentException("config range " + offset + "+" + length + " is outside the "
                     + SIZE + " bytes of virtio_net_config");
         }

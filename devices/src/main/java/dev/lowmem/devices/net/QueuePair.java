@@ -5,6 +5,7 @@ import dev.lowmem.virtio.device.ActiveQueue;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import dev.lowmem.vmm.core.pool.PacketPool;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 
 /**
@@ -14,11 +15,25 @@ import java.lang.foreign.Arena;
  *
  * <p>The queues come and go from the control plane ({@link #attach}, {@link #detach}); each
  * burst runs inside its queue's access lock, which the control plane takes only to swap what the
- * burst reads. Apart from attaching and detaching, one thread at a time calls this object.
+ * burst reads. Apart from attaching, detaching and {@link #reset()}, one thread at a time calls
+ * this object.
+ *
+ * <p>Whatever serving a queue throws, an {@link Error} too (SIGBUS on guest memory its front-end
+ * cut short arrives as {@link InternalError}), stops that queue for good ({@link ActiveQueue#fault}),
+ * counted and logged once; the pair goes on with its other queue, and with the queues of every
+ * later driver (docs/ARCHITECTURE.md, "Faults in the datapath").
  */
 public final class QueuePair {
     /** Frames per direction between publishing used entries: DPDK's and Linux vhost's order of magnitude. */
     static final int BURST = 32;
+
+    /** Told of a queue that faulted, on the thread that runs the pair, inside the queue's access lock. */
+    @FunctionalInterface
+    interface FaultListener {
+        void queueFaulted(ActiveQueue queue) throws NativeIoException;
+    }
+
+    private static final System.Logger LOG = System.getLogger(QueuePair.class.getName());
 
     private final int index;
     private final PortQueue port;
@@ -26,20 +41,33 @@ public final class QueuePair {
     private final TransmitPath transmit;
     private final RxBacklog backlog;
     private final ReceivePath receive;
+    private final String rxName;
+    private final String txName;
     private volatile ActiveQueue rx;
     private volatile ActiveQueue tx;
+    /** Device resets so far: each one drops what the pair held for the driver before it. */
+    private volatile int resets;
+    private int resetsSeen;
+    /** The RX queue the last cycle served; when it goes, what was held for it goes too. */
+    private ActiveQueue servedRx;
     private boolean rxKicked;
     private boolean txKicked;
+    private FaultListener faultListener = queue -> { };
 
     QueuePair(int index, PortQueue port, int mtu, PacketPool pool, Arena arena) {
         this.index = index;
         this.port = port;
-        this.transmit = new TransmitPath(port, counters, new QueueWarnings("queue " + txQueue(index)
-                + " (TX of pair " + index + ")"), arena);
+        this.txName = "queue " + txQueue(index) + " (TX of pair " + index + ")";
+        this.rxName = "queue " + rxQueue(index) + " (RX of pair " + index + ")";
+        this.transmit = new TransmitPath(port, counters, new QueueWarnings(txName), arena);
         this.backlog = new RxBacklog(port, pool, "RX of pair " + index, counters, arena);
-        this.receive = new ReceivePath(backlog, counters, new QueueWarnings("queue " + rxQueue(index)
-                + " (RX of pair " + index + ")"), mtu, arena);
+        this.receive = new ReceivePath(backlog, counters, new QueueWarnings(rxName), mtu, arena);
         configure(0);
+    }
+
+    /** Who runs the pair learns of faulted queues: a runner stops watching their kicks. */
+    void onQueueFault(FaultListener listener) {
+        faultListener = listener;
     }
 
     static int rxQueue(int pair) {
@@ -95,6 +123,15 @@ public final class QueuePair {
         return queue;
     }
 
+    /**
+     * Control plane: the device was reset. The next cycle drops what the pair holds for the
+     * driver that went (its RX backlog, the port's frames for it), before it serves any queue of
+     * the next one; the caller then wakes the runner.
+     */
+    void reset() {
+        resets++;
+    }
+
     /** The runner saw the queue's kick fire: the next cycle consumes it. */
     void kicked(int queueIndex) {
         if (queueIndex == rxQueue(index)) {
@@ -110,12 +147,16 @@ public final class QueuePair {
      *
      * @return the frames moved
      */
-    public int doWork() throws NativeIoException {
-        ActiveQueue rxQueue = rx;
+    public int doWork() {
+        ActiveQueue rxQueue = serving(rx);
+        int resetsNow = resets;
+        if (resetsNow != resetsSeen || rxQueue != servedRx && servedRx != null) {
+            resetsSeen = resetsNow;
+            rxStopped();
+        }
+        servedRx = rxQueue;
         if (rxQueue != null) {
             backlog.open();
-        } else {
-            rxStopped();
         }
         int moved = 0;
         ActiveQueue txQueue = tx;
@@ -127,6 +168,8 @@ public final class QueuePair {
                     txQueue.rings().disableNotifications();
                 }
                 moved += transmit.burst(txQueue, BURST);
+            } catch (IOException | RuntimeException | Error e) {
+                faulted(txQueue, NetCounter.TX_FAULTS, txName, e);
             } finally {
                 txQueue.exit();
             }
@@ -139,6 +182,8 @@ public final class QueuePair {
                     rxQueue.rings().disableNotifications();
                 }
                 moved += receive.burst(rxQueue, BURST);
+            } catch (IOException | RuntimeException | Error e) {
+                faulted(rxQueue, NetCounter.RX_FAULTS, rxName, e);
             } finally {
                 rxQueue.exit();
             }
@@ -147,11 +192,33 @@ public final class QueuePair {
         return moved;
     }
 
+    /** The queue, unless it has faulted: a faulted queue is served no more than one that stopped. */
+    private static ActiveQueue serving(ActiveQueue queue) {
+        return queue == null || queue.fault() != null ? null : queue;
+    }
+
+    /**
+     * Stops {@code queue} for good; inside its access lock. Logged for each queue that faults,
+     * which a driver must reset to end, so a log line per driver instance at most.
+     */
+    private void faulted(ActiveQueue queue, NetCounter counter, String name, Throwable cause) {
+        queue.fault(cause);
+        counters.increment(counter);
+        LOG.log(System.Logger.Level.ERROR, name + " stopped on a fault; it waits for the driver to reset the device",
+                cause);
+        try {
+            faultListener.queueFaulted(queue);
+        } catch (NativeIoException e) {
+            LOG.log(System.Logger.Level.ERROR, name + ": could not stop watching its kick", e);
+        }
+    }
+
     /** The runner stops: what the pair holds of the packet pool goes back; on the runner's thread. */
     void release() {
         rxStopped();
     }
 
+    /** What was held for the RX queue that went (a stop, a fault, a reset) is dropped and counted. */
     private void rxStopped() {
         backlog.close();
         receive.stop();
@@ -166,20 +233,23 @@ public final class QueuePair {
      */
     public boolean prepareToSleep() {
         ActiveQueue txQueue = tx;
-        if (txQueue != null && !transmit.portFull() && moreAfterEnabling(txQueue)) {
+        if (txQueue != null && !transmit.portFull() && moreAfterEnabling(txQueue, NetCounter.TX_FAULTS, txName)) {
             return true;
         }
         ActiveQueue rxQueue = rx;
-        return rxQueue != null && receive.starved() && moreAfterEnabling(rxQueue);
+        return rxQueue != null && receive.starved() && moreAfterEnabling(rxQueue, NetCounter.RX_FAULTS, rxName);
     }
 
-    private static boolean moreAfterEnabling(ActiveQueue queue) {
+    private boolean moreAfterEnabling(ActiveQueue queue, NetCounter faults, String name) {
         if (!queue.tryEnter()) {
             // The control plane is swapping something and will signal the kick when done.
             return false;
         }
         try {
             return queue.rings().enableNotifications();
+        } catch (RuntimeException | Error e) {
+            faulted(queue, faults, name, e);
+            return false;
         } finally {
             queue.exit();
         }
@@ -193,10 +263,10 @@ public final class QueuePair {
      */
     public int portInterest() {
         int events = 0;
-        if (rx != null && receive.wantsFrames()) {
+        if (serving(rx) != null && receive.wantsFrames()) {
             events |= LibC.EPOLLIN;
         }
-        if (tx != null && transmit.portFull()) {
+        if (serving(tx) != null && transmit.portFull()) {
             events |= LibC.EPOLLOUT;
         }
         return events;

@@ -12,16 +12,23 @@ import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The thread that runs one {@link QueuePair}: cycles while there is work, busy-polls for a short
  * window after the last of it, then sleeps in epoll on the pair's kicks, the port's fd and a
  * wake-up eventfd the control plane signals when queues come or go.
+ *
+ * <p>Nothing ends the thread but {@link #close()}: a queue's fault stops that queue inside
+ * {@link QueuePair#doWork()}, and an error outside any queue is logged, counted and followed by
+ * a short pause (so that one that repeats cannot spin a core), after which the worker goes on.
  */
 final class QueuePairWorker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(QueuePairWorker.class.getName());
     private static final long WAKEUP = -1;
     private static final long PORT = -2;
+    /** After an error outside any queue: long enough not to spin on one that repeats. */
+    private static final long ERROR_PAUSE_NANOS = 10_000_000;
 
     private final QueuePair pair;
     /** Null when the port has no fd, or once it failed and is no longer watched. */
@@ -33,6 +40,8 @@ final class QueuePairWorker implements AutoCloseable {
     private final Thread thread;
     private int portEvents;
     private volatile boolean running = true;
+    /** The last error outside a queue that was logged: one that repeats is counted, not logged again. */
+    private String lastError;
 
     QueuePairWorker(QueuePair pair, Duration pollWindow, Arena arena) throws NativeIoException {
         this.pair = pair;
@@ -51,6 +60,8 @@ final class QueuePairWorker implements AutoCloseable {
             throw e;
         }
         thread = Thread.ofPlatform().name("vnet-pair-" + pair.index()).daemon().unstarted(this::run);
+        // Inside the faulted queue's access lock, so its kick is still open; detach then skips it.
+        pair.onQueueFault(queue -> epoll.remove(queue.kick().fd()));
     }
 
     void start() {
@@ -69,25 +80,52 @@ final class QueuePairWorker implements AutoCloseable {
         wakeup.signal();
     }
 
-    /** Control plane, after the queue stopped: no kick of it is watched once this returns. */
+    /**
+     * Control plane, after the queue stopped: no kick of it is watched once this returns. A
+     * queue that faulted had its kick taken out of the set already, by the worker; its fault is
+     * final once {@link ActiveQueue#stop()} has returned.
+     */
     void detach(int queueIndex) throws NativeIoException {
         ActiveQueue queue = pair.detach(queueIndex);
-        if (queue != null) {
+        if (queue != null && queue.fault() == null) {
             epoll.remove(queue.kick().fd());
         }
+        wakeup.signal();
+    }
+
+    /** Control plane: the device was reset; the worker drops what the pair held for the driver. */
+    void reset() throws NativeIoException {
+        pair.reset();
         wakeup.signal();
     }
 
     private void run() {
         try {
             while (running) {
-                idle.idle(pair.doWork());
+                try {
+                    idle.idle(pair.doWork());
+                } catch (IOException | RuntimeException | Error e) {
+                    survive(e);
+                }
             }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "queue pair " + pair.index() + " stopped working", e);
         } finally {
             pair.release();
         }
+    }
+
+    private void survive(Throwable error) {
+        pair.counters().increment(NetCounter.WORKER_ERRORS);
+        try {
+            String description = error.toString();
+            if (!description.equals(lastError)) {
+                lastError = description;
+                LOG.log(System.Logger.Level.ERROR, "queue pair " + pair.index() + ": an error outside its queues;"
+                        + " pausing 10 ms and going on (repeats of it are only counted)", error);
+            }
+        } catch (OutOfMemoryError noMemoryToSayIt) {
+            // The counter says it; the worker must outlive the shortage.
+        }
+        LockSupport.parkNanos(ERROR_PAUSE_NANOS);
     }
 
     private void sleep() throws NativeIoException {

@@ -69,8 +69,13 @@ final class ReceivePath {
         return starved;
     }
 
-    /** The RX queue stopped: a starvation under way ends here, so that its time stops running with the queue. */
+    /**
+     * The RX queue stopped: a starvation under way ends here, so that its time stops running with
+     * the queue, and the window forgets chains of rings that are gone (a fault mid-burst leaves some).
+     */
     void stop() {
+        windowCount = 0;
+        windowRoom = 0;
         if (starved) {
             starved = false;
             counters.add(NetCounter.RX_STARVED_NS, System.nanoTime() - starvedSince);

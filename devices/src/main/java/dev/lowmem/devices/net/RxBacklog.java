@@ -72,14 +72,15 @@ final class RxBacklog implements PortQueue {
     }
 
     /**
-     * The RX queue stopped: what the guest will not take is dropped and counted, and the buffers
-     * go back, so that a stopped device holds no pool memory.
+     * The RX queue stopped, or the device was reset: what was held for that driver, here and in
+     * the port, is dropped and counted, and the buffers go back, so that a stopped device holds
+     * no pool memory and a later driver gets nothing of an earlier one's traffic.
      */
     void close() {
+        counters.add(NetCounter.RX_DROP_BACKLOG, frames + port.discard());
         if (user == null) {
             return;
         }
-        counters.add(NetCounter.RX_DROP_BACKLOG, frames);
         while (frames > 0) {
             releaseFrame();
         }

@@ -185,9 +185,17 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         }
     }
 
+    /** What the device held for the driver that went is dropped and counted, pair by pair, by each worker. */
     @Override
     public void reset() {
         negotiated = 0;
+        for (int i = 0; i < workers.length; i++) {
+            try {
+                workers[i].reset();
+            } catch (NativeIoException e) {
+                throw new IllegalStateException("cannot wake queue pair " + i + " to reset it", e);
+            }
+        }
     }
 
     /** Stops the workers and closes the port, and the pool if it is the device's own. */

@@ -143,5 +143,13 @@ public final class LoopbackPort implements Port {
         public int backlog() {
             return held;
         }
+
+        @Override
+        public int discard() {
+            int dropped = held;
+            head = 0;
+            held = 0;
+            return dropped;
+        }
     }
 }

@@ -62,4 +62,16 @@ public interface PortQueue {
     default int backlog() {
         return 0;
     }
+
+    /**
+     * Drops what the port holds for the guest, as {@link #backlog()} counts it: the guest's RX
+     * queue stopped or the device was reset, and what was held belonged to that driver
+     * (docs/ARCHITECTURE.md, "A reset forgets"). A port whose queue is the host's (a TAP's kernel
+     * queue) keeps it.
+     *
+     * @return the frames dropped
+     */
+    default int discard() {
+        return 0;
+    }
 }

@@ -13,6 +13,7 @@ import dev.lowmem.virtio.vhostuser.ProtocolFeature;
 import dev.lowmem.virtio.vhostuser.VhostUserFrontend;
 import dev.lowmem.vmm.core.event.Epoll;
 import dev.lowmem.vmm.core.event.EpollEvents;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
@@ -77,9 +78,20 @@ final class NetDriver implements AutoCloseable {
         interrupts.add(rx.call().fd(), LibC.EPOLLIN, 0);
     }
 
+    /** Makes the driver's guest memory: sealable, as QEMU's, or not, for the tests of a front-end that shrinks it. */
+    @FunctionalInterface
+    interface GuestMemoryMaker {
+        FrontendMemory make(String name, long size) throws Exception;
+    }
+
     /** Connects to {@code socket}, takes {@code features} (which must be on offer) and starts both queues. */
     static NetDriver connect(Path socket, long features) throws Exception {
-        FrontendMemory memory = FrontendMemory.create("net-driver", MEMORY_SIZE);
+        return connect(socket, features, FrontendMemory::create);
+    }
+
+    /** As {@link #connect(Path, long)}, on guest memory that {@code maker} makes. */
+    static NetDriver connect(Path socket, long features, GuestMemoryMaker maker) throws Exception {
+        FrontendMemory memory = maker.make("net-driver", MEMORY_SIZE);
         NetDriver driver;
         try {
             driver = new NetDriver(memory, features);
@@ -122,6 +134,27 @@ final class NetDriver implements AutoCloseable {
 
     int headerSize() {
         return headerSize;
+    }
+
+    /** The session, for what a test asks of the back-end beyond the datapath. */
+    VhostUserFrontend frontend() {
+        return frontend;
+    }
+
+    /** The guest memory's file: a test may cut it short under the back-end. */
+    FileDescriptor memoryFd() {
+        return memory.fd();
+    }
+
+    /** Leaves the back-end as a front-end that goes away does: the connection closes, the rings stay as they are. */
+    void disconnect() {
+        frontend.close();
+        frontend = null;
+    }
+
+    /** Kicks the TX queue without touching guest memory. */
+    void kickTx() throws Exception {
+        tx.kick().signal();
     }
 
     /** Posts {@code count} receive buffers of {@code size} bytes each. */

@@ -17,23 +17,37 @@ import java.util.concurrent.locks.ReentrantLock;
  * is not lost.
  * Whatever was replaced is released by the control plane after the swap, outside the lock: no
  * worker can be using it then.
+ *
+ * <p>A fault the worker cannot recover from while serving the queue (guest memory that vanished
+ * under it, an error of any kind) stops the queue for good: {@link #fault(Throwable)} records it
+ * and signals the err eventfd, and the transport reports DEVICE_NEEDS_RESET. The worker goes on
+ * with its other queues (docs/ARCHITECTURE.md, "Faults in the datapath").
  */
 public final class ActiveQueue {
+    /** The eventfds the device signals the driver with: used buffers, and a fault of the queue. */
+    public enum Notifier {
+        CALL, ERR
+    }
+
     private final int index;
     private final EventFd kick;
     private final ReentrantLock access = new ReentrantLock();
     private DeviceQueue rings;
     private EventFd call;
+    private EventFd err;
     private boolean stopped;
+    private volatile Throwable fault;
 
     /**
      * @param call null when the driver polls for used buffers and wants no interrupt
+     * @param err  null when the driver wants no error signal
      */
-    public ActiveQueue(int index, DeviceQueue rings, EventFd kick, EventFd call) {
+    public ActiveQueue(int index, DeviceQueue rings, EventFd kick, EventFd call, EventFd err) {
         this.index = index;
         this.rings = rings;
         this.kick = kick;
         this.call = call;
+        this.err = err;
     }
 
     public int index() {
@@ -49,13 +63,13 @@ public final class ActiveQueue {
 
     /**
      * Takes the access lock for a burst unless the control plane holds it or the queue has
-     * stopped. On true, {@link #exit()} must follow.
+     * stopped or faulted. On true, {@link #exit()} must follow.
      */
     public boolean tryEnter() {
         if (!access.tryLock()) {
             return false;
         }
-        if (stopped) {
+        if (stopped || fault != null) {
             access.unlock();
             return false;
         }
@@ -84,6 +98,28 @@ public final class ActiveQueue {
         if (call != null) {
             call.signal();
         }
+    }
+
+    /**
+     * Stops the queue for good after a fault while serving it, and signals the driver's err
+     * eventfd; only between {@link #tryEnter()} and {@link #exit()}, so the eventfd cannot be
+     * closed under the write. No burst of this queue starts again.
+     */
+    public void fault(Throwable cause) {
+        fault = cause;
+        if (err != null) {
+            try {
+                err.signal();
+            } catch (NativeIoException e) {
+                // The transport's status still says DEVICE_NEEDS_RESET; there is no one else to tell.
+                cause.addSuppressed(e);
+            }
+        }
+    }
+
+    /** What stopped the queue for good, or null while it has not faulted; any thread. */
+    public Throwable fault() {
+        return fault;
     }
 
     public void exit() {
@@ -117,16 +153,22 @@ public final class ActiveQueue {
     }
 
     /**
-     * Replaces the call eventfd.
+     * Replaces the call or the err eventfd.
      *
      * @return the one replaced, for the caller to close
      */
-    public EventFd replaceCall(EventFd next) throws NativeIoException {
+    public EventFd replace(Notifier which, EventFd next) throws NativeIoException {
         EventFd previous;
         access.lock();
         try {
-            previous = call;
-            call = next;
+            previous = switch (which) {
+                case CALL -> call;
+                case ERR -> err;
+            };
+            switch (which) {
+                case CALL -> call = next;
+                case ERR -> err = next;
+            }
         } finally {
             access.unlock();
         }

@@ -4,6 +4,7 @@ import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.FeatureNegotiationException;
 import dev.lowmem.virtio.Features;
 import dev.lowmem.virtio.device.ActiveQueue;
+import dev.lowmem.virtio.device.ActiveQueue.Notifier;
 import dev.lowmem.virtio.device.VirtioDevice;
 import dev.lowmem.virtio.queue.DeviceQueue;
 import dev.lowmem.virtio.queue.InvalidQueueException;
@@ -13,6 +14,7 @@ import dev.lowmem.vmm.core.event.EventFd;
 import dev.lowmem.vmm.core.memory.GuestMemory;
 import dev.lowmem.vmm.core.memory.GuestRegion;
 import dev.lowmem.vmm.core.memory.InvalidMemoryTableException;
+import dev.lowmem.vmm.core.memory.Memfd;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.io.EOFException;
@@ -41,6 +43,8 @@ final class BackendSession implements AutoCloseable {
     private static final long ACK_SUCCESS = 0;
     private static final long ACK_FAILURE = 1;
     private static final int STATUS_MASK = 0xFF;
+    /** The device status bit that says the device stopped working and awaits a reset (virtio 1.2, 2.1). */
+    static final int DEVICE_NEEDS_RESET = 0x40;
 
     private final String name;
     private final MessageChannel channel;
@@ -50,6 +54,8 @@ final class BackendSession implements AutoCloseable {
     private long ackedFeatures;
     private long protocolFeatures;
     private int status;
+    /** A ring faulted and has stopped since the driver last reset the device. */
+    private boolean faultedSinceReset;
     /** The memory table's regions, each with the fd it is mapped from (kept to map the table anew). */
     private final List<MappedRegion> regions = new ArrayList<>();
     private GuestMemory memory;
@@ -175,9 +181,7 @@ final class BackendSession implements AutoCloseable {
             case SET_OWNER -> null;
             case RESET_OWNER -> {
                 // Deprecated; the spec recommends reading it as "disable all rings".
-                for (Vring vring : vrings) {
-                    stopRing(vring);
-                }
+                stopAllRings();
                 yield null;
             }
             case SET_MEM_TABLE -> {
@@ -211,12 +215,11 @@ final class BackendSession implements AutoCloseable {
                 yield null;
             }
             case SET_VRING_CALL -> {
-                setVringCall(VringFile.read(body), fds);
+                setNotifier(request, Notifier.CALL, VringFile.read(body), fds);
                 yield null;
             }
             case SET_VRING_ERR -> {
-                VringFile file = VringFile.read(body);
-                vring(request, file).replaceErr(eventFd(file, fds));
+                setNotifier(request, Notifier.ERR, VringFile.read(body), fds);
                 yield null;
             }
             case SET_VRING_ENABLE -> {
@@ -233,7 +236,7 @@ final class BackendSession implements AutoCloseable {
                 setStatus(Wire.u64(body, 0));
                 yield null;
             }
-            case GET_STATUS -> Wire.u64Payload(status);
+            case GET_STATUS -> Wire.u64Payload(status | (needsReset() ? DEVICE_NEEDS_RESET : 0));
             case SET_LOG_BASE, SET_LOG_FD -> throw notOffered(request, "dirty-page logging (LOG_SHMFD, VHOST_F_LOG_ALL)");
             case SEND_RARP -> throw notOffered(request, "protocol feature RARP");
             case NET_SET_MTU -> throw notOffered(request, "protocol feature NET_MTU");
@@ -281,6 +284,29 @@ final class BackendSession implements AutoCloseable {
             throw new VhostUserException("SET_STATUS 0x" + Long.toHexString(value) + ": the device status is one byte");
         }
         status = (int) value;
+        if (status == 0) {
+            // Writing 0 resets the device (virtio 1.2, 2.1): its rings stop, what it held for the
+            // driver is dropped, and a fault is forgotten.
+            stopAllRings();
+            device.reset();
+            faultedSinceReset = false;
+        }
+    }
+
+    /** Whether a ring has faulted since the last reset: GET_STATUS then reports DEVICE_NEEDS_RESET. */
+    private boolean needsReset() {
+        for (Vring vring : vrings) {
+            if (vring.running() && vring.active.fault() != null) {
+                return true;
+            }
+        }
+        return faultedSinceReset;
+    }
+
+    private void stopAllRings() {
+        for (Vring vring : vrings) {
+            stopRing(vring);
+        }
     }
 
     // ---- configuration space ----
@@ -288,9 +314,10 @@ final class BackendSession implements AutoCloseable {
     private MemorySegment getConfig(ConfigSpaceMessage request) throws VhostUserException {
         requireProtocolFeature(ProtocolFeature.CONFIG, "GET_CONFIG");
         try {
+            request.checkRange();
             byte[] data = device.readConfig(request.offset(), request.data().length);
             return new ConfigSpaceMessage(request.offset(), request.flags(), data).encode();
-        } catch (IllegalArgumentException e) {
+        } catch (VhostUserException | IllegalArgumentException e) {
             // The spec's way to report a failed GET_CONFIG: a reply with an empty payload.
             LOG.log(System.Logger.Level.WARNING, name + ": GET_CONFIG answered empty: " + e.getMessage());
             return ConfigSpaceMessage.failure();
@@ -299,6 +326,7 @@ final class BackendSession implements AutoCloseable {
 
     private void setConfig(ConfigSpaceMessage request) throws VhostUserException {
         requireProtocolFeature(ProtocolFeature.CONFIG, "SET_CONFIG");
+        request.checkRange();
         try {
             device.writeConfig(request.offset(), request.data());
         } catch (IllegalArgumentException e) {
@@ -323,6 +351,7 @@ final class BackendSession implements AutoCloseable {
         for (FileDescriptor fd : fds) {
             next.add(new MappedRegion(table.get(next.size()), fd));
         }
+        sealAgainstShrinking(next);
         GuestMemory mapped = map(next);
         fds.clear();
         regions.forEach(region -> region.fd().close());
@@ -336,6 +365,7 @@ final class BackendSession implements AutoCloseable {
             throw new VhostUserException("ADD_MEM_REG " + description + ": the table is full (" + MAX_MEM_SLOTS + " regions)");
         }
         MappedRegion added = new MappedRegion(description, fds.getFirst());
+        sealAgainstShrinking(List.of(added));
         List<MappedRegion> next = new ArrayList<>(regions);
         next.add(added);
         GuestMemory mapped = map(next);
@@ -354,6 +384,19 @@ final class BackendSession implements AutoCloseable {
         regions.remove(removed);
         removed.fd().close();
         install(mapped);
+    }
+
+    /**
+     * Seals the files of regions just received against shrinking where they allow it (QEMU's are
+     * sealed already); of one that does not, the pages a front-end cuts off fault the queues that
+     * touch them, which stop and ask for a reset while the worker goes on.
+     */
+    private void sealAgainstShrinking(List<MappedRegion> received) {
+        long unsealed = received.stream().filter(region -> !Memfd.sealAgainstShrinking(region.fd())).count();
+        if (unsealed > 0) {
+            LOG.log(System.Logger.Level.INFO, name + ": " + unsealed + " of " + received.size()
+                    + " memory regions received cannot be sealed against shrinking (not a memfd made to be sealed)");
+        }
     }
 
     /** Maps a table: the heavy part, done before any lock is taken. Null for an empty table. */
@@ -494,35 +537,46 @@ final class BackendSession implements AutoCloseable {
     private void setVringKick(VringFile file, Deque<FileDescriptor> fds) throws VhostUserException, NativeIoException {
         Vring vring = vring(VhostUserRequest.SET_VRING_KICK, file);
         if (file.noFd()) {
+            // The spec's no-fd kick asks the back-end to poll the ring; a worker polling without
+            // end takes a core from the guest (docs/ARCHITECTURE.md, "Rings without a kick").
             throw new VhostUserException("SET_VRING_KICK: ring " + vring.index
-                    + " without a kick eventfd: polling rings are not supported");
+                    + " without a kick eventfd: this back-end does not poll rings; send an eventfd");
         }
-        EventFd kick = eventFd(file, fds);
+        EventFd kick = eventFd(VhostUserRequest.SET_VRING_KICK, file, fds);
         // A new kick for a running ring: stop it where it stands and start it again on the new eventfd.
         stopRing(vring);
         vring.replaceKick(kick);
         startIfReady(vring);
     }
 
-    private void setVringCall(VringFile file, Deque<FileDescriptor> fds) throws VhostUserException, NativeIoException {
-        Vring vring = vring(VhostUserRequest.SET_VRING_CALL, file);
-        EventFd call = eventFd(file, fds);
-        EventFd previous = vring.running() ? vring.active.replaceCall(call) : vring.call;
-        vring.call = call;
-        if (previous != null) {
-            previous.close();
-        }
+    /** SET_VRING_CALL or SET_VRING_ERR: installed at once, in a running ring too. */
+    private void setNotifier(VhostUserRequest request, Notifier which, VringFile file, Deque<FileDescriptor> fds)
+            throws VhostUserException, NativeIoException {
+        Vring vring = vring(request, file);
+        EventFd next = eventFd(request, file, fds);
+        EventFd previous = vring.running() ? vring.active.replace(which, next) : vring.notifier(which);
+        vring.setNotifier(which, next);
+        Vring.close(previous);
     }
 
     /**
      * The eventfd that came with a SET_VRING_KICK/CALL/ERR, or null when its no-fd bit is set. The
      * fd leaves {@code fds} only once adopted, so one that cannot be adopted is still closed.
+     *
+     * @throws VhostUserException when the fd is not an eventfd: the worker's first read or write
+     *         of it would fail, so it is refused here, where the front-end can be told
      */
-    private static EventFd eventFd(VringFile file, Deque<FileDescriptor> fds) throws NativeIoException {
+    private static EventFd eventFd(VhostUserRequest request, VringFile file, Deque<FileDescriptor> fds)
+            throws VhostUserException {
         if (file.noFd()) {
             return null;
         }
-        EventFd eventFd = EventFd.adopt(fds.getFirst());
+        EventFd eventFd;
+        try {
+            eventFd = EventFd.adopt(fds.getFirst());
+        } catch (IOException e) {
+            throw new VhostUserException(request + ": ring " + file.index() + ": " + e.getMessage(), e);
+        }
         fds.removeFirst();
         return eventFd;
     }
@@ -556,7 +610,8 @@ final class BackendSession implements AutoCloseable {
         } catch (InvalidQueueException e) {
             throw new VhostUserException("ring " + vring.index + " cannot start: " + e.getMessage(), e);
         }
-        vring.active = new ActiveQueue(vring.index, rings, vring.kick, vring.call);
+        vring.active = new ActiveQueue(vring.index, rings, vring.kick, vring.notifier(Notifier.CALL),
+                vring.notifier(Notifier.ERR));
         device.startQueue(vring.active);
         LOG.log(System.Logger.Level.INFO, name + ": ring " + vring.index + " started at base 0x"
                 + Integer.toHexString(vring.base) + " (" + QueueLayout.of(ackedFeatures) + ", size " + vring.size + ")");
@@ -566,6 +621,9 @@ final class BackendSession implements AutoCloseable {
     private void stopRing(Vring vring) {
         if (!vring.running()) {
             return;
+        }
+        if (vring.active.fault() != null) {
+            faultedSinceReset = true;
         }
         vring.base = vring.active.stop();
         device.stopQueue(vring.index);

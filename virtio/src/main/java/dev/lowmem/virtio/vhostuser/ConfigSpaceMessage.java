@@ -29,6 +29,19 @@ public record ConfigSpaceMessage(int offset, int flags, byte[] data) {
         }
     }
 
+    /**
+     * Refuses a range that cannot lie inside any vhost-user device's configuration space (at
+     * most {@link #MAX_SIZE} bytes), before a device sees it: the offset is a u32 from the wire,
+     * and an offset near 2^31 plus the size overflows an int.
+     */
+    void checkRange() throws VhostUserException {
+        long end = Integer.toUnsignedLong(offset) + data.length;
+        if (end > MAX_SIZE) {
+            throw new VhostUserException("config range " + Integer.toUnsignedString(offset) + "+" + data.length
+                    + " is beyond the " + MAX_SIZE + " bytes a configuration space may have");
+        }
+    }
+
     public static ConfigSpaceMessage read(MemorySegment body) {
         int size = Wire.u32(body, SIZE_OFFSET);
         return new ConfigSpaceMessage(Wire.u32(body, OFFSET_OFFSET), Wire.u32(body, FLAGS_OFFSET),

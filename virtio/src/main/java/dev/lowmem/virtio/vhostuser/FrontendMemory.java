@@ -31,9 +31,24 @@ public final class FrontendMemory implements AutoCloseable {
         this.mappingAddress = mappingAddress;
     }
 
-    /** A memfd named {@code name} of {@code size} bytes, mapped whole. */
+    /**
+     * A memfd named {@code name} of {@code size} bytes, mapped whole; sealable, as QEMU makes
+     * guest RAM, so the back-end can seal it against shrinking.
+     */
     public static FrontendMemory create(String name, long size) throws NativeIoException, InvalidMemoryTableException {
-        FileDescriptor fd = Memfd.create(name, size);
+        return of(Memfd.createSealable(name, size), size);
+    }
+
+    /**
+     * As {@link #create}, but from a memfd that cannot be sealed: a front-end that can still
+     * shrink its memory under the back-end, for the tests of what a back-end does then.
+     */
+    public static FrontendMemory createUnsealable(String name, long size)
+            throws NativeIoException, InvalidMemoryTableException {
+        return of(Memfd.create(name, size), size);
+    }
+
+    private static FrontendMemory of(FileDescriptor fd, long size) throws NativeIoException, InvalidMemoryTableException {
         try {
             // Our own view is addressed by guest-physical address only; its virtual address for
             // the back-end is the mapping's, known once it is made.

@@ -1,6 +1,7 @@
 package dev.lowmem.virtio.vhostuser;
 
 import dev.lowmem.virtio.device.ActiveQueue;
+import dev.lowmem.virtio.device.ActiveQueue.Notifier;
 import dev.lowmem.virtio.queue.RingAddresses;
 import dev.lowmem.vmm.core.event.EventFd;
 
@@ -17,8 +18,8 @@ final class Vring implements AutoCloseable {
     /** Where the ring resumes: SET_VRING_BASE's value, or the position it reached when it stopped. */
     int base;
     EventFd kick;
-    EventFd call;
-    EventFd err;
+    /** The call and err eventfds, by {@link Notifier#ordinal()}. */
+    private final EventFd[] notifiers = new EventFd[Notifier.values().length];
     boolean enabled;
     /** Non-null while the ring runs. */
     ActiveQueue active;
@@ -42,21 +43,26 @@ final class Vring implements AutoCloseable {
         kick = next;
     }
 
-    void replaceErr(EventFd next) {
-        close(err);
-        err = next;
+    EventFd notifier(Notifier which) {
+        return notifiers[which.ordinal()];
+    }
+
+    /** Installs {@code next} as the call or err eventfd; the caller closes the one it replaces. */
+    void setNotifier(Notifier which, EventFd next) {
+        notifiers[which.ordinal()] = next;
     }
 
     /** Closes the eventfds; the ring has been stopped. */
     @Override
     public void close() {
         replaceKick(null);
-        close(call);
-        call = null;
-        replaceErr(null);
+        for (Notifier which : Notifier.values()) {
+            close(notifier(which));
+            setNotifier(which, null);
+        }
     }
 
-    private static void close(EventFd fd) {
+    static void close(EventFd fd) {
         if (fd != null) {
             fd.close();
         }

@@ -11,6 +11,7 @@ import dev.lowmem.vmm.core.event.EventFd;
 import dev.lowmem.vmm.core.memory.Memfd;
 import dev.lowmem.vmm.core.nativeio.Errno;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import dev.lowmem.vmm.core.socket.UnixSocket;
 import dev.lowmem.vmm.core.testing.ProcSelf;
@@ -20,12 +21,15 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -181,6 +185,61 @@ class VhostUserBadInputTest {
         }
     }
 
+    /** A kind of file a front-end may send where an eventfd belongs. */
+    private enum NotAnEventFd {
+        SOCKET, MEMFD, READ_ONLY_FILE;
+
+        FileDescriptor open() throws Exception {
+            return switch (this) {
+                case SOCKET -> {
+                    UnixSocket[] pair = UnixSocket.pair();
+                    pair[1].close();
+                    yield pair[0].fd();
+                }
+                case MEMFD -> Memfd.create("vu-bad-not-eventfd", 4096);
+                case READ_ONLY_FILE -> FileDescriptor.adopt(LibC.open("/dev/null", 0));
+            };
+        }
+    }
+
+    /**
+     * Before this was checked, a socket as the kick made the worker's first read fail and end
+     * the worker's thread, and a call whose writes failed did the same: the back-end answered on
+     * and moved no frame again, for any later session.
+     */
+    @ParameterizedTest(name = "{0} with a {1}")
+    @MethodSource("ringFileRequestsAndWrongKinds")
+    void aRingFileThatIsNotAnEventFdIsRefusedWhenItArrives(VhostUserRequest request, NotAnEventFd kind)
+            throws Exception {
+        try (FileDescriptor wrong = kind.open()) {
+            refusedAfterNegotiation(request.code(), VringFile.of(0, false).encode(), wrong);
+        }
+    }
+
+    static Stream<Arguments> ringFileRequestsAndWrongKinds() {
+        return Stream.of(VhostUserRequest.SET_VRING_KICK, VhostUserRequest.SET_VRING_CALL, VhostUserRequest.SET_VRING_ERR)
+                .flatMap(request -> Stream.of(NotAnEventFd.values()).map(kind -> Arguments.of(request, kind)));
+    }
+
+    /** The spec's no-fd kick asks for a polled ring, which this back-end does not do (docs/ARCHITECTURE.md). */
+    @Test
+    void aKickWithoutAnEventFdIsRefused() throws Exception {
+        refusedAfterNegotiation(VhostUserRequest.SET_VRING_KICK.code(), VringFile.of(0, true).encode());
+    }
+
+    /** An offset near 2^31 plus the size overflowed an int, passed the range check, and the copy threw. */
+    @Test
+    void aConfigRangeWhoseEndOverflowsIsAnsweredEmptyOrRefused() throws Exception {
+        int offset = Integer.MAX_VALUE - 8;
+        refusedThenServed(NO_MEMFD, (frontend, socket) -> {
+            negotiate(frontend, ProtocolFeature.CONFIG);
+            assertThrows(VhostUserException.class, () -> frontend.getConfig(offset, 16), "the spec's empty reply");
+            assertRefused(frontend, VhostUserRequest.SET_CONFIG.code(),
+                    new ConfigSpaceMessage(offset, 0, new byte[16]).encode());
+            assertEquals(2, frontend.getQueueNum(), "the session still answers");
+        });
+    }
+
     @ParameterizedTest(name = "size {0}")
     @ValueSource(ints = {100, 65536})
     void aQueueSizeThatIsNoPowerOfTwoUpTo32768IsRefused(int size) throws Exception {
@@ -254,10 +313,10 @@ class VhostUserBadInputTest {
         });
     }
 
-    /** Features, REPLY_ACK, and the features acknowledged: what every case starts from. */
-    private static void negotiate(VhostUserFrontend frontend) throws Exception {
+    /** Features, REPLY_ACK (and {@code more}), and the features acknowledged: what every case starts from. */
+    private static void negotiate(VhostUserFrontend frontend, ProtocolFeature... more) throws Exception {
         assertTrue(Feature.VHOST_USER_PROTOCOL_FEATURES.in(frontend.getFeatures()));
-        frontend.setProtocolFeatures(ProtocolFeature.of(ProtocolFeature.REPLY_ACK));
+        frontend.setProtocolFeatures(ProtocolFeature.of(ProtocolFeature.REPLY_ACK) | ProtocolFeature.of(more));
         frontend.setFeatures(FEATURES);
     }
 

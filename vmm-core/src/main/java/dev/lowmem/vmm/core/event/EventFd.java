@@ -5,7 +5,9 @@ import dev.lowmem.vmm.core.nativeio.Errors;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import dev.lowmem.vmm.core.nativeio.WrongFileKindException;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,6 +21,9 @@ public final class EventFd implements AutoCloseable {
     /** Each thread reads into its own eight bytes, so readers need no lock and no allocation. */
     private static final ThreadLocal<MemorySegment> READ_BUFFER =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(ValueLayout.JAVA_LONG));
+
+    /** How {@code /proc/self/fd} names an eventfd. */
+    private static final String EVENTFD_KIND = "anon_inode:[eventfd]";
 
     private final FileDescriptor fd;
 
@@ -39,8 +44,16 @@ public final class EventFd implements AutoCloseable {
     /**
      * Wraps an eventfd received from a peer (a vhost-user kick or call fd) and takes ownership.
      * It is made non-blocking, so {@link #read()} never stalls a worker, whatever the peer chose.
+     *
+     * @throws WrongFileKindException when {@code fd} is not an eventfd (a socket or pipe end, a
+     *         file): its eight-byte reads and writes would fail or block in the worker; the fd
+     *         stays the caller's then
      */
-    public static EventFd adopt(FileDescriptor fd) throws NativeIoException {
+    public static EventFd adopt(FileDescriptor fd) throws IOException {
+        String kind = fd.kind();
+        if (!EVENTFD_KIND.equals(kind)) {
+            throw new WrongFileKindException("fd " + fd.intValue() + " is " + kind + ", not an eventfd");
+        }
         fd.setNonBlocking(true);
         return new EventFd(fd);
     }

@@ -1,7 +1,10 @@
 package dev.lowmem.vmm.core.nativeio;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.IntConsumer;
 
 /**
@@ -51,6 +54,15 @@ public final class FileDescriptor implements AutoCloseable {
             throw new IllegalStateException("file descriptor already closed");
         }
         return value;
+    }
+
+    /**
+     * What the descriptor refers to, as {@code /proc/self/fd} names it: "anon_inode:[eventfd]",
+     * "socket:[81234]", "pipe:[81235]", "/memfd:guest (deleted)". The kernel's own word on the
+     * file's kind, for checking a descriptor a peer sent before trusting it to be one.
+     */
+    public String kind() throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/self/fd", Integer.toString(intValue()))).toString();
     }
 
     public boolean isOpen() {

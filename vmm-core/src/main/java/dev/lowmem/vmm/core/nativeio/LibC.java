@@ -44,6 +44,7 @@ public final class LibC {
     public static final int MAP_POPULATE = 0x8000;
     public static final long MAP_FAILED = -1L;
     public static final int MFD_CLOEXEC = 0x1;
+    public static final int MFD_ALLOW_SEALING = 0x2;
     public static final int MFD_HUGETLB = 0x4;
 
     // <sys/eventfd.h>
@@ -69,6 +70,9 @@ public final class LibC {
     public static final int O_RDWR = 0x2;
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
+    public static final int F_ADD_SEALS = 1033;
+    public static final int F_GET_SEALS = 1034;
+    public static final int F_SEAL_SHRINK = 0x0002;
 
     // <linux/if_tun.h>: ioctl requests on /dev/net/tun (_IOW/_IOR('T', nr, int)) and TUNSETIFF's flags
     public static final long TUNSETIFF = 0x400454caL;

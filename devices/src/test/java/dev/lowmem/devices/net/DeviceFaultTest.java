@@ -1,0 +1,163 @@
+package dev.lowmem.devices.net;
+
+import static dev.lowmem.devices.net.LoopbackDeviceTest.packet;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lowmem.devices.port.LoopbackPort;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
+import dev.lowmem.virtio.vhostuser.FrontendMemory;
+import dev.lowmem.virtio.vhostuser.VhostUserException;
+import dev.lowmem.vmm.core.event.EventFd;
+import dev.lowmem.vmm.core.nativeio.Errno;
+import dev.lowmem.vmm.core.nativeio.LibC;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * What one front-end does wrong stays with its session: the device over a real vhost-user socket
+ * and memfd memory, with a loopback port, and after each fault or reset a later session whose
+ * frames must move (docs/ARCHITECTURE.md, "Faults in the datapath" and "A reset forgets").
+ */
+@Timeout(60)
+class DeviceFaultTest {
+    private static final long FEATURES = Features.of(Feature.VERSION_1, Feature.NET_MRG_RXBUF, Feature.RING_EVENT_IDX);
+    private static final int TX_QUEUE = 1;
+    /** DEVICE_NEEDS_RESET in the device status (virtio 1.2, 2.1). */
+    private static final long NEEDS_RESET = 0x40;
+
+    @TempDir
+    Path dir;
+
+    /**
+     * A front-end whose memfd cannot be sealed cuts it to nothing under running rings: the next
+     * access raises SIGBUS, which the JVM throws as an InternalError. Before, that ended the
+     * pair's worker thread, and no later session moved a frame.
+     */
+    @Test
+    void guestMemoryCutShortStopsTheQueueAndTheWorkerServesTheNextSession() throws Exception {
+        try (NetBackend backend = new NetBackend(dir, new LoopbackPort(1))) {
+            QueuePairCounters counters = backend.counters();
+            try (NetDriver driver = NetDriver.connect(backend.socket, FEATURES, FrontendMemory::createUnsealable);
+                    EventFd err = EventFd.create()) {
+                driver.frontend().setVringErr(TX_QUEUE, err);
+                roundTrip(driver, 0);
+                long sent = counters.get(NetCounter.TX_FRAMES);
+
+                assertEquals(0, LibC.ftruncate(driver.memoryFd().intValue(), 0), "an unsealed memfd shrinks");
+                driver.kickTx();
+
+                awaitValue(() -> counters.get(NetCounter.TX_FAULTS), 1);
+                awaitValue(err::read, 1);
+                assertNotEquals(0, driver.frontend().getStatus() & NEEDS_RESET, "GET_STATUS says DEVICE_NEEDS_RESET");
+                assertEquals(sent, counters.get(NetCounter.TX_FRAMES), "nothing reached the port");
+                assertEquals(0, backend.device.pair(0).port().backlog());
+            }
+            try (NetDriver next = NetDriver.connect(backend.socket, FEATURES)) {
+                roundTrip(next, 1);
+                assertEquals(0, next.frontend().getStatus() & NEEDS_RESET, "a new session starts clean");
+            }
+            assertEquals(1, counters.get(NetCounter.TX_FAULTS));
+            assertEquals(0, counters.get(NetCounter.WORKER_ERRORS));
+        }
+    }
+
+    /** A memfd made to be sealed, as QEMU's are, is sealed against shrinking when it arrives. */
+    @Test
+    void aSealableMemfdIsSealedAgainstShrinkingOnArrival() throws Exception {
+        try (NetBackend backend = new NetBackend(dir, new LoopbackPort(1));
+                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+            assertEquals(-1, LibC.ftruncate(driver.memoryFd().intValue(), 0));
+            assertEquals(Errno.EPERM, Errno.last(), "F_SEAL_SHRINK refuses the truncation");
+            roundTrip(driver, 0);
+            assertEquals(0, backend.counters().get(NetCounter.TX_FAULTS));
+        }
+    }
+
+    /** The ways a front-end ends what its driver had: each must drop what the device held for it. */
+    enum Reset {
+        DISCONNECT, RESET_OWNER, STATUS_ZERO, RX_RING_STOPPED;
+
+        void apply(NetDriver driver) throws Exception {
+            switch (this) {
+                case DISCONNECT -> driver.disconnect();
+                case RESET_OWNER -> driver.frontend().resetOwner();
+                case STATUS_ZERO -> driver.frontend().setStatus(0);
+                case RX_RING_STOPPED -> driver.frontend().getVringBase(0);
+            }
+        }
+    }
+
+    /**
+     * Frames sent into the loopback while the guest posted no RX buffers belonged to that
+     * driver: before, they stayed in the port and were delivered into the next session's ring.
+     */
+    @ParameterizedTest
+    @EnumSource(Reset.class)
+    void aResetDropsAndCountsWhatTheDeviceHeldForTheDriver(Reset reset) throws Exception {
+        int held = 10;
+        try (NetBackend backend = new NetBackend(dir, new LoopbackPort(1))) {
+            QueuePairCounters counters = backend.counters();
+            try (NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+                for (int i = 0; i < held; i++) {
+                    driver.send(driver.plainHeader(), packet(i, 100));
+                }
+                awaitValue(() -> backend.device.pair(0).port().backlog(), held);
+                reset.apply(driver);
+                awaitValue(() -> counters.get(NetCounter.RX_DROP_BACKLOG), held);
+                assertEquals(0, backend.device.pair(0).port().backlog());
+            }
+            try (NetDriver next = NetDriver.connect(backend.socket, FEATURES)) {
+                roundTrip(next, 1000);
+            }
+            assertEquals(held, counters.get(NetCounter.RX_DROP_BACKLOG));
+        }
+    }
+
+    /**
+     * An offset near 2^31 plus the size overflowed an int, passed the range check, and
+     * SET_CONFIG's copy threw, which closed the session.
+     */
+    @Test
+    void aConfigRangeWhoseEndOverflowsIsRefusedAndTheSessionGoesOn() throws Exception {
+        int offset = Integer.MAX_VALUE - 4;
+        try (NetBackend backend = new NetBackend(dir, new LoopbackPort(1));
+                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+            assertThrows(VhostUserException.class, () -> driver.frontend().getConfig(offset, 8), "an empty reply");
+            assertThrows(VhostUserException.class, () -> driver.frontend().setConfig(offset, 0, new byte[8]),
+                    "an error ack");
+            assertArrayEquals(NetDeviceOptions.DEFAULT_MAC.bytes(), driver.frontend().getConfig(0, 6));
+            roundTrip(driver, 0);
+        }
+    }
+
+    /** One frame out through TX and back through RX: the pair's worker is alive and serving this driver. */
+    private static void roundTrip(NetDriver driver, int sequence) throws Exception {
+        driver.postRx(4, 2048);
+        driver.send(driver.plainHeader(), packet(sequence, 200));
+        assertArrayEquals(packet(sequence, 200), driver.receive().packet());
+    }
+
+    /** A value the back-end changes on its own threads. */
+    @FunctionalInterface
+    private interface Probe {
+        long value() throws Exception;
+    }
+
+    private static void awaitValue(Probe actual, long expected) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        long value;
+        while ((value = actual.value()) != expected) {
+            assertTrue(System.nanoTime() < deadline, "still " + value + ", not " + expected + ", after 5 s");
+            Thread.sleep(2);
+        }
+    }
+}
