@@ -40,6 +40,11 @@ public record BackendStats(String negotiated, Map<String, Long> totals) {
         return get("drops");
     }
 
+    /** Rings stopped on a fault, and errors a worker survived outside its rings: 0 in a healthy run. */
+    public long faults() {
+        return get("tx_faults") + get("rx_faults") + get("worker_errors");
+    }
+
     /** The counters that grew from {@code before} to this snapshot. */
     public BackendStats since(BackendStats before) {
         Map<String, Long> grown = new HashMap<>();
@@ -56,8 +61,8 @@ public record BackendStats(String negotiated, Map<String, Long> totals) {
     /** "tx 1204 frames 98304 B, rx ..., drops 0, ...": the line a person reads. */
     public String summary() {
         return String.format("tx %d frames %d B, rx %d frames %d B, kicks tx %d rx %d, interrupts tx %d rx %d, rx starved %d,"
-                + " drops %d, workers allocated %d B, gc %d", get("tx_frames"), get("tx_bytes"), get("rx_frames"),
+                + " drops %d, faults %d, workers allocated %d B, gc %d", get("tx_frames"), get("tx_bytes"), get("rx_frames"),
                 get("rx_bytes"), get("tx_kicks"), get("rx_kicks"), get("tx_interrupts"), get("rx_interrupts"),
-                get("rx_starved"), drops(), get("worker_alloc_bytes"), get("gc_collections"));
+                get("rx_starved"), drops(), faults(), get("worker_alloc_bytes"), get("gc_collections"));
     }
 }

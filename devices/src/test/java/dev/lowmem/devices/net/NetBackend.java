@@ -1,5 +1,7 @@
 package dev.lowmem.devices.net;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.lowmem.devices.port.Port;
 import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.event.EventLoop;
@@ -37,10 +39,16 @@ final class NetBackend implements AutoCloseable {
         return device.pair(0).counters();
     }
 
+    /** Fails the test whose device's workers met an error outside their queues: no test may rely on one. */
     @Override
     public void close() throws Exception {
         backend.close();
         loop.close();
+        long workerErrors = 0;
+        for (int pair = 0; pair < device.queuePairs(); pair++) {
+            workerErrors += device.pair(pair).counters().get(NetCounter.WORKER_ERRORS);
+        }
         device.close();
+        assertEquals(0, workerErrors, "errors the device's workers survived outside their queues (see the log)");
     }
 }
