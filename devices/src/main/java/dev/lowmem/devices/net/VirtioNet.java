@@ -141,6 +141,12 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         return 2 * pairs.length;
     }
 
+    /** Queue pairs, as QEMU's vhost-user-net reads GET_QUEUE_NUM (net/vhost-user.c, vhost_user_start). */
+    @Override
+    public int queueNumForFrontend() {
+        return pairs.length;
+    }
+
     @Override
     public void acknowledgeFeatures(long features) throws FeatureNegotiationException {
         Features.accept(offered, features);

@@ -27,6 +27,8 @@ class VirtioNetTest {
             assertTrue(Feature.NET_GUEST_TSO4.in(offered) && Feature.NET_HOST_TSO6.in(offered));
             assertTrue(Feature.NET_MQ.in(offered));
             assertEquals(4, device.maxQueues());
+            // QEMU compares GET_QUEUE_NUM with its netdev's queues=, which counts pairs.
+            assertEquals(2, device.queueNumForFrontend());
         }
     }
 

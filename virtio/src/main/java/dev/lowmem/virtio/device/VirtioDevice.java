@@ -21,6 +21,16 @@ public interface VirtioDevice {
     int maxQueues();
 
     /**
+     * How many queues the device reports to a vhost-user front-end's GET_QUEUE_NUM: the spec
+     * says "queues", and front-ends read it in the unit they ask for queues in. QEMU's
+     * vhost-user-net compares it with {@code -netdev ...,queues=N}, which counts queue pairs,
+     * so a network device answers in pairs; by default, queues.
+     */
+    default int queueNumForFrontend() {
+        return maxQueues();
+    }
+
+    /**
      * The driver's choice of features, a subset of {@link #deviceFeatures()}; comes before any
      * queue starts, and again only while none runs.
      */

@@ -226,7 +226,7 @@ final class BackendSession implements AutoCloseable {
                 setVringEnable(VringState.read(body));
                 yield null;
             }
-            case GET_QUEUE_NUM -> Wire.u64Payload(vrings.length);
+            case GET_QUEUE_NUM -> Wire.u64Payload(device.queueNumForFrontend());
             case GET_CONFIG -> getConfig(ConfigSpaceMessage.read(body));
             case SET_CONFIG -> {
                 setConfig(ConfigSpaceMessage.read(body));
@@ -250,6 +250,12 @@ final class BackendSession implements AutoCloseable {
     // ---- features ----
 
     private void setFeatures(long features) throws VhostUserException {
+        if (features == ackedFeatures && anyRingRunning()) {
+            // QEMU keeps a vhost device per queue pair on one connection, and each sends its
+            // SET_FEATURES when it starts, while the rings of the pairs before it run: the same
+            // features again change nothing (DPDK accepts them too). A change is refused below.
+            return;
+        }
         requireNoRingRunning("SET_FEATURES");
         try {
             Features.accept(offeredFeatures, features);
@@ -269,6 +275,15 @@ final class BackendSession implements AutoCloseable {
         }
         protocolFeatures = features;
         LOG.log(System.Logger.Level.INFO, name + ": protocol features " + ProtocolFeature.describe(features));
+    }
+
+    private boolean anyRingRunning() {
+        for (Vring vring : vrings) {
+            if (vring.running()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void requireNoRingRunning(String what) throws VhostUserException {
