@@ -135,7 +135,8 @@ class VhostUserNetProcessTest {
                 }
             }
             assertTrue(command.stderr().stream().anyMatch(line -> line.endsWith(" INFO socket: " + socket
-                    + ", connecting to the front-end listening there, again 1 s after it goes")), command.toString());
+                    + ", connecting to the front-end listening there, again 1 s after it goes; a front-end has 5000 ms to"
+                    + " send SET_OWNER")), command.toString());
 
             command.signal("TERM");
             assertEquals(143, command.awaitExit());
