@@ -1,7 +1,6 @@
 package dev.lowmem.guest;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -28,11 +27,11 @@ public final class Backend implements AutoCloseable {
 
     /**
      * Starts the backend on {@code socket} and the host side's TAP and returns once it listens; its log
-     * lines go to {@code logFile}.
+     * lines go to {@code logFile}. A socket file left at {@code socket} is the backend's to deal with,
+     * as it is when users restart it.
      */
     public static Backend start(HostSide host, Path socket, Path logFile)
             throws IOException, InterruptedException {
-        Files.deleteIfExists(socket);
         String java = ProcessHandle.current().info().command().orElse("java");
         Process process = host.start(null, java, "-jar", ProjectTree.backendJar().toString(),
                 "--socket", socket.toString(), "--tap", host.tap(), "--stats-format", "json");
@@ -46,6 +45,12 @@ public final class Backend implements AutoCloseable {
             backend.close();
             throw e;
         }
+    }
+
+    /** Waits for the log line saying the backend replaced a socket file that a backend now gone left. */
+    public void awaitStaleSocketReplaced() throws IOException, InterruptedException {
+        log.await(line -> line.contains("a socket file left by a backend that is gone"), START_TIMEOUT,
+                "the backend replacing the stale socket file");
     }
 
     /** Waits for the next "negotiated:" log line (one per driver start) and returns the features it names. */

@@ -2,6 +2,7 @@ package dev.lowmem.guest;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -143,15 +144,24 @@ public final class GuestRig implements AutoCloseable {
 
     /**
      * Stops the backend, with SIGKILL when {@code crash} (else SIGTERM), starts a new one on the same
-     * socket and TAP, and waits until the guest's QEMU has reconnected and negotiated with it.
+     * socket and TAP, and waits until the guest's QEMU has reconnected and negotiated with it. A
+     * killed backend leaves its socket file, which QEMU's reconnects meet refused: the new backend
+     * must find it stale and replace it (UnixServerSocket), and this checks that it did.
      */
     public void restartBackend(boolean crash) throws IOException, InterruptedException {
         if (crash) {
             backend.kill();
+            if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                throw new IOException("the killed backend left no socket file at " + socket
+                        + ": the restart would not meet a stale one");
+            }
         } else {
             backend.stop();
         }
         startBackend();
+        if (crash) {
+            backend.awaitStaleSocketReplaced();
+        }
         awaitNegotiation();
     }
 

@@ -27,6 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class LoopbackDeviceTest {
     private static final int ROUND = 40;
+    /** Where {@link #packet} writes its sequence number: the first payload byte after the Ethernet header. */
+    private static final int SEQUENCE_OFFSET = 14;
 
     @TempDir
     Path dir;
@@ -164,7 +166,7 @@ class LoopbackDeviceTest {
         for (int i = 0; i < length; i++) {
             packet[i] = (byte) (sequence * 31 + i);
         }
-        MemorySegment.ofArray(packet).set(ValueLayout.JAVA_INT_UNALIGNED, 14, sequence);
+        MemorySegment.ofArray(packet).set(ValueLayout.JAVA_INT_UNALIGNED, SEQUENCE_OFFSET, sequence);
         return packet;
     }
 

@@ -31,6 +31,8 @@ import java.time.Duration;
  */
 final class NetDriver implements AutoCloseable {
     static final int QUEUE_SIZE = 256;
+    /** The name of the guest memory's memfd, as /proc/self/maps shows it. */
+    static final String MEMFD_NAME = "net-driver";
     private static final long MEMORY_SIZE = 64L << 20;
     private static final long RX_RINGS = 0x1000;
     private static final long TX_RINGS = 0x20000;
@@ -91,7 +93,7 @@ final class NetDriver implements AutoCloseable {
 
     /** As {@link #connect(Path, long)}, on guest memory that {@code maker} makes. */
     static NetDriver connect(Path socket, long features, GuestMemoryMaker maker) throws Exception {
-        FrontendMemory memory = maker.make("net-driver", MEMORY_SIZE);
+        FrontendMemory memory = maker.make(MEMFD_NAME, MEMORY_SIZE);
         NetDriver driver;
         try {
             driver = new NetDriver(memory, features);
@@ -292,6 +294,12 @@ final class NetDriver implements AutoCloseable {
     void fillRx(int size) throws Exception {
         int perChain = mergeable || indirect ? 1 : 2;
         postRx(rx.driver().freeDescriptors() / perChain, size);
+    }
+
+    /** Stops both rings with GET_VRING_BASE, as QEMU does before it disconnects cleanly. */
+    void stopRings() throws Exception {
+        frontend.getVringBase(0);
+        frontend.getVringBase(1);
     }
 
     @Override

@@ -24,7 +24,8 @@ final class Banner {
                 "socket: " + settings.socket() + (settings.client()
                         ? ", connecting to the front-end listening there, again " + NetBackend.RECONNECT_DELAY.toSeconds()
                                 + " s after it goes"
-                        : ", listening, mode " + settings.socketMode()),
+                        : ", listening, mode " + settings.socketMode())
+                        + "; a front-end has " + settings.negotiationDeadline().toMillis() + " ms to send SET_OWNER",
                 "offered: " + Features.describe(offered),
                 "packet pool: budget " + ByteSize.format(settings.poolBudget())
                         + " for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on "

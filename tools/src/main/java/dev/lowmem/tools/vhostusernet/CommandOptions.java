@@ -4,6 +4,7 @@ import dev.lowmem.tools.OptionChecks;
 import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.devices.port.SourcePort;
+import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,6 +43,7 @@ import picocli.CommandLine.Spec;
 final class CommandOptions {
     static final long MAX_POLL_MICROS = 1_000_000;
     static final int MAX_STATS_INTERVAL_SECONDS = 86_400;
+    static final long MAX_NEGOTIATION_DEADLINE_MS = 3_600_000;
 
     @Spec
     private CommandSpec spec;
@@ -54,6 +56,11 @@ final class CommandOptions {
             description = "Connect to PATH (QEMU with server=on) and connect again whenever the front-end goes away,"
                     + " instead of listening.")
     private boolean client;
+
+    @Option(names = "--negotiation-deadline-ms", paramLabel = "MILLIS", description = "How long a front-end has from"
+            + " connecting to send SET_OWNER (QEMU and DPDK send it among their first messages) before its connection"
+            + " is closed, so that a silent or slow one cannot keep others out; 1 to 3600000 (default: ${DEFAULT-VALUE}).")
+    private long negotiationDeadlineMillis = VhostUserBackend.DEFAULT_NEGOTIATION_DEADLINE.toMillis();
 
     @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nThe host-side port (exactly one):%n")
     private PortOptions port;
@@ -119,6 +126,7 @@ final class CommandOptions {
         checks().range("--queues", queues, 1, NetDeviceOptions.MAX_QUEUE_PAIRS);
         checks().range("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
         checks().range("--stats-interval", statsIntervalSeconds, 0, MAX_STATS_INTERVAL_SECONDS);
+        checks().range("--negotiation-deadline-ms", negotiationDeadlineMillis, 1, MAX_NEGOTIATION_DEADLINE_MS);
         long budget;
         try {
             budget = ByteSize.parse(poolBudget);
@@ -133,8 +141,8 @@ final class CommandOptions {
             throw checks().invalid("--commands", commands + " is not a named pipe; make one with mkfifo " + commands);
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
-        return new Settings(socket, client, socketMode, portChoice(), device, budget, commands,
-                Duration.ofSeconds(statsIntervalSeconds), statsFormat);
+        return new Settings(socket, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis), portChoice(),
+                device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat);
     }
 
     /** S_IFIFO in the file's mode (inode(7)). */

@@ -53,8 +53,9 @@ final class NetBackend implements AutoCloseable {
         }
         try {
             VhostUserBackend vhostUser = settings.client()
-                    ? VhostUserBackend.connect(settings.socket(), RECONNECT_DELAY, device, loop)
-                    : listen(settings.socket(), settings.socketMode(), device, loop);
+                    ? VhostUserBackend.connect(settings.socket(), RECONNECT_DELAY, settings.negotiationDeadline(), device,
+                            loop)
+                    : listen(settings, device, loop);
             return new NetBackend(device, loop, vhostUser);
         } catch (StartupException | RuntimeException e) {
             closeLoop(loop);
@@ -82,12 +83,14 @@ final class NetBackend implements AutoCloseable {
         }
     }
 
-    private static VhostUserBackend listen(Path socket, SocketMode mode, VirtioNet device, EventLoop loop)
+    private static VhostUserBackend listen(Settings settings, VirtioNet device, EventLoop loop)
             throws StartupException {
+        Path socket = settings.socket();
         boolean existed = Files.exists(socket, LinkOption.NOFOLLOW_LINKS);
         VhostUserBackend backend;
         try {
-            backend = VhostUserBackend.listen(socket, mode.permissions(), device, loop);
+            backend = VhostUserBackend.listen(socket, settings.socketMode().permissions(),
+                    settings.negotiationDeadline(), device, loop);
         } catch (NativeIoException e) {
             throw StartupException.failed(whyNotListening(socket, existed, e), e);
         } catch (IOException e) {

@@ -17,12 +17,12 @@ class BannerTest {
     @Test
     void listening() {
         Settings settings = new Settings(Path.of("/run/vnet0.sock"), false, new SocketMode(0660),
-                new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT);
+                Duration.ofSeconds(5), new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT);
 
         assertEquals(List.of(
                 Version.line(),
                 "port: sink, 1 queue pair, MTU 1500, MAC 52:54:00:12:34:56, poll window 50 us",
-                "socket: /run/vnet0.sock, listening, mode 0660",
+                "socket: /run/vnet0.sock, listening, mode 0660; a front-end has 5000 ms to send SET_OWNER",
                 "offered: NET_MAC | VERSION_1",
                 "packet pool: budget 64M for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on"
                         + " standard input changes it",
@@ -33,13 +33,14 @@ class BannerTest {
     @Test
     void connecting() {
         Settings settings = new Settings(Path.of("/run/qemu.sock"), true, SocketMode.OWNER_ONLY,
-                new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
+                Duration.ofMillis(250), new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
                         Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON);
 
         assertEquals(List.of(
                 Version.line(),
                 "port: tap vnet0, 2 queue pairs, MTU 9000, MAC 02:00:00:00:00:01, poll window 0 us",
-                "socket: /run/qemu.sock, connecting to the front-end listening there, again 1 s after it goes",
+                "socket: /run/qemu.sock, connecting to the front-end listening there, again 1 s after it goes; a"
+                        + " front-end has 250 ms to send SET_OWNER",
                 "offered: NET_MAC | VERSION_1",
                 "packet pool: budget 512K for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on"
                         + " /run/vnet0.commands changes it",

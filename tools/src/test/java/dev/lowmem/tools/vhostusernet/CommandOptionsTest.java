@@ -38,6 +38,7 @@ class CommandOptionsTest {
         assertEquals(Path.of(SOCKET), settings.socket());
         assertFalse(settings.client());
         assertEquals(SocketMode.OWNER_ONLY, settings.socketMode());
+        assertEquals(Duration.ofSeconds(5), settings.negotiationDeadline());
         assertEquals(new PortChoice.Sink(), settings.port());
         assertEquals(NetDeviceOptions.defaults(), settings.device());
         assertEquals(Duration.ZERO, settings.statsInterval());
@@ -59,7 +60,8 @@ class CommandOptionsTest {
     @Test
     void everyOptionGiven() {
         Settings settings = parse("--socket", SOCKET, "--client", "--source", "1514", "--mac", "02:00:00:00:00:07",
-                "--mtu", "9000", "--queues", "4", "--poll-us", "0", "--stats-interval", "5", "--stats-format", "json");
+                "--mtu", "9000", "--queues", "4", "--poll-us", "0", "--stats-interval", "5", "--stats-format", "json",
+                "--negotiation-deadline-ms", "300");
 
         assertTrue(settings.client());
         assertEquals(new PortChoice.Source(1514), settings.port());
@@ -67,6 +69,7 @@ class CommandOptionsTest {
                 settings.device());
         assertEquals(Duration.ofSeconds(5), settings.statsInterval());
         assertEquals(StatsFormat.JSON, settings.statsFormat());
+        assertEquals(Duration.ofMillis(300), settings.negotiationDeadline());
     }
 
     @Test
@@ -107,6 +110,8 @@ class CommandOptionsTest {
                 refused("Invalid value for option '--source': 65536 is outside 60..65535", "--source", "65536"),
                 refused("Invalid value for option '--stats-interval': -2 is outside 0..86400",
                         "--sink", "--stats-interval", "-2"),
+                refused("Invalid value for option '--negotiation-deadline-ms': 0 is outside 1..3600000",
+                        "--sink", "--negotiation-deadline-ms", "0"),
                 refused("Invalid value for option '--stats-format': 'xml' is neither text nor json",
                         "--sink", "--stats-format", "xml"),
                 refused("Invalid value for option '--socket-mode': '0888' is not an octal file mode like 0600",

@@ -59,6 +59,8 @@ final class BackendSession implements AutoCloseable {
     /** The memory table's regions, each with the fd it is mapped from (kept to map the table anew). */
     private final List<MappedRegion> regions = new ArrayList<>();
     private GuestMemory memory;
+    /** Whether the front-end sent SET_OWNER, the spec's "session start" flag. */
+    private boolean settled;
 
     private record MappedRegion(MemoryRegionMessage description, FileDescriptor fd) {
         GuestRegion guestRegion() {
@@ -76,6 +78,11 @@ final class BackendSession implements AutoCloseable {
         for (int i = 0; i < vrings.length; i++) {
             vrings[i] = new Vring(i);
         }
+    }
+
+    /** Whether the front-end has sent SET_OWNER: the session has started, and keeps its connection. */
+    boolean settled() {
+        return settled;
     }
 
     /**
@@ -178,7 +185,10 @@ final class BackendSession implements AutoCloseable {
                 setProtocolFeatures(Wire.u64(body, 0));
                 yield null;
             }
-            case SET_OWNER -> null;
+            case SET_OWNER -> {
+                settled = true;
+                yield null;
+            }
             case RESET_OWNER -> {
                 // Deprecated; the spec recommends reading it as "disable all rings".
                 stopAllRings();

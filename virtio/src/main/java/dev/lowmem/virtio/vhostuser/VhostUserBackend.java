@@ -13,8 +13,9 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,8 +25,19 @@ import java.util.concurrent.TimeUnit;
  * front-end goes away (QEMU with {@code server=on}). One front-end at a time: a second one that
  * connects while the first is served is told so in the log and its connection closed, which is
  * all the protocol has for a refusal.
+ *
+ * <p>A session must settle within its negotiation deadline: send SET_OWNER, which the vhost-user
+ * spec has a front-end issue "when a new connection is established" and a back-end use as the
+ * "session start" flag (QEMU sends it among its first messages, before its guest boots; DPDK's
+ * virtio_user sends it first). A connection that has not, silent or slow, is closed when the
+ * deadline passes, so that it cannot keep every other front-end out; in connect mode the
+ * back-end then connects again. A settled session keeps the socket for as long as it lasts,
+ * for QEMU may wait minutes for its guest's driver.
  */
 public final class VhostUserBackend implements AutoCloseable {
+    /** How long a front-end has from connecting to SET_OWNER, unless told otherwise. */
+    public static final Duration DEFAULT_NEGOTIATION_DEADLINE = Duration.ofSeconds(5);
+
     private static final System.Logger LOG = System.getLogger(VhostUserBackend.class.getName());
 
     private final Path path;
@@ -35,33 +47,56 @@ public final class VhostUserBackend implements AutoCloseable {
     private final UnixServerSocket listener;
     /** Connect mode only: how long to wait before connecting again. */
     private final Duration reconnectDelay;
-    private final ScheduledExecutorService reconnects;
+    private final Duration negotiationDeadline;
+    /**
+     * Waits out reconnect delays and negotiation deadlines, then hands the work to the loop's
+     * thread: a parked thread, never a loop that polls the clock.
+     */
+    private final ScheduledThreadPoolExecutor timers;
     private BackendSession session;
     private UnixSocket sessionSocket;
+    /** The current session's negotiation deadline, cancelled when the session ends first. */
+    private ScheduledFuture<?> sessionDeadline;
     private boolean reportedUnreachable;
     private boolean closed;
 
     private VhostUserBackend(Path path, VirtioDevice device, EventLoop loop, UnixServerSocket listener,
-            Duration reconnectDelay) {
+            Duration reconnectDelay, Duration negotiationDeadline) {
+        if (negotiationDeadline.isNegative() || negotiationDeadline.isZero()) {
+            throw new IllegalArgumentException("a negotiation deadline of " + negotiationDeadline
+                    + " would close every front-end before its first message");
+        }
         this.path = path;
         this.device = device;
         this.loop = loop;
         this.listener = listener;
         this.reconnectDelay = reconnectDelay;
-        this.reconnects = listener == null ? Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
-                .name("vhost-user-reconnect " + path.getFileName()).daemon().factory()) : null;
+        this.negotiationDeadline = negotiationDeadline;
+        this.timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform()
+                .name("vhost-user-timers " + path.getFileName()).daemon().factory());
+        // A session that settles cancels its deadline; the queue must not keep it until it would have passed.
+        timers.setRemoveOnCancelPolicy(true);
     }
 
-    /** Listens on {@code path}, owner-only. */
+    /** Listens on {@code path}, owner-only, with the default negotiation deadline. */
     public static VhostUserBackend listen(Path path, VirtioDevice device, EventLoop loop) throws IOException {
-        return listen(path, UnixServerSocket.OWNER_ONLY, device, loop);
+        return listen(path, UnixServerSocket.OWNER_ONLY, DEFAULT_NEGOTIATION_DEADLINE, device, loop);
     }
 
-    /** Listens on {@code path} with the file mode {@code mode}. */
-    public static VhostUserBackend listen(Path path, Set<PosixFilePermission> mode, VirtioDevice device, EventLoop loop)
-            throws IOException {
+    /**
+     * Listens on {@code path} with the file mode {@code mode}; a front-end that has not sent
+     * SET_OWNER {@code negotiationDeadline} after connecting is closed.
+     */
+    public static VhostUserBackend listen(Path path, Set<PosixFilePermission> mode, Duration negotiationDeadline,
+            VirtioDevice device, EventLoop loop) throws IOException {
         UnixServerSocket listener = UnixServerSocket.listen(path, mode);
-        VhostUserBackend backend = new VhostUserBackend(path, device, loop, listener, null);
+        VhostUserBackend backend;
+        try {
+            backend = new VhostUserBackend(path, device, loop, listener, null, negotiationDeadline);
+        } catch (RuntimeException e) {
+            listener.close();
+            throw e;
+        }
         try {
             // A front-end that connects and leaves before the accept must not block the loop in accept().
             listener.fd().setNonBlocking(true);
@@ -71,6 +106,7 @@ public final class VhostUserBackend implements AutoCloseable {
             });
         } catch (IOException | RuntimeException e) {
             listener.close();
+            backend.timers.shutdownNow();
             throw e;
         }
         LOG.log(System.Logger.Level.INFO, "listening for a vhost-user front-end on " + path);
@@ -79,10 +115,20 @@ public final class VhostUserBackend implements AutoCloseable {
 
     /**
      * Connects to a front-end listening on {@code path}, and again {@code reconnectDelay} after it
-     * goes away or while it is not there.
+     * goes away or while it is not there; with the default negotiation deadline.
      */
     public static VhostUserBackend connect(Path path, Duration reconnectDelay, VirtioDevice device, EventLoop loop) {
-        VhostUserBackend backend = new VhostUserBackend(path, device, loop, null, reconnectDelay);
+        return connect(path, reconnectDelay, DEFAULT_NEGOTIATION_DEADLINE, device, loop);
+    }
+
+    /**
+     * Connects as {@link #connect(Path, Duration, VirtioDevice, EventLoop)} does; a front-end that
+     * has not sent SET_OWNER {@code negotiationDeadline} after the connection is left, and
+     * connected to again.
+     */
+    public static VhostUserBackend connect(Path path, Duration reconnectDelay, Duration negotiationDeadline,
+            VirtioDevice device, EventLoop loop) {
+        VhostUserBackend backend = new VhostUserBackend(path, device, loop, null, reconnectDelay, negotiationDeadline);
         loop.execute(backend::tryConnect);
         return backend;
     }
@@ -128,7 +174,18 @@ public final class VhostUserBackend implements AutoCloseable {
     }
 
     private void scheduleReconnect() {
-        reconnects.schedule(() -> loop.execute(this::tryConnect), reconnectDelay.toMillis(), TimeUnit.MILLISECONDS);
+        later(reconnectDelay, this::tryConnect);
+    }
+
+    /** Runs {@code task} on the loop's thread {@code delay} from now, unless the loop has stopped by then. */
+    private ScheduledFuture<?> later(Duration delay, Runnable task) {
+        return timers.schedule(() -> {
+            try {
+                loop.execute(task);
+            } catch (RejectedExecutionException loopClosed) {
+                // Nothing left to serve.
+            }
+        }, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void startSession(UnixSocket socket) throws NativeIoException {
@@ -140,6 +197,7 @@ public final class VhostUserBackend implements AutoCloseable {
                     endSession();
                 }
             });
+            sessionDeadline = later(negotiationDeadline, () -> expireUnsettled(started));
             session = started;
             sessionSocket = socket;
         } catch (NativeIoException | RuntimeException e) {
@@ -149,15 +207,29 @@ public final class VhostUserBackend implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, path + ": front-end connected");
     }
 
+    /** Closes {@code expired} if it is still the session being served and has not sent SET_OWNER. */
+    private void expireUnsettled(BackendSession expired) {
+        if (session != expired || expired.settled()) {
+            return;
+        }
+        LOG.log(System.Logger.Level.WARNING, path + ": closing the front-end's connection: no SET_OWNER within "
+                + negotiationDeadline.toMillis() + " ms of connecting; "
+                + (listener != null ? "the socket is free for the next front-end"
+                        : "connecting again in " + reconnectDelay.toMillis() + " ms"));
+        endSession();
+    }
+
     private void endSession() {
         if (session == null) {
             return;
         }
+        sessionDeadline.cancel(false);
+        sessionDeadline = null;
         loop.unregister(sessionSocket.fd());
         session.close();
         session = null;
         sessionSocket = null;
-        if (!closed && reconnects != null) {
+        if (!closed && listener == null) {
             scheduleReconnect();
         }
     }
@@ -175,9 +247,8 @@ public final class VhostUserBackend implements AutoCloseable {
         });
         if (listener != null) {
             listener.close();
-        } else {
-            reconnects.shutdownNow();
         }
+        timers.shutdownNow();
     }
 
     private interface LoopTask {

@@ -3,6 +3,7 @@ package dev.lowmem.virtio.vhostuser;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.lowmem.vmm.core.event.EventLoop;
+import dev.lowmem.vmm.core.socket.UnixServerSocket;
 import dev.lowmem.vmm.core.testing.ProcSelf;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,10 +24,16 @@ final class BackendFixture implements AutoCloseable {
     }
 
     static BackendFixture listen(Path directory) throws Exception {
+        return listen(directory, VhostUserBackend.DEFAULT_NEGOTIATION_DEADLINE);
+    }
+
+    /** A front-end that has not sent SET_OWNER {@code negotiationDeadline} after connecting is closed. */
+    static BackendFixture listen(Path directory, Duration negotiationDeadline) throws Exception {
         Path socket = directory.resolve("vhost-user.sock");
         EventLoop loop = EventLoop.start("vhost-user-test");
         EchoDevice device = new EchoDevice();
-        return new BackendFixture(socket, loop, device, VhostUserBackend.listen(socket, device, loop));
+        return new BackendFixture(socket, loop, device, VhostUserBackend.listen(socket, UnixServerSocket.OWNER_ONLY,
+                negotiationDeadline, device, loop));
     }
 
     /**

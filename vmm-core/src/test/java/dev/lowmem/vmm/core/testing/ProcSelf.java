@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /** What the kernel says about this process: its open descriptors and its mappings. */
@@ -60,13 +61,27 @@ public final class ProcSelf {
         }
     }
 
-    /** Lines of /proc/self/maps naming {@code memfd:<name>}. */
-    public static long mappingsOf(String memfdName) {
+    /** Lines of /proc/self/maps: every mapping of the process. */
+    public static long mappingCount() {
+        return countMappings(line -> true);
+    }
+
+    /** Lines of /proc/self/maps naming a memfd, whatever its name. */
+    public static long memfdMappingCount() {
+        return countMappings(line -> line.contains("/memfd:"));
+    }
+
+    private static long countMappings(Predicate<String> which) {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.filter(line -> line.contains("/memfd:" + memfdName + " ")
-                    || line.endsWith("/memfd:" + memfdName + " (deleted)")).count();
+            return lines.filter(which).count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Lines of /proc/self/maps naming {@code memfd:<name>}. */
+    public static long mappingsOf(String memfdName) {
+        return countMappings(line -> line.contains("/memfd:" + memfdName + " ")
+                || line.endsWith("/memfd:" + memfdName + " (deleted)"));
     }
 }
