@@ -24,6 +24,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One front-end's session with a device: the vhost-user requests of one connection, carried out
@@ -62,7 +63,30 @@ final class BackendSession implements AutoCloseable {
     /** Whether the front-end sent SET_OWNER, the spec's "session start" flag. */
     private boolean settled;
 
-    private record MappedRegion(MemoryRegionMessage description, FileDescriptor fd) {
+    /**
+     * A region of the table and the fd it is mapped from. {@code additions} counts the ADD_MEM_REGs
+     * of it not yet removed: QEMU keeps a vhost device per queue pair on one connection, and each
+     * adds the whole of guest memory, so the same region comes once per pair and is removed once
+     * per pair; it leaves the table with the last removal.
+     */
+    private static final class MappedRegion {
+        private final MemoryRegionMessage description;
+        private final FileDescriptor fd;
+        private int additions = 1;
+
+        MappedRegion(MemoryRegionMessage description, FileDescriptor fd) {
+            this.description = description;
+            this.fd = fd;
+        }
+
+        MemoryRegionMessage description() {
+            return description;
+        }
+
+        FileDescriptor fd() {
+            return fd;
+        }
+
         GuestRegion guestRegion() {
             return new GuestRegion(description.guestPhysAddr(), description.size(), description.userAddr(),
                     description.mmapOffset(), fd);
@@ -386,6 +410,12 @@ final class BackendSession implements AutoCloseable {
     }
 
     private void addMemReg(MemoryRegionMessage description, Deque<FileDescriptor> fds) throws VhostUserException {
+        Optional<MappedRegion> same = regionLike(description);
+        if (same.isPresent()) {
+            // Mapped already; the fd that came with it is closed with the message's others.
+            same.get().additions++;
+            return;
+        }
         if (regions.size() == MAX_MEM_SLOTS) {
             throw new VhostUserException("ADD_MEM_REG " + description + ": the table is full (" + MAX_MEM_SLOTS + " regions)");
         }
@@ -400,15 +430,23 @@ final class BackendSession implements AutoCloseable {
     }
 
     private void remMemReg(MemoryRegionMessage description) throws VhostUserException {
-        MappedRegion removed = regions.stream().filter(region -> region.description().sameRegion(description))
-                .findFirst().orElseThrow(() -> new VhostUserException("REM_MEM_REG " + description
-                        + ": no such region in the table"));
+        MappedRegion removed = regionLike(description).orElseThrow(() -> new VhostUserException("REM_MEM_REG "
+                + description + ": no such region in the table"));
+        if (removed.additions > 1) {
+            removed.additions--;
+            return;
+        }
         List<MappedRegion> next = new ArrayList<>(regions);
         next.remove(removed);
         GuestMemory mapped = map(next);
         regions.remove(removed);
         removed.fd().close();
         install(mapped);
+    }
+
+    /** The region of the table that {@code description} names (the spec's match: address, size, user address). */
+    private Optional<MappedRegion> regionLike(MemoryRegionMessage description) {
+        return regions.stream().filter(region -> region.description().sameRegion(description)).findFirst();
     }
 
     /**

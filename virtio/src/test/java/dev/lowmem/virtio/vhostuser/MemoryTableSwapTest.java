@@ -1,6 +1,7 @@
 package dev.lowmem.virtio.vhostuser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowmem.virtio.Feature;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,6 +73,32 @@ class MemoryTableSwapTest {
             assertEquals(1 + shapes[(SWAPS - 1) % shapes.length], ProcSelf.mappingsOf("vu-swap"),
                     "ours and the last table's regions are mapped, no older ones");
             assertEquals(1, ProcSelf.mappingsOf("vu-extra"), "the removed region is unmapped in the back-end");
+        }
+    }
+
+    /**
+     * QEMU keeps a vhost device per queue pair on one connection, and with CONFIGURE_MEM_SLOTS
+     * each adds all of guest memory: refusing the second addition as an overlap left a
+     * multiqueue guest without network. The region is mapped once and leaves with its last removal.
+     */
+    @Test
+    void aRegionAddedOncePerQueuePairIsMappedOnceAndLeavesWithItsLastRemoval() throws Exception {
+        try (BackendFixture backend = BackendFixture.listen(directory);
+                EchoDriver driver = EchoDriver.create("vu-twice", Features.of(Feature.VERSION_1));
+                FrontendMemory extra = FrontendMemory.create("vu-twice-extra", EXTRA_SIZE)) {
+            VhostUserFrontend frontend = driver.connect(backend.socket, 1);
+            FrontendRegion extraRegion = new FrontendRegion(
+                    new MemoryRegionMessage(EchoDriver.MEMORY_SIZE, EXTRA_SIZE, extra.userAddress(0), 0), extra.fd());
+            frontend.addMemReg(extraRegion);
+            frontend.addMemReg(extraRegion);
+            assertEquals(2, ProcSelf.mappingsOf("vu-twice-extra"), "ours and the back-end's one mapping");
+            frontend.remMemReg(extraRegion);
+            assertEquals(2, ProcSelf.mappingsOf("vu-twice-extra"), "still added by the other pair");
+            driver.roundTrip(8);
+            frontend.remMemReg(extraRegion);
+            assertEquals(1, ProcSelf.mappingsOf("vu-twice-extra"), "gone from the back-end with its last removal");
+            assertThrows(VhostUserException.class, () -> frontend.remMemReg(extraRegion));
+            driver.roundTrip(8);
         }
     }
 
