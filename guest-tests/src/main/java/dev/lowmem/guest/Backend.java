@@ -30,11 +30,12 @@ public final class Backend implements AutoCloseable {
      * lines go to {@code logFile}. A socket file left at {@code socket} is the backend's to deal with,
      * as it is when users restart it.
      */
-    public static Backend start(HostSide host, Path socket, Path logFile)
+    public static Backend start(HostSide host, Path socket, int queuePairs, Path logFile)
             throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process process = host.start(null, java, "-jar", ProjectTree.backendJar().toString(),
-                "--socket", socket.toString(), "--tap", host.tap(), "--stats-format", "json");
+                "--socket", socket.toString(), "--tap", host.tap(), "--queues", Integer.toString(queuePairs),
+                "--stats-format", "json");
         LineStream log = LineStream.follow("the backend's log", process.getErrorStream(), logFile);
         Backend backend = new Backend(process, log, LineStream.follow("the backend's counters", process.getInputStream(),
                 logFile.resolveSibling(logFile.getFileName() + ".stats")).quoting(log));

@@ -25,9 +25,11 @@ public final class Guest implements AutoCloseable {
 
     /**
      * How to start the guest; {@code reconnectSeconds} 0 means QEMU does not reconnect; {@code memory}
-     * is run-guest's {@code --mem} (e.g. {@code 128M}), empty for its default.
+     * is run-guest's {@code --mem} (e.g. {@code 128M}), empty for its default; {@code queuePairs}
+     * pairs on the NIC and as many vCPUs.
      */
-    public record Config(Path socket, String deviceOptions, int reconnectSeconds, String memory, Path consoleLog) {
+    public record Config(Path socket, String deviceOptions, int reconnectSeconds, String memory, int queuePairs,
+            Path consoleLog) {
     }
 
     /** How a guest command ended, and the console lines it printed. */
@@ -64,6 +66,10 @@ public final class Guest implements AutoCloseable {
         }
         if (!config.memory().isEmpty()) {
             command.addAll(List.of("--mem", config.memory()));
+        }
+        if (config.queuePairs() > 1) {
+            String pairs = Integer.toString(config.queuePairs());
+            command.addAll(List.of("--queues", pairs, "--smp", pairs));
         }
         Process process = new ProcessBuilder(command).start();
         Path launchLog = config.consoleLog().resolveSibling(config.consoleLog().getFileName() + ".run-guest");

@@ -24,23 +24,29 @@ public final class GuestRig implements AutoCloseable {
      * What to start: {@code deviceOptions} are QEMU's virtio-net-pci properties (e.g.
      * {@code mrg_rxbuf=off}); QEMU reconnects every {@code reconnectSeconds} when the backend goes
      * (0: never); the guest has {@code memory} (run-guest's {@code --mem}, e.g. {@code 128M}; empty:
-     * run-guest's default).
+     * run-guest's default); {@code queuePairs} pairs run end to end (a multi-queue TAP, the
+     * backend's {@code --queues}, QEMU's {@code queues=} and a vCPU per pair, for the guest's
+     * driver uses one pair per vCPU).
      */
-    public record Options(Path logDir, String deviceOptions, int reconnectSeconds, String memory) {
+    public record Options(Path logDir, String deviceOptions, int reconnectSeconds, String memory, int queuePairs) {
         public static Options defaults(Path logDir) {
-            return new Options(logDir, "", 0, "");
+            return new Options(logDir, "", 0, "", 1);
         }
 
         public Options withDeviceOptions(String options) {
-            return new Options(logDir, options, reconnectSeconds, memory);
+            return new Options(logDir, options, reconnectSeconds, memory, queuePairs);
         }
 
         public Options withReconnect(int seconds) {
-            return new Options(logDir, deviceOptions, seconds, memory);
+            return new Options(logDir, deviceOptions, seconds, memory, queuePairs);
         }
 
         public Options withMemory(String size) {
-            return new Options(logDir, deviceOptions, reconnectSeconds, size);
+            return new Options(logDir, deviceOptions, reconnectSeconds, size, queuePairs);
+        }
+
+        public Options withQueuePairs(int pairs) {
+            return new Options(logDir, deviceOptions, reconnectSeconds, memory, pairs);
         }
     }
 
@@ -67,13 +73,14 @@ public final class GuestRig implements AutoCloseable {
         try {
             String namespace = "lvg-" + ProcessHandle.current().pid() + "-" + RIGS.incrementAndGet();
             progress.accept("host side: network namespace " + namespace + ", TAP lvg0 " + HostSide.HOST_ADDRESS + "/24");
-            rig.host = HostSide.create(namespace, "lvg0");
-            progress.accept("backend: vhost-user-net --tap lvg0 on " + rig.socket);
+            rig.host = HostSide.create(namespace, "lvg0", options.queuePairs());
+            progress.accept("backend: vhost-user-net --tap lvg0" + (options.queuePairs() > 1 ? " --queues "
+                    + options.queuePairs() : "") + " on " + rig.socket);
             rig.startBackend();
             progress.accept("guest: booting" + (options.memory().isEmpty() ? "" : " with " + options.memory())
                     + ", KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")");
             rig.guest = Guest.boot(new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(),
-                    options.memory(), rig.consoleLog()));
+                    options.memory(), options.queuePairs(), rig.consoleLog()));
             rig.negotiated = rig.backend.awaitNegotiated(NEGOTIATION_TIMEOUT);
             rig.traffic = new GuestTraffic(rig.host, rig.guest, rig.workDir, options.logDir());
             return rig;
@@ -85,7 +92,8 @@ public final class GuestRig implements AutoCloseable {
 
     private void startBackend() throws IOException, InterruptedException {
         backendStarts++;
-        backend = Backend.start(host, socket, options.logDir().resolve("backend-" + backendStarts + ".log"));
+        backend = Backend.start(host, socket, options.queuePairs(),
+                options.logDir().resolve("backend-" + backendStarts + ".log"));
     }
 
     private Path consoleLog() {

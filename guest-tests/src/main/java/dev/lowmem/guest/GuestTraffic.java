@@ -88,10 +88,15 @@ public final class GuestTraffic {
 
     /** An iperf3 TCP test of {@code seconds}, the guest the client and the host the server. */
     public Iperf3Result iperf3(Direction direction, int seconds) throws IOException, InterruptedException {
+        return iperf3(direction, seconds, 1);
+    }
+
+    /** As {@link #iperf3(Direction, int)}, with {@code streams} TCP connections at once (their sum). */
+    public Iperf3Result iperf3(Direction direction, int seconds, int streams) throws IOException, InterruptedException {
         Process server = host.start(logDir.resolve("iperf3-server.log"), "iperf3", "-s", "-1", "-p", Integer.toString(IPERF3_PORT));
         host.awaitListening(IPERF3_PORT, SHORT);
         String client = "iperf3 -c " + HostSide.HOST_ADDRESS + " -p " + IPERF3_PORT + " -t " + seconds
-                + (direction == Direction.HOST_TO_GUEST ? " -R" : "");
+                + (streams > 1 ? " -P " + streams : "") + (direction == Direction.HOST_TO_GUEST ? " -R" : "");
         String output = guest.check(Duration.ofSeconds(seconds + 60L), client);
         awaitEnd(server, "the iperf3 server");
         return Iperf3Result.parse(output);

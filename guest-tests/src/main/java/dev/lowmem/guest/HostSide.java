@@ -31,12 +31,17 @@ public final class HostSide implements AutoCloseable {
         this.tap = tap;
     }
 
-    public static HostSide create(String namespace, String tap) throws IOException, InterruptedException {
+    /** A namespace with a TAP of {@code queuePairs} queues (multi_queue when more than one) at {@link #HOST_ADDRESS}. */
+    public static HostSide create(String namespace, String tap, int queuePairs) throws IOException, InterruptedException {
         Commands.run(COMMAND_TIMEOUT, List.of("ip", "netns", "add", namespace)).checked();
         HostSide host = new HostSide(namespace, tap);
         try {
             host.exec("ip", "link", "set", "lo", "up").checked();
-            host.exec("ip", "tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr").checked();
+            List<String> add = new ArrayList<>(List.of("ip", "tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr"));
+            if (queuePairs > 1) {
+                add.add("multi_queue");
+            }
+            host.exec(add.toArray(String[]::new)).checked();
             host.exec("ip", "addr", "add", HOST_ADDRESS + PREFIX, "dev", tap).checked();
             host.exec("ip", "link", "set", tap, "up").checked();
             return host;

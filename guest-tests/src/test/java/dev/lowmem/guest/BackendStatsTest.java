@@ -29,11 +29,24 @@ class BackendStatsTest {
     }
 
     @Test
+    void keepsEachPairsOwnCounters() {
+        BackendStats stats = BackendStats.parse(LINE);
+
+        assertEquals(2, stats.pairs().size());
+        assertEquals(19, stats.pair(0, "tx_frames"));
+        assertEquals(5, stats.pair(1, "tx_frames"));
+        assertEquals(3, stats.pair(1, "backlog"));
+        assertEquals(0, stats.pair(1, "gc_collections"), "the JVM's are no pair's");
+    }
+
+    @Test
     void sinceGivesWhatGrew() {
         BackendStats before = BackendStats.parse(LINE);
         BackendStats after = BackendStats.parse(LINE.replace("\"tx_frames\":19", "\"tx_frames\":119"));
 
         assertEquals(100, after.since(before).get("tx_frames"));
+        assertEquals(100, after.since(before).pair(0, "tx_frames"));
+        assertEquals(0, after.since(before).pair(1, "tx_frames"));
         assertEquals(0, after.since(before).drops());
     }
 
