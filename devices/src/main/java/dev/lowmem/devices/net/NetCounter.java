@@ -29,8 +29,8 @@ public enum NetCounter {
     RX_DROP_NO_ROOM("frames larger than the guest's receive buffers"),
     RX_DROP_PORT_ERROR("failed reads from the port"),
     RX_DROP_BACKLOG("frames held for the guest (the RX backlog, a loopback's queue) that its RX queue stopped or the device reset before it took"),
-    TX_FAULTS("times the TX queue stopped for good on a fault while serving it (guest memory gone, say); it waits for a reset"),
-    RX_FAULTS("times the RX queue stopped for good on a fault while serving it; it waits for a reset"),
+    TX_FAULTS("times the TX queue stopped for good: the guest broke its ring, or serving it failed (guest memory gone, say); it waits for a reset"),
+    RX_FAULTS("times the RX queue stopped for good: the guest broke its ring, or serving it failed; it waits for a reset"),
     WORKER_ERRORS("errors outside any one queue that the pair's worker survived (logged, then a 10 ms pause)");
 
     private final String description;

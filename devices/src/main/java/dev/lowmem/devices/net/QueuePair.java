@@ -168,6 +168,7 @@ public final class QueuePair {
                     txQueue.rings().disableNotifications();
                 }
                 moved += transmit.burst(txQueue, BURST);
+                stopIfRingBroken(txQueue, NetCounter.TX_FAULTS, txName);
             } catch (IOException | RuntimeException | Error e) {
                 faulted(txQueue, NetCounter.TX_FAULTS, txName, e);
             } finally {
@@ -182,6 +183,7 @@ public final class QueuePair {
                     rxQueue.rings().disableNotifications();
                 }
                 moved += receive.burst(rxQueue, BURST);
+                stopIfRingBroken(rxQueue, NetCounter.RX_FAULTS, rxName);
             } catch (IOException | RuntimeException | Error e) {
                 faulted(rxQueue, NetCounter.RX_FAULTS, rxName, e);
             } finally {
@@ -195,6 +197,17 @@ public final class QueuePair {
     /** The queue, unless it has faulted: a faulted queue is served no more than one that stopped. */
     private static ActiveQueue serving(ActiveQueue queue) {
         return queue == null || queue.fault() != null ? null : queue;
+    }
+
+    /**
+     * A ring the guest broke (a {@link dev.lowmem.virtio.queue.QueueFault}: its avail index ran
+     * too far ahead, say) has no sound next position: its queue stops like any faulted one, and
+     * the driver learns that the device needs a reset.
+     */
+    private void stopIfRingBroken(ActiveQueue queue, NetCounter counter, String name) {
+        if (queue.rings().fault() != null) {
+            faulted(queue, counter, name, new BrokenRingException(queue.rings().describeFault()));
+        }
     }
 
     /**

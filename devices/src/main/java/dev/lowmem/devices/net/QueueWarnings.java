@@ -2,7 +2,6 @@ package dev.lowmem.devices.net;
 
 import dev.lowmem.virtio.queue.ChainError;
 import dev.lowmem.virtio.queue.DescriptorChain;
-import dev.lowmem.virtio.queue.DeviceQueue;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -17,7 +16,6 @@ final class QueueWarnings {
     private final String queue;
     private final Set<ChainError> chainErrorsSeen = EnumSet.noneOf(ChainError.class);
     private final Set<NetCounter> dropsSeen = EnumSet.noneOf(NetCounter.class);
-    private boolean faultSeen;
 
     /** @param queue "queue 1 (TX of pair 0)" */
     QueueWarnings(String queue) {
@@ -35,15 +33,6 @@ final class QueueWarnings {
         if (dropsSeen.add(reason)) {
             LOG.log(System.Logger.Level.WARNING, queue + ": " + reason.description() + " (" + detail
                     + "); dropped and counted as " + reason.key() + ", later ones only counted");
-        }
-    }
-
-    /** Logs a ring fault the first time the queue shows one; the queue stays stopped until the driver resets it. */
-    void checkFault(DeviceQueue rings) {
-        if (rings.fault() != null && !faultSeen) {
-            faultSeen = true;
-            LOG.log(System.Logger.Level.WARNING, queue + " stopped: " + rings.describeFault()
-                    + "; it needs a reset by the driver");
         }
     }
 

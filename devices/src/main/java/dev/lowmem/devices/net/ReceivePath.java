@@ -143,7 +143,6 @@ final class ReceivePath {
         if (starved) {
             received += port.hold(roomWanted, burst - received);
         }
-        warnings.checkFault(rings);
         rings.publishUsed();
         if (rings.needsInterrupt()) {
             rx.interruptDriver();

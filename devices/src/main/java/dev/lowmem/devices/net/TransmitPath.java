@@ -93,7 +93,6 @@ final class TransmitPath {
             counters.add(NetCounter.TX_BYTES, frame.packetLength());
             sent++;
         }
-        warnings.checkFault(rings);
         rings.publishUsed();
         if (rings.needsInterrupt()) {
             tx.interruptDriver();

@@ -70,6 +70,34 @@ class DeviceFaultTest {
         }
     }
 
+    /**
+     * A guest that breaks its ring (avail idx too far ahead) leaves the queue no sound position:
+     * it stops, the driver is told through the err eventfd and DEVICE_NEEDS_RESET, nothing reaches
+     * the port, and the next driver is served. Before, the queue only stopped, silently.
+     */
+    @Test
+    void aRingTheGuestBrokeStopsItsQueueAndTheDriverIsToldToReset() throws Exception {
+        try (NetBackend backend = new NetBackend(dir, new LoopbackPort(1))) {
+            QueuePairCounters counters = backend.counters();
+            try (NetDriver driver = NetDriver.connect(backend.socket, FEATURES);
+                    EventFd err = EventFd.create()) {
+                driver.frontend().setVringErr(TX_QUEUE, err);
+                roundTrip(driver, 0);
+                driver.breakTxRing();
+
+                awaitValue(() -> counters.get(NetCounter.TX_FAULTS), 1);
+                awaitValue(err::read, 1);
+                assertNotEquals(0, driver.frontend().getStatus() & NEEDS_RESET, "GET_STATUS says DEVICE_NEEDS_RESET");
+                assertEquals(1, counters.get(NetCounter.TX_FRAMES), "nothing more reached the port");
+                driver.frontend().setStatus(0);
+                assertEquals(0, driver.frontend().getStatus() & NEEDS_RESET, "the reset clears it");
+            }
+            try (NetDriver next = NetDriver.connect(backend.socket, FEATURES)) {
+                roundTrip(next, 1);
+            }
+        }
+    }
+
     /** A memfd made to be sealed, as QEMU's are, is sealed against shrinking when it arrives. */
     @Test
     void aSealableMemfdIsSealedAgainstShrinkingOnArrival() throws Exception {

@@ -154,6 +154,17 @@ final class NetDriver implements AutoCloseable {
         frontend = null;
     }
 
+    /**
+     * Breaks the TX ring as a buggy or hostile guest can: its avail idx runs ahead of what the
+     * device has taken by more than the ring holds (split rings), then kicks.
+     */
+    void breakTxRing() throws Exception {
+        MemorySegment availIdx = memory.bytes(tx.config().rings().driverArea() + Short.BYTES, Short.BYTES);
+        short next = (short) (availIdx.get(VirtioNetHeader.LE16, 0) + QUEUE_SIZE + 1);
+        availIdx.set(VirtioNetHeader.LE16, 0, next);
+        kickTx();
+    }
+
     /** Kicks the TX queue without touching guest memory. */
     void kickTx() throws Exception {
         tx.kick().signal();
