@@ -14,8 +14,8 @@ import java.util.Set;
 /**
  * The TX header check against any {@code virtio_net_hdr}, frame length and negotiated features
  * (docs/FUZZING.md): it never throws, refuses only with a TX drop counter, and what it lets go
- * to the port is what the port may trust (DESIGN.md, "bad input"): a sane length, only the
- * offloads negotiated, and every offset inside the frame.
+ * to the port is what the port may trust: a sane length, only the offloads negotiated, and every
+ * offset inside the frame.
  *
  * <p>Input: the driver's features (u64), the header as the transmit path copies it (its
  * negotiated size, 10 or 12 bytes), then the frame's length after the header (u64, made
