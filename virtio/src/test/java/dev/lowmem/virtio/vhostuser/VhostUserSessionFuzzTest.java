@@ -59,6 +59,20 @@ class VhostUserSessionFuzzTest {
     /** Held so the logging configuration below stays: JUL keeps loggers weakly. */
     private static Logger sessionLogger;
     private static final List<String> unexpected = new CopyOnWriteArrayList<>();
+    private static final Handler UNEXPECTED_LOG = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            unexpected.add(record.getMessage() + (record.getThrown() == null ? "" : ": " + record.getThrown()));
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -69,20 +83,7 @@ class VhostUserSessionFuzzTest {
         sessionLogger = Logger.getLogger(BackendSession.class.getName());
         sessionLogger.setUseParentHandlers(false);
         sessionLogger.setLevel(Level.SEVERE);
-        sessionLogger.addHandler(new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                unexpected.add(record.getMessage() + (record.getThrown() == null ? "" : ": " + record.getThrown()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        });
+        sessionLogger.addHandler(UNEXPECTED_LOG);
         // The device's worker dies on anything it did not expect, on its own thread.
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> unexpected.add(thread.getName() + ": " + e));
     }
@@ -90,6 +91,10 @@ class VhostUserSessionFuzzTest {
     @AfterAll
     static void tearDown() throws Exception {
         device.close();
+        // The unit tests share this JVM: the session logs as before, and threads die as before.
+        sessionLogger.removeHandler(UNEXPECTED_LOG);
+        sessionLogger.setLevel(null);
+        sessionLogger.setUseParentHandlers(true);
         Thread.setDefaultUncaughtExceptionHandler(null);
         guestMemory.close();
     }
