@@ -147,10 +147,10 @@ class VhostUserSessionFuzzTest {
         int announcedSize = (options & 4) != 0 ? input.u16() : -1;
         byte[] payload = input.bytes(input.u16() % (MAX_PAYLOAD + 1));
         int fdCount = options >>> 4 & 7;
-        // A kick always gets eventfds: a memfd there, on a ring otherwise ready, makes the device's
-        // startQueue throw (epoll cannot watch a memfd), which the session ends the connection on
-        // and whose half-started ring then makes BackendSession.close() throw, leaving the table
-        // mapped (docs/FUZZING.md, "Findings"). Fuzzing on past it needs that fixed first.
+        // A kick always gets eventfds here: a memfd there, on a ring otherwise ready, makes the
+        // device's startQueue throw (epoll cannot watch a memfd), and the half-started ring then
+        // makes BackendSession.close() throw, leaving the table mapped (docs/FUZZING.md, finding
+        // 2). Where EventFd.adopt refuses what is not an eventfd, kicks may get memfds too.
         boolean memfds = (options & 0x80) != 0 && code != VhostUserRequest.SET_VRING_KICK.code();
         List<EventFd> created = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
