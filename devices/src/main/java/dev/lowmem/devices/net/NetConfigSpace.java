@@ -50,9 +50,9 @@ final class NetConfigSpace {
         System.arraycopy(data, 0, bytes, offset, data.length);
     }
 
+    /** Compares the length with the room left, as {@code offset + length} overflows for an offset near 2^31. */
     private static void checkRange(int offset, int length) {
-        // Not offset + length > SIZE: the sum of two large ints wraps negative and passes.
-        if (offset < 0 || length < 0 || offset > SIZE - length) {
+        if (offset < 0 || length < 0 || length > SIZE - offset) {
             throw new IllegalArgumentException("config range " + offset + "+" + length + " is outside the "
                     + SIZE + " bytes of virtio_net_config");
         }

@@ -673,9 +673,17 @@ final class BackendSession implements AutoCloseable {
         } catch (InvalidQueueException e) {
             throw new VhostUserException("ring " + vring.index + " cannot start: " + e.getMessage(), e);
         }
-        vring.active = new ActiveQueue(vring.index, rings, vring.kick, vring.notifier(Notifier.CALL),
+        ActiveQueue active = new ActiveQueue(vring.index, rings, vring.kick, vring.notifier(Notifier.CALL),
                 vring.notifier(Notifier.ERR));
-        device.startQueue(vring.active);
+        try {
+            device.startQueue(active);
+        } catch (RuntimeException e) {
+            // Not running, so nothing later stops it: a half-started ring made close() throw and
+            // left the session's memory mapped (docs/FUZZING.md, finding 2).
+            active.stop();
+            throw new VhostUserException("ring " + vring.index + " cannot start: " + e.getMessage(), e);
+        }
+        vring.active = active;
         LOG.log(System.Logger.Level.INFO, name + ": ring " + vring.index + " started at base 0x"
                 + Integer.toHexString(vring.base) + " (" + QueueLayout.of(ackedFeatures) + ", size " + vring.size + ")");
     }

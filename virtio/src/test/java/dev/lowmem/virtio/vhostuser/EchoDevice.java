@@ -103,8 +103,9 @@ final class EchoDevice implements VirtioDevice, AutoCloseable {
         System.arraycopy(data, 0, config, offset, data.length);
     }
 
+    /** Compares the length with the room left, as {@code offset + length} overflows for an offset near 2^31. */
     private static void checkRange(int offset, int length) {
-        if (offset < 0 || length < 0 || offset + length > CONFIG_SIZE) {
+        if (offset < 0 || length < 0 || length > CONFIG_SIZE - offset) {
             throw new IllegalArgumentException("config range " + offset + "+" + length + " is outside "
                     + CONFIG_SIZE + " bytes");
         }
