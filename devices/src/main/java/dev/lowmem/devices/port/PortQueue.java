@@ -1,6 +1,7 @@
 package dev.lowmem.devices.port;
 
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.LibC;
 import java.io.IOException;
 
 /**
@@ -16,6 +17,15 @@ public interface PortQueue {
      * (a sink is always ready, a source always has a frame, a loopback has frames after a transmit).
      */
     FileDescriptor fd();
+
+    /**
+     * The event on {@link #fd()} that says a full port has room again: EPOLLOUT for a socket or
+     * a TAP. A port whose fd is an eventfd, always writable, says EPOLLIN instead and signals the
+     * eventfd when room comes (a switch port, which waits for another port to drain).
+     */
+    default int roomEvent() {
+        return LibC.EPOLLOUT;
+    }
 
     /**
      * Takes one frame from the guest.

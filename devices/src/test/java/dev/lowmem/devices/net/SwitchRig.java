@@ -1,0 +1,74 @@
+package dev.lowmem.devices.net;
+
+import dev.lowmem.devices.port.sw.L2Switch;
+import dev.lowmem.devices.port.sw.MacTable;
+import dev.lowmem.devices.port.sw.SwitchMember;
+import dev.lowmem.devices.port.sw.SwitchPortCounters;
+import dev.lowmem.vmm.core.pool.PacketPool;
+import dev.lowmem.vmm.core.pool.PoolConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A switch with {@code n} virtio-net devices on it, each served on a socket of its own in a
+ * directory ({@code port-0.sock}, ...), all drawing on one packet pool: what the command runs
+ * with --switch, for {@link NetDriver}s to play the guests.
+ */
+final class SwitchRig implements AutoCloseable {
+    /** Device i's MAC: 52:54:00:12:34:(0x56 + i). */
+    static final long FIRST_MAC = NetDeviceOptions.DEFAULT_MAC.value();
+
+    final PacketPool pool = new PacketPool(PoolConfig.defaults());
+    final L2Switch fabric = new L2Switch(new MacTable(), pool);
+    private final List<NetBackend> backends = new ArrayList<>();
+
+    SwitchRig(Path dir, int n) throws Exception {
+        pool.startRefiller();
+        try {
+            for (int i = 0; i < n; i++) {
+                NetDeviceOptions options = new NetDeviceOptions(new MacAddress(FIRST_MAC + i),
+                        NetDeviceOptions.DEFAULT_MTU, 1, NetDeviceOptions.DEFAULT_POLL_WINDOW);
+                Path socket = dir.resolve("port-" + i + ".sock");
+                backends.add(new NetBackend(new VirtioNet(options, fabric.addPort(socket.getFileName().toString()), pool),
+                        socket));
+            }
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    Path socket(int port) {
+        return backends.get(port).socket;
+    }
+
+    QueuePairCounters pairCounters(int port) {
+        return backends.get(port).counters();
+    }
+
+    SwitchMember member(int port) {
+        return fabric.members().get(port);
+    }
+
+    SwitchPortCounters counters(int port) {
+        return member(port).counters();
+    }
+
+    @Override
+    public void close() throws Exception {
+        Exception failure = null;
+        for (NetBackend backend : backends) {
+            try {
+                backend.close();
+            } catch (Exception e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        fabric.close();
+        pool.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
