@@ -16,7 +16,7 @@ class BannerTest {
 
     @Test
     void listening() {
-        Settings settings = new Settings(Path.of("/run/vnet0.sock"), false, new SocketMode(0660),
+        Settings settings = new Settings(List.of(Path.of("/run/vnet0.sock")), false, new SocketMode(0660),
                 Duration.ofSeconds(5), new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT);
 
         assertEquals(List.of(
@@ -27,12 +27,12 @@ class BannerTest {
                 "packet pool: budget 64M for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on"
                         + " standard input changes it",
                 "stats: text on standard output, on kill -USR1 4242, and at exit"),
-                Banner.lines(settings, "sink", OFFERED, 4242));
+                Banner.lines(settings, List.of("sink"), OFFERED, 4242));
     }
 
     @Test
     void connecting() {
-        Settings settings = new Settings(Path.of("/run/qemu.sock"), true, SocketMode.OWNER_ONLY,
+        Settings settings = new Settings(List.of(Path.of("/run/qemu.sock")), true, SocketMode.OWNER_ONLY,
                 Duration.ofMillis(250), new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
                         Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON);
 
@@ -45,7 +45,7 @@ class BannerTest {
                 "packet pool: budget 512K for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on"
                         + " /run/vnet0.commands changes it",
                 "stats: json on standard output, every 10 s, on kill -USR1 4242, and at exit"),
-                Banner.lines(settings, "tap vnet0", OFFERED, 4242));
+                Banner.lines(settings, List.of("tap vnet0"), OFFERED, 4242));
     }
 
     @Test
