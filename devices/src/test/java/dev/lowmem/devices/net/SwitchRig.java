@@ -1,9 +1,11 @@
 package dev.lowmem.devices.net;
 
+import dev.lowmem.devices.port.TapPort;
 import dev.lowmem.devices.port.sw.L2Switch;
 import dev.lowmem.devices.port.sw.MacTable;
 import dev.lowmem.devices.port.sw.SwitchMember;
 import dev.lowmem.devices.port.sw.SwitchPortCounters;
+import dev.lowmem.devices.port.sw.Uplink;
 import dev.lowmem.vmm.core.pool.PacketPool;
 import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.nio.file.Path;
@@ -22,6 +24,7 @@ final class SwitchRig implements AutoCloseable {
     final PacketPool pool = new PacketPool(PoolConfig.defaults());
     final L2Switch fabric = new L2Switch(new MacTable(), pool);
     private final List<NetBackend> backends = new ArrayList<>();
+    private Uplink uplink;
 
     SwitchRig(Path dir, int n) throws Exception {
         pool.startRefiller();
@@ -37,6 +40,12 @@ final class SwitchRig implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** The host's port on {@code tap}: switch port {@code n}, after the devices'. */
+    Uplink addUplink(TapPort tap) throws Exception {
+        uplink = fabric.addUplink(tap);
+        return uplink;
     }
 
     Path socket(int port) {
@@ -58,6 +67,9 @@ final class SwitchRig implements AutoCloseable {
     @Override
     public void close() throws Exception {
         Exception failure = null;
+        if (uplink != null) {
+            uplink.close();
+        }
         for (NetBackend backend : backends) {
             try {
                 backend.close();

@@ -191,9 +191,6 @@ final class CommandOptions {
             throw problem("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source"
                     + " serve one guest");
         }
-        if (port != null) {
-            throw problem("--switch has no uplink to a TAP yet; leave out --tap");
-        }
         if (queues != 1) {
             throw problem("--queues: a switch port serves one queue pair");
         }

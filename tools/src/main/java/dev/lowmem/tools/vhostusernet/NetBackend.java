@@ -3,6 +3,7 @@ package dev.lowmem.tools.vhostusernet;
 import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.devices.net.VirtioNet;
 import dev.lowmem.devices.port.Port;
+import dev.lowmem.devices.port.TapPort;
 import dev.lowmem.devices.port.sw.L2Switch;
 import dev.lowmem.devices.port.sw.MacTable;
 import dev.lowmem.devices.port.sw.SwitchPort;
@@ -114,6 +115,9 @@ final class NetBackend implements AutoCloseable {
                 for (int i = 0; i < sockets.size(); i++) {
                     add(settings.device(i), switchPort(sockets.get(i)));
                 }
+                if (settings.port() instanceof PortChoice.Tap tap) {
+                    addUplink(tap);
+                }
             } else {
                 add(settings.device(), settings.port().open(settings.device().queuePairs()));
             }
@@ -125,6 +129,17 @@ final class NetBackend implements AutoCloseable {
                 return fabric.addPort(socket.getFileName().toString());
             } catch (NativeIoException e) {
                 throw StartupException.failed("cannot make a switch port for " + socket + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** The switch's port to the host, on its own thread; closed before the switch. */
+        private void addUplink(PortChoice.Tap tap) throws StartupException {
+            TapPort port = tap.openTap(1);
+            try {
+                parts.push(fabric.addUplink(port));
+            } catch (IOException e) {
+                throw StartupException.failed("cannot serve " + port.describe() + " as the switch's uplink: "
+                        + e.getMessage(), e);
             }
         }
 

@@ -91,6 +91,8 @@ class CommandOptionsTest {
         assertEquals("02:00:00:00:00:fe", settings.device(0).mac().toString());
         assertEquals("02:00:00:00:00:ff", settings.device(1).mac().toString());
         assertEquals("02:00:00:00:00:00", settings.device(2).mac().toString(), "the last byte wraps");
+        assertEquals(new PortChoice.Tap("up0"),
+                parse("--switch", "--socket", SOCKET, "--socket", "/tmp/b.sock", "--tap", "up0").port());
     }
 
     @Test

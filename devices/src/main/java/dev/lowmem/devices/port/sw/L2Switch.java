@@ -1,6 +1,8 @@
 package dev.lowmem.devices.port.sw;
 
+import dev.lowmem.devices.port.TapPort;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import java.io.IOException;
 import dev.lowmem.vmm.core.pool.PacketPool;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
@@ -47,6 +49,21 @@ public final class L2Switch implements AutoCloseable {
     public synchronized SwitchPort addPort(String name) throws NativeIoException {
         SwitchMember member = join(name);
         return new SwitchPort(member, new Forwarder(this, member, pool, maxBuffers, arena));
+    }
+
+    /**
+     * The host's port: {@code tap}, which the uplink owns from here (also when this fails), served
+     * by a thread of its own; close it before the switch.
+     */
+    public synchronized Uplink addUplink(TapPort tap) throws IOException {
+        SwitchMember member;
+        try {
+            member = join(tap.describe());
+        } catch (NativeIoException | RuntimeException e) {
+            tap.close();
+            throw e;
+        }
+        return Uplink.start(tap, member, new Forwarder(this, member, pool, maxBuffers, arena));
     }
 
     private SwitchMember join(String name) throws NativeIoException {

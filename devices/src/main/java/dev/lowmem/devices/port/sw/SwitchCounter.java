@@ -18,7 +18,8 @@ public enum SwitchCounter {
     DROP_NO_BUFFER("frames for this port the packet pool had no buffer for"),
     DROP_RESET("frames in this port's inbox dropped when its guest's RX queue stopped or its device reset"),
     DROP_SAME_PORT("frames this port sent to a MAC learned on this port itself (never sent back)"),
-    DROP_SHORT_FRAME("frames this port sent that were too short to carry an Ethernet header");
+    DROP_SHORT_FRAME("frames this port sent that were too short to carry an Ethernet header"),
+    DROP_PORT_ERROR("frames for the uplink that its TAP refused (writev failed: the TAP is down, say)");
 
     private final String description;
 

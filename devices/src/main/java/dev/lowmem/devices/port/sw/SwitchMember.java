@@ -77,6 +77,18 @@ public final class SwitchMember {
         inbox.pop();
         counters.increment(SwitchCounter.FRAMES_OUT);
         counters.add(SwitchCounter.BYTES_OUT, length);
+        roomMade();
+    }
+
+    /** Owner: the oldest frame could not be delivered; dropped and counted as {@code reason}. */
+    void dropOldest(SwitchCounter reason) {
+        inbox.pop();
+        counters.increment(reason);
+        roomMade();
+    }
+
+    /** Wakes the ports waiting for room once the inbox is down to the low-water mark. */
+    private void roomMade() {
         if (roomWaiters.get() != 0 && inbox.depth() <= LOW_WATER) {
             wakeWaiters();
         }
