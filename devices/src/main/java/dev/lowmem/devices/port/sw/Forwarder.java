@@ -101,9 +101,7 @@ final class Forwarder implements AutoCloseable {
     /** Never waits: a port whose inbox is full does not get its copy (counted there). */
     private void flood(TxFrame frame) {
         self.counters().increment(SwitchCounter.FLOODED);
-        int ports = fabric.ports();
-        for (int i = 0; i < ports; i++) {
-            SwitchMember target = fabric.member(i);
+        for (SwitchMember target : fabric.memberArray()) {
             if (target != self && !target.closed() && !deliver(target, frame)) {
                 target.counters().increment(SwitchCounter.DROP_FLOOD_FULL);
             }

@@ -87,8 +87,9 @@ public final class L2Switch implements AutoCloseable {
         return List.of(members);
     }
 
-    int ports() {
-        return members.length;
+    /** Every port, for a sender to flood: the array itself, which is replaced, never changed, on an add. */
+    SwitchMember[] memberArray() {
+        return members;
     }
 
     SwitchMember member(int index) {
