@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three guests on one switch, each a device on a vhost-user socket of its own, played by our
  * front-end: learning, flooding, back-pressure, a full port that loses floods and not unicast,
- * and a guest that goes. Every frame is checked byte for byte. The guests' drivers differ: A has
+ * and a guest that goes (its frames dropped, and later ones for it too, without stalling others). Every frame is checked byte for byte. The guests' drivers differ: A has
  * a 12-byte header and mergeable buffers, B a legacy 10-byte header, C packed rings, so that
  * frames cross between header sizes and ring layouts.
  */
@@ -173,6 +173,14 @@ class SwitchDeviceTest {
         await(() -> rig.counters(B).get(SwitchCounter.DROP_RESET) == 10, "B's frames dropped at its reset");
         assertEquals(0, rig.member(B).inboxDepth());
         assertEquals(10, rig.pairCounters(B).get(NetCounter.RX_DROP_BACKLOG));
+
+        // B's MAC is still learned: its inbox fills, then A's frames for it are dropped, and A never waits.
+        for (int i = 0; i < INBOX + 20; i++) {
+            send(A, mac(B), 100);
+        }
+        await(() -> rig.counters(B).get(SwitchCounter.DROP_NO_RECEIVER) == 20, "frames for the gone guest dropped");
+        assertEquals(INBOX, rig.member(B).inboxDepth());
+        assertEquals(0, rig.pairCounters(A).get(NetCounter.TX_PORT_FULL));
 
         expect(A, send(C, mac(A), 700));
         expect(C, send(A, mac(C), 800));

@@ -83,8 +83,18 @@ final class Forwarder implements AutoCloseable {
         }
     }
 
+    /**
+     * A full inbox makes the sender wait while a guest drains it; with none there (its driver
+     * went), waiting would stall this port's whole TX ring until the MAC ages out, so the frame
+     * is dropped instead, as a bridge drops for a port that is down.
+     */
     private boolean unicast(SwitchMember target, TxFrame frame) {
         if (deliver(target, frame)) {
+            blockedOn = null;
+            return true;
+        }
+        if (!target.receiving()) {
+            target.counters().increment(SwitchCounter.DROP_NO_RECEIVER);
             blockedOn = null;
             return true;
         }

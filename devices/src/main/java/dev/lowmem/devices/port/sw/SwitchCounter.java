@@ -16,6 +16,8 @@ public enum SwitchCounter {
     BYTES_OUT("bytes of those frames, headers excluded"),
     DROP_FLOOD_FULL("copies of flooded frames this port did not get: its inbox was full (floods never wait)"),
     DROP_NO_BUFFER("frames for this port the packet pool had no buffer for"),
+    DROP_NO_RECEIVER("unicast frames for this port that found its inbox full while no driver received here (its guest"
+            + " went, or has not started): dropped rather than stalling the sender until the MAC ages out"),
     DROP_RESET("frames in this port's inbox dropped when its guest's RX queue stopped or its device reset"),
     DROP_SAME_PORT("frames this port sent to a MAC learned on this port itself (never sent back)"),
     DROP_SHORT_FRAME("frames this port sent that were too short to carry an Ethernet header"),

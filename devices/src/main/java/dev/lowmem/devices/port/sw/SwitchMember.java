@@ -22,6 +22,8 @@ public final class SwitchMember {
     /** Bit i: port i had a unicast frame refused for want of room here and waits to be woken. */
     private final AtomicLong roomWaiters = new AtomicLong();
     private volatile boolean closed;
+    /** A driver's RX queue has looked at the inbox since the last {@link #discard()}: its guest is there to drain it. */
+    private volatile boolean receiving;
 
     SwitchMember(L2Switch owner, int index, String name, int maxBuffers) throws NativeIoException {
         this.owner = owner;
@@ -55,6 +57,18 @@ public final class SwitchMember {
 
     boolean closed() {
         return closed;
+    }
+
+    /** Whether a guest receives here, so that a sender may wait for room rather than drop. */
+    boolean receiving() {
+        return receiving;
+    }
+
+    /** Owner: a driver's RX queue runs and reads the inbox. */
+    void receiverRuns() {
+        if (!receiving) {
+            receiving = true;
+        }
     }
 
     /** Senders: a frame was queued; its owner wakes if it waits. */
@@ -101,6 +115,7 @@ public final class SwitchMember {
      * @return the frames dropped
      */
     int discard() {
+        receiving = false;
         int dropped = 0;
         while (inbox.peekLength() != 0) {
             inbox.pop();

@@ -85,10 +85,12 @@ public final class SwitchPort implements Port, PortQueue {
 
     /**
      * The next frame's length with this guest's header; when there is none, re-arms the doorbell
-     * and looks again (see {@link Doorbell}).
+     * and looks again (see {@link Doorbell}). Only a running RX queue asks: so the switch learns
+     * that a guest receives here.
      */
     @Override
     public long nextFrameLength() {
+        member.receiverRuns();
         long length = member.inbox.peekLength();
         if (length == 0) {
             member.doorbell.arm();

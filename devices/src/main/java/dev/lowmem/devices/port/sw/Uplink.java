@@ -74,6 +74,8 @@ public final class Uplink implements AutoCloseable {
         this.member = member;
         this.forwarder = forwarder;
         tap.negotiated(Feature.VERSION_1.mask(), HEADER);
+        // The host always receives: a full uplink makes guests wait, not drop.
+        member.receiverRuns();
         MemorySegment scratch = arena.allocate(HEADER + L2Switch.MAX_PACKET, Long.BYTES);
         hostPieces.add(scratch);
         IovecArray hostIovecs = new IovecArray(arena, 1);
