@@ -56,6 +56,11 @@ final class SwitchRig implements AutoCloseable {
         return backends.get(port).counters();
     }
 
+    /** What device {@code port}'s worker has allocated since it started. */
+    long workerAllocatedBytes(int port) {
+        return backends.get(port).device.workerAllocatedBytes(0);
+    }
+
     SwitchMember member(int port) {
         return fabric.members().get(port);
     }
