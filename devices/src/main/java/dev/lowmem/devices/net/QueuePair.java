@@ -227,7 +227,8 @@ public final class QueuePair {
     /**
      * Before the runner sleeps: asks the guest to kick for what this pair waits for (TX chains
      * unless the port is full, RX buffers if starved), then looks once more, for a chain added
-     * before the request was visible would bring no kick (virtio 1.2, 2.7.10).
+     * before the request was visible would bring no kick (virtio 1.2, 2.7.10); and asks the port
+     * the same for what the pair waits on it for ({@link PortQueue#prepareToSleep}).
      *
      * @return true when there is work after all: run a cycle instead of sleeping
      */
@@ -237,7 +238,11 @@ public final class QueuePair {
             return true;
         }
         ActiveQueue rxQueue = rx;
-        return rxQueue != null && receive.starved() && moreAfterEnabling(rxQueue, NetCounter.RX_FAULTS, rxName);
+        if (rxQueue != null && receive.starved() && moreAfterEnabling(rxQueue, NetCounter.RX_FAULTS, rxName)) {
+            return true;
+        }
+        return port.prepareToSleep(serving(rx) != null && receive.wantsFrames(),
+                serving(tx) != null && transmit.portFull());
     }
 
     private boolean moreAfterEnabling(ActiveQueue queue, NetCounter faults, String name) {

@@ -29,6 +29,20 @@ public interface PortQueue {
     }
 
     /**
+     * Before the worker sleeps on {@link #fd()}: a port whose fd other threads signal only when
+     * asked (a switch port's doorbell) asks for it here, then looks once more for what the worker
+     * waits for, since what came before the request signalled nothing. A port whose fd the kernel
+     * keeps (a TAP) has nothing to do.
+     *
+     * @param wantsFrames RX would take a frame now
+     * @param waitsForRoom TX waits for room in the port
+     * @return true when what the worker waits for is there already: run a cycle instead of sleeping
+     */
+    default boolean prepareToSleep(boolean wantsFrames, boolean waitsForRoom) {
+        return false;
+    }
+
+    /**
      * Takes one frame from the guest.
      *
      * @return false when the port is full: the worker gives the chain back and tries again once

@@ -11,12 +11,12 @@ import java.lang.invoke.VarHandle;
  * watched for EPOLLIN): rung by other threads when frames arrive in the port's inbox or when a
  * port it waits on has room again.
  *
- * <p>Ringing costs a syscall only when the owner is armed, that is when it last looked and found
- * nothing it could do; the first ring disarms it, so a burst of arrivals signals once. The owner
- * re-arms when it finds nothing to do again: that reads the eventfd empty (its epoll would
- * otherwise report it readable for good) and sets the flag, after which the owner must look once
- * more, for whatever came before the flag was visible rang nobody (the same order as virtio's
- * notification suppression, virtio 1.2, 2.7.10).
+ * <p>Ringing costs a syscall only when the owner is armed, that is on its way to sleep; the first
+ * ring disarms it, so a burst of arrivals signals once, and a worker that is busy (or busy-polls)
+ * is never signalled. The owner arms before it sleeps: that reads the eventfd empty (its epoll
+ * would otherwise report it readable for good) and sets the flag, after which the owner must
+ * look once more, for whatever came before the flag was visible rang nobody (the same order as
+ * virtio's notification suppression, virtio 1.2, 2.7.10).
  */
 final class Doorbell implements AutoCloseable {
     private static final VarHandle ARMED;
@@ -55,10 +55,7 @@ final class Doorbell implements AutoCloseable {
         }
     }
 
-    /**
-     * The owner found nothing to do: it will be woken by the next ring. The caller then looks once
-     * more before it sleeps.
-     */
+    /** The owner is about to sleep: the next ring wakes it. The caller then looks once more before it sleeps. */
     void arm() {
         if (!armed) {
             try {

@@ -71,16 +71,13 @@ final class Forwarder implements AutoCloseable {
     }
 
     /**
-     * The port waits for room on a port that has room again: this port's doorbell rings, so its
-     * thread retries rather than sleeps. Called after re-arming the doorbell, whose read may have
-     * taken the ring the full port gave when it drained.
+     * Whether the port that refused this port's last unicast frame has room now: checked after
+     * the doorbell is armed, for the ring the full port gave when it drained may have come
+     * before.
      */
-    void recheckBlocked() {
+    boolean blockedHasRoom() {
         SwitchMember target = blockedOn;
-        if (target != null && !target.inbox.isFull()) {
-            blockedOn = null;
-            self.doorbell.ring();
-        }
+        return target != null && !target.inbox.isFull();
     }
 
     /**
@@ -98,9 +95,7 @@ final class Forwarder implements AutoCloseable {
             blockedOn = null;
             return true;
         }
-        // Armed before the target notes this port, so the ring it gives once it drains reaches it.
         blockedOn = target;
-        self.doorbell.arm();
         if (target.awaitRoom(self) && deliver(target, frame)) {
             blockedOn = null;
             return true;

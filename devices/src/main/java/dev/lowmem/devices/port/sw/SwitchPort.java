@@ -20,8 +20,9 @@ import java.lang.foreign.MemorySegment;
  * without conversion.
  *
  * <p>Its fd is the port's {@link Doorbell}: rung when frames arrive, and when a port that refused
- * this one's unicast frame has drained. An eventfd is always writable, so TX waits for room on
- * EPOLLIN too ({@link #roomEvent()}).
+ * this one's unicast frame has drained, but only once the worker has armed it on its way to
+ * sleep ({@link #prepareToSleep}): a busy worker costs its senders no syscall. An eventfd is
+ * always writable, so TX waits for room on EPOLLIN too ({@link #roomEvent()}).
  */
 public final class SwitchPort implements Port, PortQueue {
     private static final MemorySegment ZERO_HEADER = MemorySegment.ofArray(new byte[VirtioNetHeader.SIZE]);
@@ -83,21 +84,19 @@ public final class SwitchPort implements Port, PortQueue {
         return forwarder.forward(frame);
     }
 
-    /**
-     * The next frame's length with this guest's header; when there is none, re-arms the doorbell
-     * and looks again (see {@link Doorbell}). Only a running RX queue asks: so the switch learns
-     * that a guest receives here.
-     */
+    /** The next frame's length with this guest's header; only a running RX queue asks, so the switch learns a guest receives here. */
     @Override
     public long nextFrameLength() {
         member.receiverRuns();
         long length = member.inbox.peekLength();
-        if (length == 0) {
-            member.doorbell.arm();
-            forwarder.recheckBlocked();
-            length = member.inbox.peekLength();
-        }
         return length == 0 ? 0 : headerSize + length;
+    }
+
+    /** Arms the doorbell, then looks once more (see {@link Doorbell}). */
+    @Override
+    public boolean prepareToSleep(boolean wantsFrames, boolean waitsForRoom) {
+        member.doorbell.arm();
+        return wantsFrames && member.inbox.peekLength() != 0 || waitsForRoom && forwarder.blockedHasRoom();
     }
 
     @Override

@@ -195,8 +195,7 @@ public final class Uplink implements AutoCloseable {
      */
     private void sleep() throws NativeIoException {
         member.doorbell.arm();
-        forwarder.recheckBlocked();
-        if (!hostFull && member.inbox.peekLength() != 0) {
+        if (!hostFull && member.inbox.peekLength() != 0 || pending && forwarder.blockedHasRoom()) {
             return;
         }
         int events = (pending ? 0 : LibC.EPOLLIN) | (hostFull ? LibC.EPOLLOUT : 0);
