@@ -52,4 +52,24 @@ class BannerTest {
     void theNegotiatedLineNamesTheFeatures() {
         assertEquals("negotiated: NET_MAC | VERSION_1", Banner.negotiated(OFFERED));
     }
+
+    @Test
+    void aSwitch() {
+        Settings settings = new Settings(List.of(Path.of("/run/a.sock"), Path.of("/run/b.sock")), false,
+                SocketMode.OWNER_ONLY, Duration.ofSeconds(5), new PortChoice.Tap("vsw0"), NetDeviceOptions.defaults(),
+                64L << 20, null, Duration.ZERO, StatsFormat.TEXT);
+
+        assertEquals(List.of(
+                Version.line(),
+                "port: switch port 0 (a.sock), 1 queue pair, MTU 1500, MAC 52:54:00:12:34:56, poll window 50 us",
+                "socket: /run/a.sock, listening, mode 0600; a front-end has 5000 ms to send SET_OWNER",
+                "port: switch port 1 (b.sock), 1 queue pair, MTU 1500, MAC 52:54:00:12:34:57, poll window 50 us",
+                "socket: /run/b.sock, listening, mode 0600; a front-end has 5000 ms to send SET_OWNER",
+                "switch: 2 guests, uplink tap vsw0; a MAC is forgotten after 300 s of silence",
+                "offered: NET_MAC | VERSION_1",
+                "packet pool: budget 64M for the frames crossing the switch; 'pool-budget SIZE' on standard input"
+                        + " changes it",
+                "stats: text on standard output, on kill -USR1 4242, and at exit"),
+                Banner.lines(settings, List.of("switch port 0 (a.sock)", "switch port 1 (b.sock)"), OFFERED, 4242));
+    }
 }
