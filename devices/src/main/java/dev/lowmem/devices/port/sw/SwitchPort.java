@@ -36,11 +36,6 @@ public final class SwitchPort implements Port, PortQueue {
         this.forwarder = forwarder;
     }
 
-    /** The port as the switch's stats see it. */
-    public SwitchMember member() {
-        return member;
-    }
-
     @Override
     public String describe() {
         return "switch port " + member.index() + " (" + member.name() + ")";
