@@ -1,7 +1,6 @@
 package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.NetDeviceOptions;
-import dev.lowmem.devices.port.sw.MacTable;
 import dev.lowmem.virtio.Features;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +33,7 @@ final class Banner {
         if (settings.switching()) {
             lines.add("switch: " + ports.size() + " guests" + (settings.port() instanceof PortChoice.Tap(String name)
                     ? ", uplink tap " + name : ", no uplink") + "; a MAC is forgotten after "
-                    + MacTable.DEFAULT_AGEING.toSeconds() + " s of silence");
+                    + settings.macAgeing().toSeconds() + " s of silence");
         }
         lines.add("offered: " + Features.describe(offered));
         lines.add("packet pool: budget " + ByteSize.format(settings.poolBudget())

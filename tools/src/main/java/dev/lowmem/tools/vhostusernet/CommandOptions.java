@@ -5,6 +5,7 @@ import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.devices.port.SourcePort;
 import dev.lowmem.devices.port.sw.L2Switch;
+import dev.lowmem.devices.port.sw.MacTable;
 import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.io.IOException;
@@ -46,6 +47,7 @@ final class CommandOptions {
     static final long MAX_POLL_MICROS = 1_000_000;
     static final int MAX_STATS_INTERVAL_SECONDS = 86_400;
     static final long MAX_NEGOTIATION_DEADLINE_MS = 3_600_000;
+    static final long MAX_MAC_AGEING_SECONDS = 1_000_000;
 
     @Spec
     private CommandSpec spec;
@@ -69,6 +71,10 @@ final class CommandOptions {
             + " connecting to send SET_OWNER (QEMU and DPDK send it among their first messages) before its connection"
             + " is closed, so that a silent or slow one cannot keep others out; 1 to 3600000 (default: ${DEFAULT-VALUE}).")
     private long negotiationDeadlineMillis = VhostUserBackend.DEFAULT_NEGOTIATION_DEADLINE.toMillis();
+
+    @Option(names = "--mac-ageing", paramLabel = "SECONDS", description = "With --switch: how long a MAC that sends"
+            + " nothing stays learned, 1 to 1000000 (default: ${DEFAULT-VALUE}, as a Linux bridge).")
+    private long macAgeingSeconds = MacTable.DEFAULT_AGEING.toSeconds();
 
     @ArgGroup(exclusive = true, multiplicity = "0..1", heading = "%nThe host-side port (exactly one; with --switch,"
             + " --tap or none):%n")
@@ -139,6 +145,7 @@ final class CommandOptions {
         checks().range("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
         checks().range("--stats-interval", statsIntervalSeconds, 0, MAX_STATS_INTERVAL_SECONDS);
         checks().range("--negotiation-deadline-ms", negotiationDeadlineMillis, 1, MAX_NEGOTIATION_DEADLINE_MS);
+        checks().range("--mac-ageing", macAgeingSeconds, 1, MAX_MAC_AGEING_SECONDS);
         long budget;
         try {
             budget = ByteSize.parse(poolBudget);
@@ -154,7 +161,8 @@ final class CommandOptions {
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
         return new Settings(sockets, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis), portChoice(),
-                device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat);
+                device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
+                Duration.ofSeconds(macAgeingSeconds));
     }
 
     /** S_IFIFO in the file's mode (inode(7)). */

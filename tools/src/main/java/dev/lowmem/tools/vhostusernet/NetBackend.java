@@ -110,7 +110,7 @@ final class NetBackend implements AutoCloseable {
 
         void openDevices(Settings settings) throws StartupException {
             if (settings.switching()) {
-                fabric = new L2Switch(new MacTable(), pool);
+                fabric = new L2Switch(new MacTable(settings.macAgeing(), System::nanoTime), pool);
                 parts.push(fabric);
                 for (int i = 0; i < sockets.size(); i++) {
                     add(settings.device(i), switchPort(sockets.get(i)));

@@ -19,10 +19,11 @@ import java.util.List;
  * @param poolBudget the packet pool's budget in bytes at start
  * @param commands the named pipe to read commands from; null for standard input
  * @param statsInterval how often to print the counters; zero for only on SIGUSR1 and at exit
+ * @param macAgeing how long the switch remembers a MAC that sends nothing; unused without a switch
  */
 record Settings(List<Path> sockets, boolean client, SocketMode socketMode, Duration negotiationDeadline,
         PortChoice port, NetDeviceOptions device, long poolBudget, Path commands, Duration statsInterval,
-        StatsFormat statsFormat) {
+        StatsFormat statsFormat, Duration macAgeing) {
 
     Settings {
         sockets = List.copyOf(sockets);

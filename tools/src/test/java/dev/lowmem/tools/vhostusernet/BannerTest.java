@@ -17,7 +17,8 @@ class BannerTest {
     @Test
     void listening() {
         Settings settings = new Settings(List.of(Path.of("/run/vnet0.sock")), false, new SocketMode(0660),
-                Duration.ofSeconds(5), new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT);
+                Duration.ofSeconds(5), new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT,
+                Duration.ofSeconds(300));
 
         assertEquals(List.of(
                 Version.line(),
@@ -34,7 +35,8 @@ class BannerTest {
     void connecting() {
         Settings settings = new Settings(List.of(Path.of("/run/qemu.sock")), true, SocketMode.OWNER_ONLY,
                 Duration.ofMillis(250), new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
-                        Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON);
+                        Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON,
+                Duration.ofSeconds(300));
 
         assertEquals(List.of(
                 Version.line(),
@@ -57,7 +59,7 @@ class BannerTest {
     void aSwitch() {
         Settings settings = new Settings(List.of(Path.of("/run/a.sock"), Path.of("/run/b.sock")), false,
                 SocketMode.OWNER_ONLY, Duration.ofSeconds(5), new PortChoice.Tap("vsw0"), NetDeviceOptions.defaults(),
-                64L << 20, null, Duration.ZERO, StatsFormat.TEXT);
+                64L << 20, null, Duration.ZERO, StatsFormat.TEXT, Duration.ofSeconds(120));
 
         assertEquals(List.of(
                 Version.line(),
@@ -65,7 +67,7 @@ class BannerTest {
                 "socket: /run/a.sock, listening, mode 0600; a front-end has 5000 ms to send SET_OWNER",
                 "port: switch port 1 (b.sock), 1 queue pair, MTU 1500, MAC 52:54:00:12:34:57, poll window 50 us",
                 "socket: /run/b.sock, listening, mode 0600; a front-end has 5000 ms to send SET_OWNER",
-                "switch: 2 guests, uplink tap vsw0; a MAC is forgotten after 300 s of silence",
+                "switch: 2 guests, uplink tap vsw0; a MAC is forgotten after 120 s of silence",
                 "offered: NET_MAC | VERSION_1",
                 "packet pool: budget 64M for the frames crossing the switch; 'pool-budget SIZE' on standard input"
                         + " changes it",

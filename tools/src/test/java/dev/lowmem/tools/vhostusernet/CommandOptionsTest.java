@@ -91,6 +91,9 @@ class CommandOptionsTest {
         assertEquals("02:00:00:00:00:fe", settings.device(0).mac().toString());
         assertEquals("02:00:00:00:00:ff", settings.device(1).mac().toString());
         assertEquals("02:00:00:00:00:00", settings.device(2).mac().toString(), "the last byte wraps");
+        assertEquals(Duration.ofSeconds(300), settings.macAgeing());
+        assertEquals(Duration.ofSeconds(30), parse("--switch", "--socket", SOCKET, "--socket", "/tmp/b.sock",
+                "--mac-ageing", "30").macAgeing());
         assertEquals(new PortChoice.Tap("up0"),
                 parse("--switch", "--socket", SOCKET, "--socket", "/tmp/b.sock", "--tap", "up0").port());
     }
@@ -145,6 +148,8 @@ class CommandOptionsTest {
                         + " mkfifo /etc/hostname", "--sink", "--commands", "/etc/hostname"),
                 refused("Unknown option: '--bogus'", "--sink", "--bogus"),
                 refused("--switch joins two or more guests: give --socket once for each", "--switch"),
+                refused("Invalid value for option '--mac-ageing': 0 is outside 1..1000000", "--sink", "--mac-ageing",
+                        "0"),
                 refused("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source serve one"
                         + " guest", "--switch", "--socket", "/tmp/b.sock", "--loopback"),
                 refused("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source serve one"
