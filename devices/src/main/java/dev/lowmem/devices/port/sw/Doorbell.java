@@ -16,7 +16,9 @@ import java.lang.invoke.VarHandle;
  * is never signalled. The owner arms before it sleeps: that reads the eventfd empty (its epoll
  * would otherwise report it readable for good) and sets the flag, after which the owner must
  * look once more, for whatever came before the flag was visible rang nobody (the same order as
- * virtio's notification suppression, virtio 1.2, 2.7.10).
+ * virtio's notification suppression, virtio 1.2, 2.7.10). The read is made even when the flag
+ * is still set: a ringer that disarmed the owner may signal only after the owner armed again,
+ * and a signal no arm reads would wake the owner's epoll for good.
  */
 final class Doorbell implements AutoCloseable {
     private static final VarHandle ARMED;
@@ -57,14 +59,12 @@ final class Doorbell implements AutoCloseable {
 
     /** The owner is about to sleep: the next ring wakes it. The caller then looks once more before it sleeps. */
     void arm() {
-        if (!armed) {
-            try {
-                eventFd.read();
-            } catch (NativeIoException e) {
-                throw new IllegalStateException("cannot read a switch port's eventfd", e);
-            }
-            armed = true;
+        try {
+            eventFd.read();
+        } catch (NativeIoException e) {
+            throw new IllegalStateException("cannot read a switch port's eventfd", e);
         }
+        armed = true;
     }
 
     @Override
