@@ -262,10 +262,9 @@ public final class QueuePair {
 
     /**
      * The events the runner should wait for on the port's fd while asleep: EPOLLIN when RX could
-     * take a frame, into the guest or its backlog, the port's {@link PortQueue#roomEvent()} (EPOLLOUT
-     * but for an eventfd) when TX waits for room; no EPOLLIN
-     * while RX is starved and the backlog full (back-pressure: the port keeps its frames until
-     * the guest's kick, STYLE.md 7).
+     * take a frame, into the guest or its backlog, the port's {@link PortQueue#roomEvent()}
+     * (EPOLLOUT but for an eventfd) when TX waits for room; no EPOLLIN while RX is starved and the
+     * backlog full (back-pressure: the port keeps its frames until the guest's kick, STYLE.md 7).
      */
     public int portInterest() {
         int events = 0;

@@ -13,9 +13,9 @@ public interface PortQueue {
 
     /**
      * The fd the worker waits on for frames to receive (EPOLLIN) or room to transmit
-     * ({@link #roomEvent()});
-     * null for a port with no fd, whose readiness changes only when the worker itself calls it
-     * (a sink is always ready, a source always has a frame, a loopback has frames after a transmit).
+     * ({@link #roomEvent()}); null for a port with no fd, whose readiness changes only when the
+     * worker itself calls it (a sink is always ready, a source always has a frame, a loopback has
+     * frames after a transmit).
      */
     FileDescriptor fd();
 
