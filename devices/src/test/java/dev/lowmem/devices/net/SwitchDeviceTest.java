@@ -46,6 +46,7 @@ class SwitchDeviceTest {
     @BeforeEach
     void start() throws Exception {
         rig = new SwitchRig(dir, 3);
+        rig.awaitPoolReserve();
         for (int i = 0; i < guests.length; i++) {
             guests[i] = NetDriver.connect(rig.socket(i), FEATURES[i]);
         }

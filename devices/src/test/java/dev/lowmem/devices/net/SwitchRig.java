@@ -42,6 +42,21 @@ final class SwitchRig implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until the pool's refiller has filled the reserve of every switch port: a test that
+     * sends a burst at once would otherwise race the refiller, and its frames could be dropped
+     * for want of a buffer, as they may be in a back-end that has just started.
+     */
+    void awaitPoolReserve() throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (pool.stats().freeBuffers() < pool.stats().reserveTarget()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the pool's reserve was not filled within 5 s: " + pool.stats());
+            }
+            Thread.sleep(1);
+        }
+    }
+
     /** The host's port on {@code tap}: switch port {@code n}, after the devices'. */
     Uplink addUplink(TapPort tap) throws Exception {
         uplink = fabric.addUplink(tap);

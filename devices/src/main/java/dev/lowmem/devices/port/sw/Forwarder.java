@@ -12,7 +12,9 @@ import java.lang.foreign.MemorySegment;
  * uplink's thread): reads a frame's addresses, learns its source, and copies it into pool
  * buffers for each port it goes to, then onto that port's inbox. The pool user is this port's
  * own, so only this thread takes from it; receivers release the buffers onto its return stack,
- * which a take drains when the cache runs dry.
+ * which a take drains when the cache runs dry. It joins the pool when the port is made, so the
+ * pool's refiller keeps a reserve for every port from the start rather than from its first frame,
+ * when a burst would find the shared list short (and its frames dropped as {@code drop_no_buffer}).
  */
 final class Forwarder implements AutoCloseable {
     /** Destination and source MAC. */
@@ -21,19 +23,19 @@ final class Forwarder implements AutoCloseable {
 
     private final L2Switch fabric;
     private final SwitchMember self;
-    private final PacketPool pool;
     private final int bufferSize;
     private final MemorySegment addresses;
     private final PacketBuffer[] copy;
-    private PoolUser user;
+    private final PoolUser user;
     /** The port whose full inbox refused this port's last unicast frame; null when none did. */
     private SwitchMember blockedOn;
 
     Forwarder(L2Switch fabric, SwitchMember self, PacketPool pool, int maxBuffers, Arena arena) {
         this.fabric = fabric;
         this.self = self;
-        this.pool = pool;
         this.bufferSize = pool.config().bufferSize();
+        // Made here, on the thread that adds the port; its owner becomes the sending thread at its first take.
+        this.user = pool.join("switch " + self.name());
         this.addresses = arena.allocate(ADDRESSES);
         this.copy = new PacketBuffer[maxBuffers];
     }
@@ -143,10 +145,6 @@ final class Forwarder implements AutoCloseable {
 
     /** Takes {@code count} buffers into {@link #copy}; all or none. */
     private boolean take(int count) {
-        if (user == null) {
-            // Joined on the sending thread, at its first frame: a port that never sends holds no reserve.
-            user = pool.join("switch " + self.name());
-        }
         for (int i = 0; i < count; i++) {
             copy[i] = user.take();
             if (copy[i] == null) {
@@ -167,9 +165,6 @@ final class Forwarder implements AutoCloseable {
     /** Leaves the pool; on the sending thread, or once it has stopped. Buffers still queued come home as they are released. */
     @Override
     public void close() {
-        if (user != null) {
-            user.close();
-            user = null;
-        }
+        user.close();
     }
 }

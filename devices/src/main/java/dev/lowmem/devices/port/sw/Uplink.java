@@ -99,12 +99,16 @@ public final class Uplink implements AutoCloseable {
         thread = Thread.ofPlatform().name("vnet-uplink-" + tap.interfaceName()).daemon().unstarted(this::run);
     }
 
-    /** Serves {@code tap}, which it owns from here, as {@code member}'s port; called by {@link L2Switch}. */
+    /**
+     * Serves {@code tap} as {@code member}'s port, sending through {@code forwarder}; owns both
+     * from here, also when it fails to start. Called by {@link L2Switch}.
+     */
     static Uplink start(TapPort tap, SwitchMember member, Forwarder forwarder) throws IOException {
         Uplink uplink;
         try {
             uplink = new Uplink(tap, member, forwarder);
         } catch (IOException | RuntimeException e) {
+            forwarder.close();
             tap.close();
             throw e;
         }
