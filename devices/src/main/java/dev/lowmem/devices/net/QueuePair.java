@@ -240,7 +240,8 @@ public final class QueuePair {
     /**
      * Before the runner sleeps: asks the guest to kick for what this pair waits for (TX chains
      * unless the port is full, RX buffers if starved), then looks once more, for a chain added
-     * before the request was visible would bring no kick (virtio 1.2, 2.7.10).
+     * before the request was visible would bring no kick (virtio 1.2, 2.7.10); and asks the port
+     * the same for what the pair waits on it for ({@link PortQueue#prepareToSleep}).
      *
      * @return true when there is work after all: run a cycle instead of sleeping
      */
@@ -250,7 +251,11 @@ public final class QueuePair {
             return true;
         }
         ActiveQueue rxQueue = rx;
-        return rxQueue != null && receive.starved() && moreAfterEnabling(rxQueue, NetCounter.RX_FAULTS, rxName);
+        if (rxQueue != null && receive.starved() && moreAfterEnabling(rxQueue, NetCounter.RX_FAULTS, rxName)) {
+            return true;
+        }
+        return port.prepareToSleep(serving(rx) != null && receive.wantsFrames(),
+                serving(tx) != null && transmit.portFull());
     }
 
     private boolean moreAfterEnabling(ActiveQueue queue, NetCounter faults, String name) {
@@ -270,9 +275,9 @@ public final class QueuePair {
 
     /**
      * The events the runner should wait for on the port's fd while asleep: EPOLLIN when RX could
-     * take a frame, into the guest or its backlog, EPOLLOUT when TX waits for room; no EPOLLIN
-     * while RX is starved and the backlog full (back-pressure: the port keeps its frames until
-     * the guest's kick, STYLE.md 7).
+     * take a frame, into the guest or its backlog, the port's {@link PortQueue#roomEvent()}
+     * (EPOLLOUT but for an eventfd) when TX waits for room; no EPOLLIN while RX is starved and the
+     * backlog full (back-pressure: the port keeps its frames until the guest's kick, STYLE.md 7).
      */
     public int portInterest() {
         int events = 0;
@@ -280,7 +285,7 @@ public final class QueuePair {
             events |= LibC.EPOLLIN;
         }
         if (serving(tx) != null && transmit.portFull()) {
-            events |= LibC.EPOLLOUT;
+            events |= port.roomEvent();
         }
         return events;
     }

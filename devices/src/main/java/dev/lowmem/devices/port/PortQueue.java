@@ -1,6 +1,7 @@
 package dev.lowmem.devices.port;
 
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
+import dev.lowmem.vmm.core.nativeio.LibC;
 import java.io.IOException;
 
 /**
@@ -11,11 +12,35 @@ import java.io.IOException;
 public interface PortQueue {
 
     /**
-     * The fd the worker waits on for frames to receive (EPOLLIN) or room to transmit (EPOLLOUT);
-     * null for a port with no fd, whose readiness changes only when the worker itself calls it
-     * (a sink is always ready, a source always has a frame, a loopback has frames after a transmit).
+     * The fd the worker waits on for frames to receive (EPOLLIN) or room to transmit
+     * ({@link #roomEvent()}); null for a port with no fd, whose readiness changes only when the
+     * worker itself calls it (a sink is always ready, a source always has a frame, a loopback has
+     * frames after a transmit).
      */
     FileDescriptor fd();
+
+    /**
+     * The event on {@link #fd()} that says a full port has room again: EPOLLOUT for a socket or
+     * a TAP. A port whose fd is an eventfd, always writable, says EPOLLIN instead and signals the
+     * eventfd when room comes (a switch port, which waits for another port to drain).
+     */
+    default int roomEvent() {
+        return LibC.EPOLLOUT;
+    }
+
+    /**
+     * Before the worker sleeps on {@link #fd()}: a port whose fd other threads signal only when
+     * asked (a switch port's doorbell) asks for it here, then looks once more for what the worker
+     * waits for, since what came before the request signalled nothing. A port whose fd the kernel
+     * keeps (a TAP) has nothing to do.
+     *
+     * @param wantsFrames RX would take a frame now
+     * @param waitsForRoom TX waits for room in the port
+     * @return true when what the worker waits for is there already: run a cycle instead of sleeping
+     */
+    default boolean prepareToSleep(boolean wantsFrames, boolean waitsForRoom) {
+        return false;
+    }
 
     /**
      * Takes one frame from the guest.

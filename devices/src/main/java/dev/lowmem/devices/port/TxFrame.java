@@ -61,4 +61,13 @@ public final class TxFrame {
         MemorySegment.copy(header, 0, destination, offset, headerSize);
         chainBuffers.copyTo(0, packetStart, destination, offset + headerSize, packetLength);
     }
+
+    /**
+     * Copies {@code length} bytes of the packet, from {@code from} bytes into it, into
+     * {@code destination} at {@code offset}: a port that keeps the packet in pieces of its own
+     * (the switch's pool buffers) copies it piece by piece, without the header.
+     */
+    public void copyPacketTo(long from, MemorySegment destination, long offset, long length) {
+        chainBuffers.copyTo(0, packetStart + from, destination, offset, length);
+    }
 }

@@ -25,7 +25,12 @@ final class NetBackend implements AutoCloseable {
     }
 
     private NetBackend(Path dir, VirtioNet device) throws Exception {
-        socket = dir.resolve("vnet.sock");
+        this(device, dir.resolve("vnet.sock"));
+    }
+
+    /** {@code device} served on {@code socket}: one of several devices in a directory. */
+    NetBackend(VirtioNet device, Path socket) throws Exception {
+        this.socket = socket;
         loop = EventLoop.start("vhost-user test");
         this.device = device;
         backend = VhostUserBackend.listen(socket, device, loop);

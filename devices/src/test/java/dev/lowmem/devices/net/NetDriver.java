@@ -193,9 +193,18 @@ final class NetDriver implements AutoCloseable {
         rx.publish();
     }
 
-    /** Transmits one frame: a header descriptor, then the packet. */
+    /**
+     * Transmits one frame: a header descriptor, then the packet. Its buffer is the one the frame
+     * {@link #QUEUE_SIZE} before used, so that frame must have come back first (the device
+     * returns TX chains in order): with more frames outstanding than the ring holds (a port that
+     * makes TX wait), writing at once would change a frame the device has yet to read.
+     */
     void send(byte[] header, byte[] packet) throws Exception {
-        long buffer = TX_BUFFERS + (txSlot++ % QUEUE_SIZE) * TX_SLOT;
+        long frame = txSlot++;
+        if (frame >= QUEUE_SIZE) {
+            awaitTxReturned((int) (frame - QUEUE_SIZE + 1));
+        }
+        long buffer = TX_BUFFERS + (frame % QUEUE_SIZE) * TX_SLOT;
         write(buffer, header);
         write(buffer + header.length, packet);
         chain.clear().readable(buffer, header.length);

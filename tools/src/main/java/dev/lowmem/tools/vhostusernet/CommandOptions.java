@@ -4,12 +4,15 @@ import dev.lowmem.tools.OptionChecks;
 import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.devices.port.SourcePort;
+import dev.lowmem.devices.port.sw.L2Switch;
+import dev.lowmem.devices.port.sw.MacTable;
 import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,13 +47,20 @@ final class CommandOptions {
     static final long MAX_POLL_MICROS = 1_000_000;
     static final int MAX_STATS_INTERVAL_SECONDS = 86_400;
     static final long MAX_NEGOTIATION_DEADLINE_MS = 3_600_000;
+    static final long MAX_MAC_AGEING_SECONDS = 1_000_000;
 
     @Spec
     private CommandSpec spec;
 
     @Option(names = "--socket", required = true, paramLabel = "PATH",
-            description = "The vhost-user socket: the path to listen on, or with --client the path QEMU listens on.")
-    private Path socket;
+            description = "The vhost-user socket: the path to listen on, or with --client the path QEMU listens on."
+                    + " With --switch, once per guest.")
+    private List<Path> sockets;
+
+    @Option(names = "--switch", description = "Serve a device on each --socket (two or more) and join them by a"
+            + " learning switch inside this process; --tap NAME adds the host as one more switch port. Device i has"
+            + " --mac with i added to its last byte.")
+    private boolean switching;
 
     @Option(names = "--client",
             description = "Connect to PATH (QEMU with server=on) and connect again whenever the front-end goes away,"
@@ -62,7 +72,12 @@ final class CommandOptions {
             + " is closed, so that a silent or slow one cannot keep others out; 1 to 3600000 (default: ${DEFAULT-VALUE}).")
     private long negotiationDeadlineMillis = VhostUserBackend.DEFAULT_NEGOTIATION_DEADLINE.toMillis();
 
-    @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nThe host-side port (exactly one):%n")
+    @Option(names = "--mac-ageing", paramLabel = "SECONDS", description = "With --switch: how long a MAC that sends"
+            + " nothing stays learned, 1 to 1000000 (default: ${DEFAULT-VALUE}, as a Linux bridge).")
+    private long macAgeingSeconds = MacTable.DEFAULT_AGEING.toSeconds();
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1", heading = "%nThe host-side port (exactly one; with --switch,"
+            + " --tap or none):%n")
     private PortOptions port;
 
     @Option(names = "--mac", paramLabel = "MAC", description = "The NIC's address (default: ${DEFAULT-VALUE}).")
@@ -121,12 +136,16 @@ final class CommandOptions {
 
     /** The options checked together. */
     Settings settings() {
-        checks().socketPath("--socket", socket);
+        for (Path socket : sockets) {
+            checks().socketPath("--socket", socket);
+        }
+        checkSwitch();
         checks().range("--mtu", mtu, NetDeviceOptions.MIN_MTU, NetDeviceOptions.MAX_MTU);
         checks().range("--queues", queues, 1, NetDeviceOptions.MAX_QUEUE_PAIRS);
         checks().range("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
         checks().range("--stats-interval", statsIntervalSeconds, 0, MAX_STATS_INTERVAL_SECONDS);
         checks().range("--negotiation-deadline-ms", negotiationDeadlineMillis, 1, MAX_NEGOTIATION_DEADLINE_MS);
+        checks().range("--mac-ageing", macAgeingSeconds, 1, MAX_MAC_AGEING_SECONDS);
         long budget;
         try {
             budget = ByteSize.parse(poolBudget);
@@ -141,8 +160,9 @@ final class CommandOptions {
             throw checks().invalid("--commands", commands + " is not a named pipe; make one with mkfifo " + commands);
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
-        return new Settings(socket, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis), portChoice(),
-                device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat);
+        return new Settings(sockets, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis), portChoice(),
+                device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
+                Duration.ofSeconds(macAgeingSeconds));
     }
 
     /** S_IFIFO in the file's mode (inode(7)). */
@@ -154,7 +174,45 @@ final class CommandOptions {
         }
     }
 
+    /** A switch joins two or more devices of one queue pair each, and reaches the host only through a TAP. */
+    private void checkSwitch() {
+        if (!switching) {
+            if (sockets.size() > 1) {
+                throw problem("--socket is given " + sockets.size() + " times; several guests need --switch");
+            }
+            if (port == null) {
+                throw problem("a port is needed: --tap NAME, --loopback, --sink or --source SIZE (or --switch with"
+                        + " two or more --socket)");
+            }
+            return;
+        }
+        if (sockets.size() < 2) {
+            throw problem("--switch joins two or more guests: give --socket once for each");
+        }
+        if (sockets.size() > L2Switch.MAX_PORTS - 1) {
+            throw problem("--switch joins at most " + (L2Switch.MAX_PORTS - 1) + " guests, not " + sockets.size());
+        }
+        if (sockets.stream().distinct().count() < sockets.size()) {
+            throw problem("--switch needs a different --socket for each guest");
+        }
+        if (port != null && port.tap == null) {
+            throw problem("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source"
+                    + " serve one guest");
+        }
+        if (queues != 1) {
+            throw problem("--queues: a switch port serves one queue pair");
+        }
+    }
+
+    private ParameterException problem(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
     private PortChoice portChoice() {
+        if (port == null) {
+            // A switch without an uplink.
+            return null;
+        }
         if (port.tap != null) {
             return new PortChoice.Tap(port.tap);
         }

@@ -1,7 +1,12 @@
 package dev.lowmem.tools.vhostusernet;
 
+import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.devices.net.VirtioNet;
 import dev.lowmem.devices.port.Port;
+import dev.lowmem.devices.port.TapPort;
+import dev.lowmem.devices.port.sw.L2Switch;
+import dev.lowmem.devices.port.sw.MacTable;
+import dev.lowmem.devices.port.sw.SwitchPort;
 import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.event.EventLoop;
 import dev.lowmem.vmm.core.nativeio.Errno;
@@ -13,79 +18,162 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.function.LongConsumer;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.ObjLongConsumer;
 
 /**
- * The running backend: the port, the packet pool, the virtio-net device in front of them, the
- * control-plane event loop and the vhost-user socket. Started in that order and stopped in the reverse one, so that
- * a failure half-way leaves nothing open.
+ * The running backend: the packet pool, the ports, the virtio-net devices in front of them (one,
+ * or with {@code --switch} one per socket, joined by an {@link L2Switch}), the control-plane event
+ * loop that serves every socket, and the vhost-user sockets. Started in that order and stopped in
+ * the reverse one, so that a failure half-way leaves nothing open.
  */
 final class NetBackend implements AutoCloseable {
     /** How long {@code --client} waits before connecting again, as QEMU's own {@code reconnect=1}. */
     static final Duration RECONNECT_DELAY = Duration.ofSeconds(1);
     private static final System.Logger LOG = System.getLogger(NetBackend.class.getName());
 
-    private final VirtioNet device;
+    private final PacketPool pool;
+    private final L2Switch fabric;
+    private final List<Path> sockets;
+    private final List<VirtioNet> devices;
     private final EventLoop loop;
-    private final VhostUserBackend vhostUser;
+    private final List<VhostUserBackend> vhostUsers;
+    /** What {@link #close()} closes after the sockets and the loop, last opened first: devices, switch, pool. */
+    private final Deque<AutoCloseable> parts;
     private boolean serving = true;
 
-    private NetBackend(VirtioNet device, EventLoop loop, VhostUserBackend vhostUser) {
-        this.device = device;
+    private NetBackend(Opened opened, EventLoop loop, List<VhostUserBackend> vhostUsers) {
+        this.pool = opened.pool;
+        this.fabric = opened.fabric;
+        this.sockets = opened.sockets;
+        this.devices = List.copyOf(opened.devices);
+        this.parts = opened.parts;
         this.loop = loop;
-        this.vhostUser = vhostUser;
+        this.vhostUsers = List.copyOf(vhostUsers);
     }
 
     /**
      * Opens everything and starts serving.
      *
-     * @param onNegotiated told the driver's features each time a front-end settles them
+     * @param onNegotiated told a device's socket and its driver's features each time a front-end settles them
      */
-    static NetBackend start(Settings settings, LongConsumer onNegotiated) throws StartupException {
-        VirtioNet device = openDevice(settings);
-        device.onNegotiated(onNegotiated);
+    static NetBackend start(Settings settings, ObjLongConsumer<Path> onNegotiated) throws StartupException {
+        Opened opened = new Opened(settings);
+        try {
+            opened.openDevices(settings);
+        } catch (StartupException | RuntimeException e) {
+            opened.close();
+            throw e;
+        }
+        for (int i = 0; i < opened.devices.size(); i++) {
+            Path socket = opened.sockets.get(i);
+            opened.devices.get(i).onNegotiated(features -> onNegotiated.accept(socket, features));
+        }
         EventLoop loop;
         try {
-            loop = EventLoop.start("vhost-user " + settings.socket().getFileName());
+            loop = EventLoop.start("vhost-user " + settings.sockets().getFirst().getFileName());
         } catch (NativeIoException e) {
-            closeDevice(device);
+            opened.close();
             throw StartupException.failed("cannot start the control-plane event loop: " + e.getMessage(), e);
         }
+        List<VhostUserBackend> vhostUsers = new ArrayList<>();
         try {
-            VhostUserBackend vhostUser = settings.client()
-                    ? VhostUserBackend.connect(settings.socket(), RECONNECT_DELAY, settings.negotiationDeadline(), device,
-                            loop)
-                    : listen(settings, device, loop);
-            return new NetBackend(device, loop, vhostUser);
+            for (int i = 0; i < opened.devices.size(); i++) {
+                vhostUsers.add(serve(settings, opened.sockets.get(i), opened.devices.get(i), loop));
+            }
+            return new NetBackend(opened, loop, vhostUsers);
         } catch (StartupException | RuntimeException e) {
+            closeSockets(vhostUsers);
             closeLoop(loop);
-            closeDevice(device);
+            opened.close();
             throw e;
         }
     }
 
-    private static VirtioNet openDevice(Settings settings) throws StartupException {
-        Port port = settings.port().open(settings.device().queuePairs());
-        PacketPool pool = new PacketPool(PoolConfig.defaults().withBudget(settings.poolBudget()));
-        try {
-            VirtioNet device = new VirtioNet(settings.device(), port, pool);
+    /** The pool, the switch and the devices as they open, closed in reverse if one fails. */
+    private static final class Opened {
+        final PacketPool pool;
+        final List<Path> sockets;
+        final List<VirtioNet> devices = new ArrayList<>();
+        final Deque<AutoCloseable> parts = new ArrayDeque<>();
+        L2Switch fabric;
+
+        Opened(Settings settings) {
+            pool = new PacketPool(PoolConfig.defaults().withBudget(settings.poolBudget()));
+            parts.push(pool);
+            sockets = settings.sockets();
+        }
+
+        void openDevices(Settings settings) throws StartupException {
+            if (settings.switching()) {
+                fabric = new L2Switch(new MacTable(settings.macAgeing(), System::nanoTime), pool);
+                parts.push(fabric);
+                for (int i = 0; i < sockets.size(); i++) {
+                    add(settings.device(i), switchPort(sockets.get(i)));
+                }
+                if (settings.port() instanceof PortChoice.Tap tap) {
+                    addUplink(tap);
+                }
+            } else {
+                add(settings.device(), settings.port().open(settings.device().queuePairs()));
+            }
             pool.startRefiller();
-            return device;
-        } catch (NativeIoException e) {
-            pool.close();
-            port.close();
-            throw StartupException.failed("cannot start the workers of " + port.describe() + ": " + e.getMessage(), e);
-        } catch (IllegalArgumentException e) {
-            // More pairs than the port serves: what the device checks before anything starts.
-            pool.close();
-            port.close();
-            throw StartupException.badOption("--queues", e.getMessage(), e);
+        }
+
+        private SwitchPort switchPort(Path socket) throws StartupException {
+            try {
+                return fabric.addPort(socket.getFileName().toString());
+            } catch (NativeIoException e) {
+                throw StartupException.failed("cannot make a switch port for " + socket + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** The switch's port to the host, on its own thread; closed before the switch. */
+        private void addUplink(PortChoice.Tap tap) throws StartupException {
+            TapPort port = tap.openTap(1);
+            try {
+                parts.push(fabric.addUplink(port));
+            } catch (IOException e) {
+                throw StartupException.failed("cannot serve " + port.describe() + " as the switch's uplink: "
+                        + e.getMessage(), e);
+            }
+        }
+
+        /** The device on {@code port}, which it owns from here, also when it fails to start. */
+        private void add(NetDeviceOptions options, Port port) throws StartupException {
+            VirtioNet device;
+            try {
+                device = new VirtioNet(options, port, pool);
+            } catch (NativeIoException e) {
+                port.close();
+                throw StartupException.failed("cannot start the workers of " + port.describe() + ": " + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                // More pairs than the port serves: what the device checks before anything starts.
+                port.close();
+                throw StartupException.badOption("--queues", e.getMessage(), e);
+            }
+            devices.add(device);
+            parts.push(device);
+        }
+
+        void close() {
+            closeAll(parts);
         }
     }
 
-    private static VhostUserBackend listen(Settings settings, VirtioNet device, EventLoop loop)
+    private static VhostUserBackend serve(Settings settings, Path socket, VirtioNet device, EventLoop loop)
             throws StartupException {
-        Path socket = settings.socket();
+        return settings.client()
+                ? VhostUserBackend.connect(socket, RECONNECT_DELAY, settings.negotiationDeadline(), device, loop)
+                : listen(settings, socket, device, loop);
+    }
+
+    private static VhostUserBackend listen(Settings settings, Path socket, VirtioNet device, EventLoop loop)
+            throws StartupException {
         boolean existed = Files.exists(socket, LinkOption.NOFOLLOW_LINKS);
         VhostUserBackend backend;
         try {
@@ -118,12 +206,34 @@ final class NetBackend implements AutoCloseable {
         };
     }
 
-    VirtioNet device() {
-        return device;
+    /** The devices, one per socket in the order given. */
+    List<VirtioNet> devices() {
+        return devices;
+    }
+
+    List<Path> sockets() {
+        return sockets;
+    }
+
+    /** The pool every device draws on: its budget can change while the backend runs. */
+    PacketPool pool() {
+        return pool;
+    }
+
+    /** Every counter now: each device's, and each switch port's with {@code --switch}. */
+    StatsSnapshot snapshot(Instant time) {
+        List<DeviceStats> deviceStats = new ArrayList<>(devices.size());
+        for (int i = 0; i < devices.size(); i++) {
+            deviceStats.add(DeviceStats.of(fabric == null ? null : sockets.get(i).getFileName().toString(),
+                    devices.get(i)));
+        }
+        List<SwitchPortStats> ports = fabric == null ? List.of()
+                : fabric.members().stream().map(SwitchPortStats::of).toList();
+        return new StatsSnapshot(time, deviceStats, ports, pool.stats(), GcStats.now());
     }
 
     /**
-     * Closes the socket, which stops the device's queues, and the event loop. The counters stay
+     * Closes the sockets, which stops the devices' queues, and the event loop. The counters stay
      * as they are from here on: what an exit report shows.
      */
     synchronized void stopServing() {
@@ -131,24 +241,36 @@ final class NetBackend implements AutoCloseable {
             return;
         }
         serving = false;
-        try {
-            vhostUser.close();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "closing " + vhostUser.path() + ": " + e.getMessage());
-        }
+        closeSockets(vhostUsers);
         closeLoop(loop);
     }
 
-    /** Stops serving, then closes the device, its port and its pool. */
+    /** Stops serving, then closes the devices, their ports, the switch and the pool. */
     @Override
     public synchronized void close() {
         stopServing();
-        closeDevice(device);
+        closeAll(parts);
     }
 
-    private static void closeDevice(VirtioNet device) {
-        device.close();
-        device.pool().close();
+    private static void closeSockets(List<VhostUserBackend> vhostUsers) {
+        for (VhostUserBackend vhostUser : vhostUsers) {
+            try {
+                vhostUser.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing " + vhostUser.path() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Closes and forgets each part, last opened first. */
+    private static void closeAll(Deque<AutoCloseable> parts) {
+        while (!parts.isEmpty()) {
+            try {
+                parts.pop().close();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "closing: " + e.getMessage());
+            }
+        }
     }
 
     private static void closeLoop(EventLoop loop) {

@@ -22,6 +22,11 @@ sealed interface PortChoice {
     record Tap(String name) implements PortChoice {
         @Override
         public Port open(int queuePairs) throws StartupException {
+            return openTap(queuePairs);
+        }
+
+        /** As {@link #open}, typed: a switch's uplink needs the TAP itself. */
+        TapPort openTap(int queuePairs) throws StartupException {
             try {
                 return TapPort.open(name, queuePairs);
             } catch (IllegalArgumentException e) {

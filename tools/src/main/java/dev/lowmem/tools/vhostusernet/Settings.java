@@ -1,20 +1,46 @@
 package dev.lowmem.tools.vhostusernet;
 
+import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What the command runs, checked: every value here is one the device, the port and the socket
  * accept.
  *
- * @param client connect to {@code socket} (QEMU listens, {@code server=on}) instead of listening on it
- * @param socketMode the listening socket's file mode; unused with {@code client}
+ * @param sockets one per device: one without {@code --switch}, two or more with it
+ * @param client connect to each socket (QEMU listens, {@code server=on}) instead of listening on it
+ * @param socketMode the listening sockets' file mode; unused with {@code client}
  * @param negotiationDeadline how long a front-end has from connecting to SET_OWNER before it is closed
+ * @param port the device's port; with a switch, its uplink to the host (a TAP), or null for none
+ * @param device the device's options; with a switch, the first device's (see {@link #device(int)})
  * @param poolBudget the packet pool's budget in bytes at start
  * @param commands the named pipe to read commands from; null for standard input
  * @param statsInterval how often to print the counters; zero for only on SIGUSR1 and at exit
+ * @param macAgeing how long the switch remembers a MAC that sends nothing; unused without a switch
  */
-record Settings(Path socket, boolean client, SocketMode socketMode, Duration negotiationDeadline, PortChoice port,
-        NetDeviceOptions device, long poolBudget, Path commands, Duration statsInterval, StatsFormat statsFormat) {
+record Settings(List<Path> sockets, boolean client, SocketMode socketMode, Duration negotiationDeadline,
+        PortChoice port, NetDeviceOptions device, long poolBudget, Path commands, Duration statsInterval,
+        StatsFormat statsFormat, Duration macAgeing) {
+
+    Settings {
+        sockets = List.copyOf(sockets);
+    }
+
+    /** Whether the devices are joined by a switch: {@code --switch}, which takes two or more sockets. */
+    boolean switching() {
+        return sockets.size() > 1;
+    }
+
+    /**
+     * Device {@code index}'s options: the guests on a switch must have distinct MACs, so device i
+     * has the given MAC with i added to its last byte (modulo 256), the rest as given.
+     */
+    NetDeviceOptions device(int index) {
+        long mac = device.mac().value();
+        long distinct = mac & ~0xFFL | (mac + index) & 0xFFL;
+        return new NetDeviceOptions(new MacAddress(distinct), device.mtu(), device.queuePairs(), device.pollWindow());
+    }
 }

@@ -1,35 +1,34 @@
 package dev.lowmem.tools.vhostusernet;
 
-import dev.lowmem.devices.net.VirtioNet;
 import dev.lowmem.vmm.core.pool.PoolStats;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every queue pair's counters at one moment, with the features the driver took: what a stats
- * line shows. Each counter is read whole but the set is not atomic: a worker may count during the
- * read, so a line can be a burst behind in one place and not in another.
+ * Every device's counters at one moment, and with {@code --switch} every switch port's: what a
+ * stats line shows. Each counter is read whole but the set is not atomic: a worker may count
+ * during the read, so a line can be a burst behind in one place and not in another.
  *
- * @param negotiated the driver's features, 0 before negotiation
- * @param hostDrops frames the host side dropped on their way to the guest ({@link
- *        dev.lowmem.devices.port.Port#hostDrops()})
+ * @param devices one, or with {@code --switch} one per socket
+ * @param switchPorts empty without {@code --switch}
  * @param pool the packet pool's state and counters
  * @param gc the JVM's collections so far
  */
-record StatsSnapshot(Instant time, long negotiated, List<PairStats> pairs, long hostDrops, PoolStats pool,
+record StatsSnapshot(Instant time, List<DeviceStats> devices, List<SwitchPortStats> switchPorts, PoolStats pool,
         GcStats gc) {
 
     StatsSnapshot {
-        pairs = List.copyOf(pairs);
+        devices = List.copyOf(devices);
+        switchPorts = List.copyOf(switchPorts);
     }
 
-    static StatsSnapshot of(VirtioNet device, Instant time) {
-        List<PairStats> pairs = new ArrayList<>(device.queuePairs());
-        for (int i = 0; i < device.queuePairs(); i++) {
-            pairs.add(PairStats.of(device, i));
-        }
-        return new StatsSnapshot(time, device.negotiatedFeatures(), pairs, device.port().hostDrops(),
-                device.pool().stats(), GcStats.now());
+    /** One device, without a switch: what the command serves without {@code --switch}. */
+    StatsSnapshot(Instant time, long negotiated, List<PairStats> pairs, long hostDrops, PoolStats pool, GcStats gc) {
+        this(time, List.of(new DeviceStats(null, negotiated, pairs, hostDrops)), List.of(), pool, gc);
+    }
+
+    /** Whether it is the one device of a command without {@code --switch}, printed as it always was. */
+    boolean single() {
+        return devices.size() == 1 && devices.getFirst().name() == null;
     }
 }

@@ -13,7 +13,14 @@ import static dev.lowmem.devices.net.NetCounter.TX_INTERRUPTS;
 import static dev.lowmem.devices.net.NetCounter.TX_KICKS;
 import static dev.lowmem.devices.net.NetCounter.TX_PORT_FULL;
 
+import static dev.lowmem.devices.port.sw.SwitchCounter.BYTES_IN;
+import static dev.lowmem.devices.port.sw.SwitchCounter.BYTES_OUT;
+import static dev.lowmem.devices.port.sw.SwitchCounter.FLOODED;
+import static dev.lowmem.devices.port.sw.SwitchCounter.FRAMES_IN;
+import static dev.lowmem.devices.port.sw.SwitchCounter.FRAMES_OUT;
+
 import dev.lowmem.devices.net.NetCounter;
+import dev.lowmem.devices.port.sw.SwitchCounter;
 import dev.lowmem.vmm.core.pool.PoolStats;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -43,6 +50,11 @@ import java.util.StringJoiner;
  * says how much memory the packet pool holds and how often it could not give a buffer. The last line says what
  * the workers allocated on the heap since they started (nothing, in steady state) and how often
  * the JVM collected.
+ *
+ * <p>With {@code --switch}, each device's rows follow a line naming its socket ({@code device a.sock}),
+ * and a table of the switch ports follows them: a row per port with the frames and bytes its side
+ * sent in and received out, how many it flooded, its inbox now, and its drops that happened
+ * ({@code drop_flood_full} as {@code flood_full}).
  */
 final class TextStatsTable implements StatsFormatter {
     private static final String[] HEADER = {"pair", "dir", "frames", "bytes", "kicks", "interrupts", "port_full",
@@ -50,6 +62,9 @@ final class TextStatsTable implements StatsFormatter {
     /** Left-aligned: the direction and the list of drops; the rest are numbers, right-aligned. */
     private static final boolean[] LEFT = {false, true, false, false, false, false, false, false, false, false, false,
         true};
+    private static final String[] SWITCH_HEADER = {"port", "name", "frames_in", "bytes_in", "flooded", "frames_out",
+        "bytes_out", "inbox", "drops"};
+    private static final boolean[] SWITCH_LEFT = {false, true, false, false, false, false, false, false, true};
     private static final String NOT_APPLICABLE = "-";
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
@@ -62,9 +77,28 @@ final class TextStatsTable implements StatsFormatter {
 
     @Override
     public String format(StatsSnapshot snapshot) {
+        StringBuilder table = new StringBuilder("stats at ").append(time.format(snapshot.time())).append('\n');
+        for (DeviceStats device : snapshot.devices()) {
+            if (!snapshot.single()) {
+                table.append("device ").append(device.name()).append('\n');
+            }
+            appendPairs(device, table);
+        }
+        if (snapshot.single()) {
+            table.append("host side: ").append(snapshot.devices().getFirst().hostDrops())
+                    .append(" frames dropped before RX read them\n");
+        }
+        if (!snapshot.switchPorts().isEmpty()) {
+            appendSwitch(snapshot.switchPorts(), table);
+        }
+        appendPool(snapshot.pool(), table);
+        return appendHeap(snapshot, table).toString();
+    }
+
+    private static void appendPairs(DeviceStats device, StringBuilder table) {
         List<String[]> rows = new ArrayList<>();
         rows.add(HEADER);
-        for (PairStats pair : snapshot.pairs()) {
+        for (PairStats pair : device.pairs()) {
             String index = Integer.toString(pair.pair());
             rows.add(new String[] {index, "tx", count(pair, TX_FRAMES), count(pair, TX_BYTES), count(pair, TX_KICKS),
                 count(pair, TX_INTERRUPTS), count(pair, TX_PORT_FULL), NOT_APPLICABLE, NOT_APPLICABLE,
@@ -74,14 +108,29 @@ final class TextStatsTable implements StatsFormatter {
                 Long.toString(pair.get(RX_STARVED_NS) / 1_000_000), count(pair, RX_HELD),
                 Integer.toString(pair.backlog()), drops(pair, "rx_drop_")});
         }
-        StringBuilder table = new StringBuilder("stats at ").append(time.format(snapshot.time())).append('\n');
-        int[] widths = widths(rows);
-        for (String[] row : rows) {
-            appendRow(row, widths, table);
+        appendTable(rows, LEFT, table);
+    }
+
+    private static void appendSwitch(List<SwitchPortStats> ports, StringBuilder table) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(SWITCH_HEADER);
+        for (SwitchPortStats port : ports) {
+            StringJoiner drops = new StringJoiner(" ");
+            for (SwitchCounter counter : SwitchCounter.values()) {
+                if (counter.isDrop() && port.get(counter) != 0) {
+                    drops.add(counter.key().substring("drop_".length()) + "=" + port.get(counter));
+                }
+            }
+            rows.add(new String[] {Integer.toString(port.port()), port.name(), count(port, FRAMES_IN),
+                count(port, BYTES_IN), count(port, FLOODED), count(port, FRAMES_OUT), count(port, BYTES_OUT),
+                Integer.toString(port.inbox()), drops.length() == 0 ? NOT_APPLICABLE : drops.toString()});
         }
-        table.append("host side: ").append(snapshot.hostDrops()).append(" frames dropped before RX read them\n");
-        appendPool(snapshot.pool(), table);
-        return appendHeap(snapshot, table).toString();
+        table.append("switch\n");
+        appendTable(rows, SWITCH_LEFT, table);
+    }
+
+    private static String count(SwitchPortStats port, SwitchCounter counter) {
+        return Long.toString(port.get(counter));
     }
 
     private static void appendPool(PoolStats pool, StringBuilder table) {
@@ -96,13 +145,16 @@ final class TextStatsTable implements StatsFormatter {
 
     private static StringBuilder appendHeap(StatsSnapshot snapshot, StringBuilder table) {
         long total = 0;
-        StringJoiner perPair = new StringJoiner(", ", " (", ")");
-        for (PairStats pair : snapshot.pairs()) {
-            total += Math.max(0, pair.workerAllocatedBytes());
-            perPair.add("pair " + pair.pair() + ": " + pair.workerAllocatedBytes() + " B");
+        StringJoiner perPair = new StringJoiner(", ", " (", ")").setEmptyValue("");
+        for (DeviceStats device : snapshot.devices()) {
+            String prefix = device.name() == null ? "" : device.name() + " ";
+            for (PairStats pair : device.pairs()) {
+                total += Math.max(0, pair.workerAllocatedBytes());
+                perPair.add(prefix + "pair " + pair.pair() + ": " + pair.workerAllocatedBytes() + " B");
+            }
         }
         return table.append("heap: workers allocated ").append(total).append(" B")
-                .append(snapshot.pairs().isEmpty() ? "" : perPair.toString())
+                .append(perPair.toString())
                 .append("; ").append(snapshot.gc().collections()).append(" gc collections, ")
                 .append(snapshot.gc().millis()).append(" ms\n");
     }
@@ -123,8 +175,15 @@ final class TextStatsTable implements StatsFormatter {
         return drops.length() == 0 ? NOT_APPLICABLE : drops.toString();
     }
 
+    private static void appendTable(List<String[]> rows, boolean[] left, StringBuilder table) {
+        int[] widths = widths(rows);
+        for (String[] row : rows) {
+            appendRow(row, widths, left, table);
+        }
+    }
+
     private static int[] widths(List<String[]> rows) {
-        int[] widths = new int[HEADER.length];
+        int[] widths = new int[rows.getFirst().length];
         for (String[] row : rows) {
             for (int column = 0; column < row.length; column++) {
                 widths[column] = Math.max(widths[column], row[column].length());
@@ -133,14 +192,14 @@ final class TextStatsTable implements StatsFormatter {
         return widths;
     }
 
-    private static void appendRow(String[] row, int[] widths, StringBuilder table) {
+    private static void appendRow(String[] row, int[] widths, boolean[] left, StringBuilder table) {
         for (int column = 0; column < row.length; column++) {
             if (column > 0) {
                 table.append(' ');
             }
             String cell = row[column];
             boolean last = column == row.length - 1;
-            if (LEFT[column]) {
+            if (left[column]) {
                 table.append(cell);
                 if (!last) {
                     table.repeat(' ', widths[column] - cell.length());

@@ -4,6 +4,7 @@ import dev.lowmem.devices.net.MacAddress;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 import picocli.CommandLine;
@@ -87,13 +88,14 @@ public final class VhostUserNet {
 
     /** Starts the backend and serves until a signal ends the process, whose shutdown hook stops it. */
     private static void run(Settings settings, PrintStream out) throws StartupException, InterruptedException {
-        NetBackend backend = NetBackend.start(settings, features -> LOG.log(System.Logger.Level.INFO,
-                Banner.negotiated(features)));
-        for (String line : Banner.lines(settings, backend.device().port().describe(),
-                backend.device().deviceFeatures(), ProcessHandle.current().pid())) {
+        NetBackend backend = NetBackend.start(settings, (socket, features) -> LOG.log(System.Logger.Level.INFO,
+                (settings.switching() ? socket.getFileName() + " " : "") + Banner.negotiated(features)));
+        List<String> ports = backend.devices().stream().map(device -> device.port().describe()).toList();
+        for (String line : Banner.lines(settings, ports, backend.devices().getFirst().deviceFeatures(),
+                ProcessHandle.current().pid())) {
             LOG.log(System.Logger.Level.INFO, line);
         }
-        StatsReporter stats = new StatsReporter(() -> StatsSnapshot.of(backend.device(), Instant.now()),
+        StatsReporter stats = new StatsReporter(() -> backend.snapshot(Instant.now()),
                 settings.statsFormat().formatter(), out);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("shutdown").unstarted(() -> {
             stats.close();
@@ -103,8 +105,8 @@ public final class VhostUserNet {
             backend.close();
         }));
         stats.onSignal("USR1");
-        ConsoleCommands commands = new ConsoleCommands(() -> backend.device().pool().budget(),
-                budget -> backend.device().pool().setBudget(budget), stats::report);
+        ConsoleCommands commands = new ConsoleCommands(() -> backend.pool().budget(),
+                budget -> backend.pool().setBudget(budget), stats::report);
         if (settings.commands() == null) {
             commands.readFrom(System.in);
         } else {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +36,7 @@ class CommandOptionsTest {
     void defaultsAreTheDevicesAndListenOwnerOnly() {
         Settings settings = parse("--socket", SOCKET, "--sink");
 
-        assertEquals(Path.of(SOCKET), settings.socket());
+        assertEquals(List.of(Path.of(SOCKET)), settings.sockets());
         assertFalse(settings.client());
         assertEquals(SocketMode.OWNER_ONLY, settings.socketMode());
         assertEquals(Duration.ofSeconds(5), settings.negotiationDeadline());
@@ -80,6 +81,24 @@ class CommandOptionsTest {
     }
 
     @Test
+    void aSwitchServesEverySocketWithAMacEachAndATapAsItsUplink() {
+        Settings settings = parse("--switch", "--socket", SOCKET, "--socket", "/tmp/b.sock", "--socket", "/tmp/c.sock",
+                "--mac", "02:00:00:00:00:fe");
+
+        assertTrue(settings.switching());
+        assertEquals(List.of(Path.of(SOCKET), Path.of("/tmp/b.sock"), Path.of("/tmp/c.sock")), settings.sockets());
+        assertEquals(null, settings.port(), "no uplink");
+        assertEquals("02:00:00:00:00:fe", settings.device(0).mac().toString());
+        assertEquals("02:00:00:00:00:ff", settings.device(1).mac().toString());
+        assertEquals("02:00:00:00:00:00", settings.device(2).mac().toString(), "the last byte wraps");
+        assertEquals(Duration.ofSeconds(300), settings.macAgeing());
+        assertEquals(Duration.ofSeconds(30), parse("--switch", "--socket", SOCKET, "--socket", "/tmp/b.sock",
+                "--mac-ageing", "30").macAgeing());
+        assertEquals(new PortChoice.Tap("up0"),
+                parse("--switch", "--socket", SOCKET, "--socket", "/tmp/b.sock", "--tap", "up0").port());
+    }
+
+    @Test
     void socketModeInOctal() {
         assertEquals(new SocketMode(0660), parse("--socket", SOCKET, "--sink", "--socket-mode", "0660").socketMode());
         assertEquals(new SocketMode(0666), parse("--socket", SOCKET, "--sink", "--socket-mode", "666").socketMode());
@@ -121,13 +140,25 @@ class CommandOptionsTest {
                 refused("--socket-mode sets the mode of a socket this command creates; with --client it connects to"
                         + " QEMU's, whose mode QEMU sets", "--sink", "--client", "--socket-mode", "0660"),
                 refused("--loopback, --sink are mutually exclusive (specify only one)", "--sink", "--loopback"),
-                refused("Missing required argument (specify one of these): (--tap=NAME | --loopback | --sink"
-                        + " | --source=SIZE)"),
+                refused("a port is needed: --tap NAME, --loopback, --sink or --source SIZE (or --switch with two or"
+                        + " more --socket)"),
                 refused("Invalid value for option '--pool-budget': '12X' is not a size; write it as 65536, 512K, 64M"
                         + " or 1G", "--sink", "--pool-budget", "12X"),
                 refused("Invalid value for option '--commands': /etc/hostname is not a named pipe; make one with"
                         + " mkfifo /etc/hostname", "--sink", "--commands", "/etc/hostname"),
-                refused("Unknown option: '--bogus'", "--sink", "--bogus"));
+                refused("Unknown option: '--bogus'", "--sink", "--bogus"),
+                refused("--switch joins two or more guests: give --socket once for each", "--switch"),
+                refused("Invalid value for option '--mac-ageing': 0 is outside 1..1000000", "--sink", "--mac-ageing",
+                        "0"),
+                refused("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source serve one"
+                        + " guest", "--switch", "--socket", "/tmp/b.sock", "--loopback"),
+                refused("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source serve one"
+                        + " guest", "--switch", "--socket", "/tmp/b.sock", "--sink"),
+                refused("--switch needs a different --socket for each guest", "--switch", "--socket", SOCKET),
+                refused("--queues: a switch port serves one queue pair", "--switch", "--socket", "/tmp/b.sock",
+                        "--queues", "2"),
+                refused("--socket is given 2 times; several guests need --switch", "--socket", "/tmp/b.sock",
+                        "--sink"));
     }
 
     private static Arguments refused(String message, String... args) {

@@ -5,6 +5,7 @@ import static dev.lowmem.tools.vhostusernet.PoolFixtures.POOL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.lowmem.devices.net.NetCounter;
+import dev.lowmem.devices.port.sw.SwitchCounter;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import java.time.Instant;
@@ -39,6 +40,27 @@ class JsonStatsLineTest {
                 + "\"rx_pool_refused\":18,\"rx_drop_malformed_chain\":19,\"rx_drop_no_room\":20,"
                 + "\"rx_drop_port_error\":21,\"rx_drop_backlog\":22,\"tx_faults\":23,\"rx_faults\":24,\"worker_errors\":25,"
                 + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 19 + 20 + 21 + 22) + ",\"backlog\":7,\"worker_alloc_bytes\":0}]}\n", line);
+    }
+
+    @Test
+    void withASwitchTheDevicesByTheirSocketsAndEverySwitchCounterByItsKey() {
+        Map<SwitchCounter, Long> values = new EnumMap<>(SwitchCounter.class);
+        for (SwitchCounter counter : SwitchCounter.values()) {
+            values.put(counter, (long) counter.ordinal() + 1);
+        }
+        String line = JSON.format(new StatsSnapshot(TIME, List.of(new DeviceStats("a.sock", 0, List.of(), 0),
+                new DeviceStats("b.sock", Features.of(Feature.VERSION_1), List.of(), 3)),
+                List.of(new SwitchPortStats(0, "a.sock", values, 9)), NO_POOL, GcStats.NONE));
+
+        assertEquals(1, line.lines().count());
+        assertEquals(true, line.contains(",\"pool_refill_rounds\":0,\"devices\":[{\"device\":\"a.sock\","
+                + "\"negotiated\":\"none\",\"host_drops\":0,\"pairs\":[]},{\"device\":\"b.sock\","
+                + "\"negotiated\":\"VERSION_1\",\"host_drops\":3,\"pairs\":[]}],"), line);
+        assertEquals(true, line.endsWith("\"switch_ports\":[{\"port\":0,\"name\":\"a.sock\",\"frames_in\":1,"
+                + "\"bytes_in\":2,\"flooded\":3,\"frames_out\":4,\"bytes_out\":5,\"drop_flood_full\":6,"
+                + "\"drop_no_buffer\":7,\"drop_no_receiver\":8,\"drop_reset\":9,\"drop_same_port\":10,"
+                + "\"drop_short_frame\":11,\"drop_port_error\":12,\"drops\":" + (6 + 7 + 8 + 9 + 10 + 11 + 12)
+                + ",\"inbox\":9}]}\n"), line);
     }
 
     @Test

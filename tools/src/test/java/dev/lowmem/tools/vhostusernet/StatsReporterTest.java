@@ -20,7 +20,7 @@ class StatsReporterTest {
     /** Each snapshot numbered in its negotiated field, each report one line. */
     private final StatsReporter reporter = new StatsReporter(
             () -> new StatsSnapshot(Instant.EPOCH, taken.incrementAndGet(), List.of(), 0, NO_POOL, GcStats.NONE),
-            snapshot -> "report " + snapshot.negotiated() + "\n", new PrintStream(out, false, StandardCharsets.UTF_8));
+            snapshot -> "report " + snapshot.devices().getFirst().negotiated() + "\n", new PrintStream(out, false, StandardCharsets.UTF_8));
 
     private List<String> printed() {
         synchronized (reporter) {

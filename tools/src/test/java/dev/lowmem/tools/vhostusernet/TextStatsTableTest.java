@@ -5,6 +5,7 @@ import static dev.lowmem.tools.vhostusernet.PoolFixtures.POOL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.lowmem.devices.net.NetCounter;
+import dev.lowmem.devices.port.sw.SwitchCounter;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import java.time.Instant;
@@ -58,6 +59,38 @@ class TextStatsTableTest {
                 pool: 0 of 0 budget in 0 slabs, 0 free buffers (reserve 0), 0 users; 0 takes, 0 cache misses, 0 reserve \
                 takes; failures: 0 budget, 0 native
                 heap: workers allocated 0 B (pair 0: 0 B); 0 gc collections, 0 ms
+                """, table);
+    }
+
+    @Test
+    void withASwitchEachDeviceUnderItsSocketThenARowPerSwitchPort() {
+        PairStats a = new PairStats(0, Map.of(NetCounter.TX_FRAMES, 12L, NetCounter.TX_BYTES, 1200L), 0, 0);
+        PairStats b = new PairStats(0, Map.of(NetCounter.RX_FRAMES, 10L, NetCounter.RX_BYTES, 1000L), 0, 16);
+        SwitchPortStats portA = new SwitchPortStats(0, "a.sock", Map.of(SwitchCounter.FRAMES_IN, 12L,
+                SwitchCounter.BYTES_IN, 1200L, SwitchCounter.FLOODED, 2L), 0);
+        SwitchPortStats portB = new SwitchPortStats(1, "b.sock", Map.of(SwitchCounter.FRAMES_OUT, 10L,
+                SwitchCounter.BYTES_OUT, 1000L, SwitchCounter.DROP_FLOOD_FULL, 1L, SwitchCounter.DROP_RESET, 1L), 3);
+
+        String table = TABLE.format(new StatsSnapshot(TIME, List.of(new DeviceStats("a.sock", 0, List.of(a), 0),
+                new DeviceStats("b.sock", 0, List.of(b), 0)), List.of(portA, portB), NO_POOL, GcStats.NONE));
+
+        assertEquals("""
+                stats at 2026-11-23 10:41:20.123
+                device a.sock
+                pair dir frames bytes kicks interrupts port_full starved starved_ms held backlog drops
+                   0 tx      12  1200     0          0         0       -          -    -       - -
+                   0 rx       0     0     0          0         -       0          0    0       0 -
+                device b.sock
+                pair dir frames bytes kicks interrupts port_full starved starved_ms held backlog drops
+                   0 tx       0     0     0          0         0       -          -    -       - -
+                   0 rx      10  1000     0          0         -       0          0    0       0 -
+                switch
+                port name   frames_in bytes_in flooded frames_out bytes_out inbox drops
+                   0 a.sock        12     1200       2          0         0     0 -
+                   1 b.sock         0        0       0         10      1000     3 flood_full=1 reset=1
+                pool: 0 of 0 budget in 0 slabs, 0 free buffers (reserve 0), 0 users; 0 takes, 0 cache misses, 0 reserve \
+                takes; failures: 0 budget, 0 native
+                heap: workers allocated 16 B (a.sock pair 0: 0 B, b.sock pair 0: 16 B); 0 gc collections, 0 ms
                 """, table);
     }
 

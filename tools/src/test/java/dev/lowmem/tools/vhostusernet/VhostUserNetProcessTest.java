@@ -143,6 +143,54 @@ class VhostUserNetProcessTest {
         }
     }
 
+    @Test
+    void asASwitchServesAGuestOnEachSocketAndCountsEverySwitchPort() throws Exception {
+        Path a = directory.resolve("a.sock");
+        Path b = directory.resolve("b.sock");
+        try (CommandProcess command = CommandProcess.start("--switch", "--socket", a.toString(), "--socket",
+                b.toString(), "--stats-format", "json");
+                FrontendMemory memoryA = FrontendMemory.create("switch-guest-a", 4 << 20);
+                FrontendMemory memoryB = FrontendMemory.create("switch-guest-b", 4 << 20)) {
+            command.awaitStderr(line -> line.endsWith("and at exit"), "banner");
+            assertTrue(command.stderr().stream().anyMatch(line -> line.endsWith(" INFO port: switch port 1 (b.sock),"
+                    + " 1 queue pair, MTU 1500, MAC 52:54:00:12:34:57, poll window 50 us")), command.toString());
+            try (VhostUserFrontend frontendA = VhostUserFrontend.connect(a, Duration.ofSeconds(5));
+                    FrontendQueue rxA = FrontendQueue.create(memoryA, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue txA = FrontendQueue.create(memoryA, TX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    VhostUserFrontend frontendB = VhostUserFrontend.connect(b, Duration.ofSeconds(5));
+                    FrontendQueue rxB = FrontendQueue.create(memoryB, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue txB = FrontendQueue.create(memoryB, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                long ackedA = setUpAsQemuDoes(frontendA, memoryA, rxA, txA);
+                setUpAsQemuDoes(frontendB, memoryB, rxB, txB);
+                assertEquals(0, ackedA & Features.of(Feature.NET_CSUM, Feature.NET_HOST_TSO4),
+                        "a switch port offers no offload");
+                postRx(rxB, memoryB);
+
+                transmit(txA, memoryA);
+                awaitUsed(rxB);
+                String requested = requestStats(command, "\"frames_out\":" + FRAMES + ",");
+                assertTrue(requested.contains("\"devices\":[{\"device\":\"a.sock\",\"negotiated\":"), requested);
+                assertTrue(requested.contains("\"switch_ports\":[{\"port\":0,\"name\":\"a.sock\",\"frames_in\":"
+                        + FRAMES + ",\"bytes_in\":" + FRAMES * (FRAME - 12) + ",\"flooded\":" + FRAMES + ","), requested);
+                assertTrue(requested.contains("{\"port\":1,\"name\":\"b.sock\",\"frames_in\":0,\"bytes_in\":0,"
+                        + "\"flooded\":0,\"frames_out\":" + FRAMES + ","), requested);
+                assertTrue(requested.endsWith(",\"drops\":0,\"inbox\":0}]}"), requested);
+            }
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit());
+        }
+    }
+
+    @Test
+    void aSwitchWithOneSocketIsABadOption() throws Exception {
+        try (CommandProcess command = CommandProcess.start("--switch", "--socket",
+                directory.resolve("a.sock").toString())) {
+            assertEquals(2, command.awaitExit());
+            assertEquals(List.of("vhost-user-net: --switch joins two or more guests: give --socket once for each"),
+                    command.stderr());
+        }
+    }
+
     /** QEMU's order: owner, features, protocol features, queue count, features acked, memory, rings, enable. */
     private static long setUpAsQemuDoes(VhostUserFrontend frontend, FrontendMemory memory, FrontendQueue rx,
             FrontendQueue tx) throws Exception {
@@ -177,6 +225,32 @@ class VhostUserNetProcessTest {
                 used++;
             } else if (System.nanoTime() > deadline) {
                 throw new AssertionError(used + " of " + FRAMES + " TX chains came back");
+            } else {
+                Thread.sleep(1);
+            }
+        }
+    }
+
+    /** Posts {@link #FRAMES} receive buffers of 2 KiB. */
+    private static void postRx(FrontendQueue rx, FrontendMemory memory) throws Exception {
+        DriverChain chain = new DriverChain(1);
+        for (int i = 0; i < FRAMES; i++) {
+            assertTrue(rx.driver().add(chain.clear().writable(TX_BUFFERS + (long) i * 2048, 2048), false) >= 0,
+                    "room in the RX ring");
+        }
+        rx.publish();
+    }
+
+    /** Waits until the back-end has filled every buffer {@link #postRx} posted, each with a frame. */
+    private static void awaitUsed(FrontendQueue rx) throws Exception {
+        int used = 0;
+        long deadline = System.nanoTime() + CommandProcess.TIMEOUT.toNanos();
+        while (used < FRAMES) {
+            if (rx.driver().takeUsed() >= 0) {
+                assertEquals(FRAME, rx.driver().usedLength(), "a frame with its 12-byte header");
+                used++;
+            } else if (System.nanoTime() > deadline) {
+                throw new AssertionError(used + " of " + FRAMES + " RX buffers came back");
             } else {
                 Thread.sleep(1);
             }

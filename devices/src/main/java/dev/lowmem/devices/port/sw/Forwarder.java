@@ -1,0 +1,170 @@
+package dev.lowmem.devices.port.sw;
+
+import dev.lowmem.devices.port.TxFrame;
+import dev.lowmem.vmm.core.pool.PacketBuffer;
+import dev.lowmem.vmm.core.pool.PacketPool;
+import dev.lowmem.vmm.core.pool.PoolUser;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One switch port's sending side, on the thread that sends (its queue pair's worker, or the
+ * uplink's thread): reads a frame's addresses, learns its source, and copies it into pool
+ * buffers for each port it goes to, then onto that port's inbox. The pool user is this port's
+ * own, so only this thread takes from it; receivers release the buffers onto its return stack,
+ * which a take drains when the cache runs dry. It joins the pool when the port is made, so the
+ * pool's refiller keeps a reserve for every port from the start rather than from its first frame,
+ * when a burst would find the shared list short (and its frames dropped as {@code drop_no_buffer}).
+ */
+final class Forwarder implements AutoCloseable {
+    /** Destination and source MAC. */
+    private static final int ADDRESSES = 12;
+    private static final int ETHERNET_HEADER = 14;
+
+    private final L2Switch fabric;
+    private final SwitchMember self;
+    private final int bufferSize;
+    private final MemorySegment addresses;
+    private final PacketBuffer[] copy;
+    private final PoolUser user;
+    /** The port whose full inbox refused this port's last unicast frame; null when none did. */
+    private SwitchMember blockedOn;
+
+    Forwarder(L2Switch fabric, SwitchMember self, PacketPool pool, int maxBuffers, Arena arena) {
+        this.fabric = fabric;
+        this.self = self;
+        this.bufferSize = pool.config().bufferSize();
+        // Made here, on the thread that adds the port; its owner becomes the sending thread at its first take.
+        this.user = pool.join("switch " + self.name());
+        this.addresses = arena.allocate(ADDRESSES);
+        this.copy = new PacketBuffer[maxBuffers];
+    }
+
+    /**
+     * Sends {@code frame}'s packet where its destination is: the port that MAC was learned on,
+     * else every other port. Drops are counted, never thrown.
+     *
+     * @return false only when a unicast frame's port has no room: the caller keeps the frame and
+     *         tries again when this port's doorbell rings
+     */
+    boolean forward(TxFrame frame) {
+        long length = frame.packetLength();
+        if (length < ETHERNET_HEADER) {
+            self.counters().increment(SwitchCounter.DROP_SHORT_FRAME);
+            return true;
+        }
+        frame.copyPacketTo(0, addresses, 0, ADDRESSES);
+        long destination = MacTable.macAt(addresses, 0);
+        fabric.macTable().learn(MacTable.macAt(addresses, 6), self.index());
+        int port = MacTable.isGroup(destination) ? MacTable.UNKNOWN : fabric.macTable().lookup(destination);
+        SwitchMember target = port == MacTable.UNKNOWN ? null : fabric.member(port);
+        if (target == self) {
+            self.counters().increment(SwitchCounter.DROP_SAME_PORT);
+            return true;
+        }
+        if (target == null || target.closed()) {
+            flood(frame);
+        } else if (!unicast(target, frame)) {
+            return false;
+        }
+        self.counters().increment(SwitchCounter.FRAMES_IN);
+        self.counters().add(SwitchCounter.BYTES_IN, length);
+        return true;
+    }
+
+    /**
+     * Whether the port that refused this port's last unicast frame has room now: checked after
+     * the doorbell is armed, for the ring the full port gave when it drained may have come
+     * before.
+     */
+    boolean blockedHasRoom() {
+        SwitchMember target = blockedOn;
+        return target != null && !target.inbox.isFull();
+    }
+
+    /**
+     * A full inbox makes the sender wait while a guest drains it; with none there (its driver
+     * went), waiting would stall this port's whole TX ring until the MAC ages out, so the frame
+     * is dropped instead, as a bridge drops for a port that is down.
+     */
+    private boolean unicast(SwitchMember target, TxFrame frame) {
+        if (deliver(target, frame)) {
+            blockedOn = null;
+            return true;
+        }
+        if (!target.receiving()) {
+            target.counters().increment(SwitchCounter.DROP_NO_RECEIVER);
+            blockedOn = null;
+            return true;
+        }
+        blockedOn = target;
+        if (target.awaitRoom(self) && deliver(target, frame)) {
+            blockedOn = null;
+            return true;
+        }
+        return false;
+    }
+
+    /** Never waits: a port whose inbox is full does not get its copy (counted there). */
+    private void flood(TxFrame frame) {
+        self.counters().increment(SwitchCounter.FLOODED);
+        for (SwitchMember target : fabric.memberArray()) {
+            if (target != self && !target.closed() && !deliver(target, frame)) {
+                target.counters().increment(SwitchCounter.DROP_FLOOD_FULL);
+            }
+        }
+    }
+
+    /**
+     * Copies the packet into pool buffers and queues it for {@code target}.
+     *
+     * @return false when the target's inbox is full; a frame the pool had no buffer for is
+     *         dropped and counted on the target, and true
+     */
+    private boolean deliver(SwitchMember target, TxFrame frame) {
+        if (target.inbox.isFull()) {
+            return false;
+        }
+        long length = frame.packetLength();
+        int count = (int) ((length + bufferSize - 1) / bufferSize);
+        if (!take(count)) {
+            target.counters().increment(SwitchCounter.DROP_NO_BUFFER);
+            return true;
+        }
+        for (int i = 0; i < count; i++) {
+            long offset = (long) i * bufferSize;
+            frame.copyPacketTo(offset, copy[i].segment(), 0, Math.min(bufferSize, length - offset));
+        }
+        if (!target.inbox.offer(copy, count, length)) {
+            release(count);
+            return false;
+        }
+        target.arrived();
+        return true;
+    }
+
+    /** Takes {@code count} buffers into {@link #copy}; all or none. */
+    private boolean take(int count) {
+        for (int i = 0; i < count; i++) {
+            copy[i] = user.take();
+            if (copy[i] == null) {
+                release(i);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void release(int count) {
+        for (int i = 0; i < count; i++) {
+            copy[i].release();
+            copy[i] = null;
+        }
+    }
+
+    /** Leaves the pool; on the sending thread, or once it has stopped. Buffers still queued come home as they are released. */
+    @Override
+    public void close() {
+        user.close();
+    }
+}

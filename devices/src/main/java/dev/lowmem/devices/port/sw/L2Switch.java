@@ -1,0 +1,107 @@
+package dev.lowmem.devices.port.sw;
+
+import dev.lowmem.devices.port.TapPort;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import java.io.IOException;
+import dev.lowmem.vmm.core.pool.PacketPool;
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A learning Ethernet switch inside the back-end: each {@link SwitchPort} is the port of one
+ * virtio-net device, and the frames one guest transmits reach the others through the switch
+ * (docs/ARCHITECTURE.md, "The switch"). A frame to a unicast MAC the {@link MacTable} knows goes
+ * to that port alone and waits for room there; broadcast, multicast and unknown unicast go to
+ * every other port and never wait; nothing goes back to the port it came from.
+ *
+ * <p>Frames cross in buffers of the {@link PacketPool}, which the caller owns and closes after the
+ * switch: copied once from the sender's guest into pool buffers on the sender's thread, once
+ * from them into the receiver's guest on the receiver's.
+ *
+ * <p>Ports are added before the switch carries frames, at most {@link #MAX_PORTS}; they stay
+ * until the switch closes.
+ */
+public final class L2Switch implements AutoCloseable {
+    /** The room-waiter set of a port is one 64-bit word. */
+    public static final int MAX_PORTS = 64;
+    /** The largest packet a port takes: 64 KiB of IP and an Ethernet header with a VLAN tag. */
+    static final int MAX_PACKET = 65535 + 18;
+
+    private final MacTable table;
+    private final PacketPool pool;
+    private final int maxBuffers;
+    private final Arena arena = Arena.ofShared();
+    /** Copied on each add, so that senders read it without a lock. */
+    private volatile SwitchMember[] members = new SwitchMember[0];
+
+    public L2Switch(MacTable table, PacketPool pool) {
+        this.table = table;
+        this.pool = pool;
+        this.maxBuffers = (MAX_PACKET + pool.config().bufferSize() - 1) / pool.config().bufferSize();
+    }
+
+    /**
+     * A new port, for one virtio-net device with one queue pair.
+     *
+     * @param name what stats call it: the device's socket, say
+     */
+    public synchronized SwitchPort addPort(String name) throws NativeIoException {
+        SwitchMember member = join(name);
+        return new SwitchPort(member, new Forwarder(this, member, pool, maxBuffers, arena));
+    }
+
+    /**
+     * The host's port: {@code tap}, which the uplink owns from here (also when this fails), served
+     * by a thread of its own; close it before the switch.
+     */
+    public synchronized Uplink addUplink(TapPort tap) throws IOException {
+        SwitchMember member;
+        try {
+            member = join(tap.describe());
+        } catch (NativeIoException | RuntimeException e) {
+            tap.close();
+            throw e;
+        }
+        return Uplink.start(tap, member, new Forwarder(this, member, pool, maxBuffers, arena));
+    }
+
+    private SwitchMember join(String name) throws NativeIoException {
+        SwitchMember[] current = members;
+        if (current.length == MAX_PORTS) {
+            throw new IllegalStateException("a switch has at most " + MAX_PORTS + " ports");
+        }
+        SwitchMember member = new SwitchMember(this, current.length, name, maxBuffers);
+        SwitchMember[] next = Arrays.copyOf(current, current.length + 1);
+        next[current.length] = member;
+        members = next;
+        return member;
+    }
+
+    public MacTable macTable() {
+        return table;
+    }
+
+    /** Every port, in the order added: its name, counters and inbox depth, for stats. */
+    public List<SwitchMember> members() {
+        return List.of(members);
+    }
+
+    /** Every port, for a sender to flood: the array itself, which is replaced, never changed, on an add. */
+    SwitchMember[] memberArray() {
+        return members;
+    }
+
+    SwitchMember member(int index) {
+        return members[index];
+    }
+
+    /** After every port's device has closed: the doorbells go. */
+    @Override
+    public synchronized void close() {
+        for (SwitchMember member : members) {
+            member.doorbell.close();
+        }
+        arena.close();
+    }
+}

@@ -1,0 +1,256 @@
+package dev.lowmem.devices.port.sw;
+
+import dev.lowmem.devices.net.VirtioNetHeader;
+import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.port.RxBuffers;
+import dev.lowmem.devices.port.TapPort;
+import dev.lowmem.devices.port.TxFrame;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.vmm.core.event.Epoll;
+import dev.lowmem.vmm.core.event.EpollEvents;
+import dev.lowmem.vmm.core.event.EventFd;
+import dev.lowmem.vmm.core.memory.ScatterList;
+import dev.lowmem.vmm.core.nativeio.IovecArray;
+import dev.lowmem.vmm.core.nativeio.LibC;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The switch's port to the host: a TAP, served by a thread of its own that moves the host's
+ * frames into the switch and the switch's frames for the host out of the TAP. It sleeps in epoll
+ * on the TAP's fd and on its port's {@link Doorbell}, as a queue pair's worker does on kicks.
+ *
+ * <p>The TAP runs with a 12-byte vnet header and no offloads, so the kernel hands over finished
+ * frames and takes finished frames, as every switch port does (see {@link SwitchPort}). A frame
+ * from the host is read whole into a scratch buffer of the largest size, then forwarded as a
+ * guest's is (copied into pool buffers for each port it goes to): one copy more than a guest's
+ * frame, the price of reading a frame whose length is not known before the read. A frame for the
+ * host goes out with one {@code writev} over its pool buffers.
+ *
+ * <p>Back-pressure both ways: a host frame whose port is full stays in the scratch buffer and the
+ * thread stops reading the TAP (the kernel's queue holds the rest, and drops past it, counted by
+ * the kernel as the TAP's {@code tx_dropped}) until that port drains; a TAP that takes no more is
+ * waited on with EPOLLOUT while the frames wait in this port's inbox, up to its bound.
+ */
+public final class Uplink implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Uplink.class.getName());
+    private static final int BURST = 32;
+    private static final long TAP = 1;
+    private static final long DOORBELL = 2;
+    private static final long WAKEUP = 3;
+    /** After an error outside any frame: long enough not to spin on one that repeats (as QueuePairWorker). */
+    private static final long ERROR_PAUSE_NANOS = 10_000_000;
+    private static final int HEADER = VirtioNetHeader.SIZE;
+
+    private final TapPort tap;
+    private final PortQueue queue;
+    private final SwitchMember member;
+    private final Forwarder forwarder;
+    private final Arena arena = Arena.ofShared();
+    private final ScatterList hostPieces = new ScatterList(1);
+    private final RxBuffers hostBuffers;
+    private final TxFrame fromHost;
+    private final IovecArray toHostIovecs;
+    private final MemorySegment zeroHeader;
+    private final TxFrame toHost;
+    private final Epoll epoll;
+    private final EventFd wakeup;
+    private final EpollEvents ready;
+    private final Thread thread;
+    private volatile boolean running = true;
+    /** A host frame read and not yet taken by the switch: its port was full. */
+    private boolean pending;
+    /** The TAP refused a frame for want of room: wait for EPOLLOUT. */
+    private boolean hostFull;
+    private int tapEvents = -1;
+    private String lastError;
+
+    private Uplink(TapPort tap, SwitchMember member, Forwarder forwarder) throws IOException {
+        this.tap = tap;
+        this.queue = tap.queue(0);
+        this.member = member;
+        this.forwarder = forwarder;
+        tap.negotiated(Feature.VERSION_1.mask(), HEADER);
+        // The host always receives: a full uplink makes guests wait, not drop.
+        member.receiverRuns();
+        MemorySegment scratch = arena.allocate(HEADER + L2Switch.MAX_PACKET, Long.BYTES);
+        hostPieces.add(scratch);
+        IovecArray hostIovecs = new IovecArray(arena, 1);
+        hostIovecs.add(scratch);
+        hostBuffers = new RxBuffers(hostPieces, hostIovecs);
+        fromHost = new TxFrame(scratch.asSlice(0, HEADER), hostIovecs);
+        toHostIovecs = new IovecArray(arena, IovecArray.IOV_MAX);
+        zeroHeader = arena.allocate(HEADER);
+        toHost = new TxFrame(zeroHeader, toHostIovecs);
+        ready = new EpollEvents(arena, 3);
+        epoll = Epoll.create();
+        try {
+            wakeup = EventFd.create();
+            epoll.add(wakeup.fd(), LibC.EPOLLIN, WAKEUP);
+            epoll.add(member.fd(), LibC.EPOLLIN, DOORBELL);
+            epoll.add(queue.fd(), 0, TAP);
+        } catch (NativeIoException e) {
+            epoll.close();
+            throw e;
+        }
+        thread = Thread.ofPlatform().name("vnet-uplink-" + tap.interfaceName()).daemon().unstarted(this::run);
+    }
+
+    /**
+     * Serves {@code tap} as {@code member}'s port, sending through {@code forwarder}; owns both
+     * from here, also when it fails to start. Called by {@link L2Switch}.
+     */
+    static Uplink start(TapPort tap, SwitchMember member, Forwarder forwarder) throws IOException {
+        Uplink uplink;
+        try {
+            uplink = new Uplink(tap, member, forwarder);
+        } catch (IOException | RuntimeException e) {
+            forwarder.close();
+            tap.close();
+            throw e;
+        }
+        uplink.thread.start();
+        return uplink;
+    }
+
+    /** The port as the switch's stats see it. */
+    public SwitchMember member() {
+        return member;
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                try {
+                    if (fromHost() + toHost() == 0) {
+                        sleep();
+                    }
+                } catch (IOException | RuntimeException | Error e) {
+                    survive(e);
+                }
+            }
+        } finally {
+            forwarder.close();
+        }
+    }
+
+    /** Host frames into the switch, until the TAP has none, a burst is done or a full port holds one back. */
+    private int fromHost() {
+        int moved = 0;
+        while (moved < BURST) {
+            if (!pending) {
+                long length;
+                try {
+                    length = queue.receive(hostBuffers);
+                } catch (IOException e) {
+                    warn("reading the TAP", e);
+                    break;
+                }
+                if (length == 0) {
+                    break;
+                }
+                // The scratch holds the largest frame, so a TAP frame is never cut; a short one is counted as such.
+                fromHost.wrap(hostPieces, HEADER, Math.max(0, length - HEADER));
+                pending = true;
+            }
+            if (!forwarder.forward(fromHost)) {
+                break;
+            }
+            pending = false;
+            moved++;
+        }
+        return moved;
+    }
+
+    /** Frames from the inbox out of the TAP, until it is empty, a burst is done or the TAP is full. */
+    private int toHost() {
+        hostFull = false;
+        int moved = 0;
+        while (moved < BURST) {
+            long length = member.inbox.peekLength();
+            if (length == 0) {
+                break;
+            }
+            toHostIovecs.clear();
+            toHostIovecs.add(zeroHeader);
+            member.inbox.gatherOldest(toHostIovecs);
+            try {
+                if (!queue.transmit(toHost)) {
+                    hostFull = true;
+                    break;
+                }
+                member.popOldest(length);
+            } catch (IOException e) {
+                warn("writing to the TAP", e);
+                member.dropOldest(SwitchCounter.DROP_PORT_ERROR);
+            }
+            moved++;
+        }
+        return moved;
+    }
+
+    /**
+     * Re-arms the doorbell and looks once more (see {@link Doorbell}), then waits for the TAP
+     * (frames unless one is held back, room if it was full), the doorbell (frames for the host,
+     * room at a port this one waits for) and the wake-up of {@link #close()}.
+     */
+    private void sleep() throws NativeIoException {
+        member.doorbell.arm();
+        if (!hostFull && member.inbox.peekLength() != 0 || pending && forwarder.blockedHasRoom()) {
+            return;
+        }
+        int events = (pending ? 0 : LibC.EPOLLIN) | (hostFull ? LibC.EPOLLOUT : 0);
+        if (events != tapEvents) {
+            epoll.modify(queue.fd(), events, TAP);
+            tapEvents = events;
+        }
+        int count = epoll.wait(ready, -1);
+        for (int i = 0; i < count; i++) {
+            if (ready.token(i) == WAKEUP) {
+                wakeup.read();
+            }
+        }
+    }
+
+    /** A TAP that fails (down, say) is logged once per distinct failure; the frames it refused are counted. */
+    private void warn(String what, IOException failure) {
+        String description = what + ": " + failure.getMessage();
+        if (!description.equals(lastError)) {
+            lastError = description;
+            LOG.log(System.Logger.Level.WARNING, "uplink " + tap.describe() + ": " + description);
+        }
+    }
+
+    private void survive(Throwable error) {
+        String description = error.toString();
+        if (!description.equals(lastError)) {
+            lastError = description;
+            LOG.log(System.Logger.Level.ERROR, "uplink " + tap.describe() + ": an error; pausing 10 ms and going on"
+                    + " (repeats of it are not logged)", error);
+        }
+        LockSupport.parkNanos(ERROR_PAUSE_NANOS);
+    }
+
+    /** Stops the thread, then drops what waits for the host and closes the TAP. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            wakeup.signal();
+            thread.join();
+        } catch (NativeIoException e) {
+            throw new IllegalStateException("cannot wake the uplink to stop it", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the uplink stopped", e);
+        }
+        epoll.close();
+        wakeup.close();
+        member.close();
+        tap.close();
+        arena.close();
+    }
+}

@@ -1,0 +1,108 @@
+package dev.lowmem.devices.net;
+
+import static dev.lowmem.devices.port.EthernetFrames.ARP_OPERATION;
+import static dev.lowmem.devices.port.EthernetFrames.ARP_REPLY;
+import static dev.lowmem.devices.port.EthernetFrames.ARP_REQUEST;
+import static dev.lowmem.devices.port.EthernetFrames.ETHER_TYPE;
+import static dev.lowmem.devices.port.EthernetFrames.ICMP_ECHO_REPLY;
+import static dev.lowmem.devices.port.EthernetFrames.ICMP_ECHO_SEQUENCE;
+import static dev.lowmem.devices.port.EthernetFrames.ICMP_TYPE;
+import static dev.lowmem.devices.port.EthernetFrames.IP_PROTOCOL;
+import static dev.lowmem.devices.port.EthernetFrames.PROTOCOL_ICMP;
+import static dev.lowmem.devices.port.EthernetFrames.SOURCE_MAC;
+import static dev.lowmem.devices.port.EthernetFrames.TYPE_ARP;
+import static dev.lowmem.devices.port.EthernetFrames.TYPE_IPV4;
+import static dev.lowmem.devices.port.EthernetFrames.arpRequest;
+import static dev.lowmem.devices.port.EthernetFrames.bytes;
+import static dev.lowmem.devices.port.EthernetFrames.icmpEchoRequest;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lowmem.devices.port.EthernetFrames.Endpoints;
+import dev.lowmem.devices.port.NetworkNamespace;
+import dev.lowmem.devices.port.TapPort;
+import dev.lowmem.devices.port.sw.SwitchCounter;
+import dev.lowmem.devices.port.sw.Uplink;
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two guests on a switch whose third port is a TAP, its host side in a network namespace the test
+ * makes: a guest pings the host through the switch and the uplink, and the other guest sees the
+ * guest's ARP broadcast, flooded, and none of the unicast.
+ */
+class SwitchUplinkTest {
+    private static final long LINUX = Features.of(Feature.VERSION_1, Feature.RING_EVENT_IDX,
+            Feature.RING_INDIRECT_DESC, Feature.NET_MRG_RXBUF);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aGuestPingsTheHostThroughTheSwitchsUplink() throws Exception {
+        String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        String subnet = NetworkNamespace.randomSubnet();
+        try (NetworkNamespace host = NetworkNamespace.createWithoutIpv6("lmsw-" + id);
+                SwitchRig rig = new SwitchRig(dir, 2)) {
+            TapPort tap = TapPort.open("lmsw" + id, 1);
+            String tapName = tap.interfaceName();
+            Uplink uplink = rig.addUplink(tap);
+            host.adoptAsHost(tapName, subnet + ".1/24");
+            try (NetDriver guest = NetDriver.connect(rig.socket(0), LINUX);
+                    NetDriver other = NetDriver.connect(rig.socket(1), LINUX)) {
+                guest.postRx(128, 1536);
+                other.postRx(128, 1536);
+                byte[] guestMac = new MacAddress(SwitchRig.FIRST_MAC).bytes();
+                byte[] guestIp = InetAddress.getByName(subnet + ".2").getAddress();
+                byte[] hostIp = InetAddress.getByName(subnet + ".1").getAddress();
+
+                byte[] request = array(arpRequest(guestMac, guestIp, hostIp));
+                guest.send(guest.plainHeader(), request);
+                ByteBuffer arpReply = receive(guest, frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
+                        && frame.getShort(ARP_OPERATION) == ARP_REPLY);
+                byte[] hostMac = bytes(arpReply, SOURCE_MAC, 6);
+                assertArrayEquals(request, receive(other, frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
+                        && frame.getShort(ARP_OPERATION) == ARP_REQUEST).array(), "the broadcast, flooded");
+
+                byte[] payload = "lowmem-vnet: a ping through the switch".getBytes(StandardCharsets.US_ASCII);
+                Endpoints endpoints = new Endpoints(guestMac, guestIp, hostMac, hostIp);
+                for (int sequence = 1; sequence <= 3; sequence++) {
+                    guest.send(guest.plainHeader(), array(icmpEchoRequest(endpoints, 0x4242, sequence, payload)));
+                    ByteBuffer reply = receive(guest, frame -> frame.getShort(ETHER_TYPE) == TYPE_IPV4
+                            && frame.get(IP_PROTOCOL) == PROTOCOL_ICMP && frame.get(ICMP_TYPE) == ICMP_ECHO_REPLY);
+                    assertEquals(sequence, reply.getShort(ICMP_ECHO_SEQUENCE));
+                    assertArrayEquals(payload, bytes(reply, reply.limit() - payload.length, payload.length));
+                }
+                assertEquals(-1, other.takeUsedRx(100), "the unicast went to the host alone");
+                assertEquals(4, uplink.member().counters().get(SwitchCounter.FRAMES_OUT), "the guest's 4 frames");
+                assertEquals(0, uplink.member().counters().drops() + rig.counters(0).drops() + rig.counters(1).drops());
+            }
+        }
+    }
+
+    /** The next frame the guest receives that {@code wanted} accepts; others (stray broadcasts) are skipped. */
+    private static ByteBuffer receive(NetDriver driver, Predicate<ByteBuffer> wanted) throws Exception {
+        for (int skipped = 0; skipped < 16; skipped++) {
+            ByteBuffer frame = ByteBuffer.wrap(driver.receive().packet());
+            if (wanted.test(frame)) {
+                return frame;
+            }
+        }
+        throw new AssertionError("16 frames came, none the one expected");
+    }
+
+    private static byte[] array(ByteBuffer frame) {
+        byte[] bytes = new byte[frame.remaining()];
+        frame.get(bytes);
+        return bytes;
+    }
+}
