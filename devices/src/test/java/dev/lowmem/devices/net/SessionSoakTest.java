@@ -34,11 +34,16 @@ class SessionSoakTest {
     /** Heap the sessions may leave behind, all of them together: a leak of 1 KiB a session passes it. */
     private static final long HEAP_BOUND_BYTES = 1L << 20;
     /**
-     * How far the count of all the process's mappings may move: the JVM's own (code cache, heap
-     * regions) move by a few (7 seen) while nothing of ours changes. A session's mappings are
-     * guest memory, memfd mappings, which must come back exactly.
+     * How far the count of all the process's mappings may grow: the JVM's own (code cache, heap
+     * regions) move by a few (7 more, 17 fewer seen) while nothing of ours changes. A session's
+     * mappings are guest memory, memfd mappings, which must come back exactly.
      */
     private static final long JVM_MAPPINGS_SLACK = 16;
+    /**
+     * How many more descriptors the JVM may hold for its own ends (a jar it opened, seen 40 -> 39
+     * the other way once): a session that leaked one would leave a thousand.
+     */
+    private static final long JVM_FDS_SLACK = 4;
     /**
      * The JDK's pools that end idle threads on their own clock (a minute for both): one that an
      * earlier test class in this JVM used may lose a thread in the middle of the run.
@@ -119,9 +124,10 @@ class SessionSoakTest {
             System.out.println("session soak: before " + before.describe());
             System.out.println("session soak: after  " + after.describe());
 
-            assertEquals(before.fds(), after.fds(), "open descriptors");
+            assertTrue(after.fds() <= before.fds() + JVM_FDS_SLACK, "open descriptors went from " + before.fds()
+                    + " to " + after.fds());
             assertEquals(before.memfdMappings(), after.memfdMappings(), "memfd mappings");
-            assertTrue(Math.abs(after.mappings() - before.mappings()) <= JVM_MAPPINGS_SLACK, "all mappings went from "
+            assertTrue(after.mappings() <= before.mappings() + JVM_MAPPINGS_SLACK, "all mappings went from "
                     + before.mappings() + " to " + after.mappings());
             assertEquals(before.threads(), after.threads(), "live threads, by name");
             assertTrue(after.heapUsed() - before.heapUsed() < HEAP_BOUND_BYTES, "heap used grew from "
