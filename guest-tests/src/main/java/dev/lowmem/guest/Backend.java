@@ -3,6 +3,8 @@ package dev.lowmem.guest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Our backend as users run it: the {@code vhost-user-net} command's jar in a JVM of its own, inside
@@ -32,15 +34,37 @@ public final class Backend implements AutoCloseable {
      */
     public static Backend start(HostSide host, Path socket, int queuePairs, Path logFile)
             throws IOException, InterruptedException {
+        return launch(host, List.of("--socket", socket.toString(), "--tap", host.tap(), "--queues",
+                Integer.toString(queuePairs)), 1, logFile);
+    }
+
+    /**
+     * Starts the backend as a switch: a guest port on each of {@code sockets}, and the host side's
+     * TAP as the uplink.
+     */
+    public static Backend startSwitch(HostSide host, List<Path> sockets, Path logFile)
+            throws IOException, InterruptedException {
+        List<String> arguments = new ArrayList<>(List.of("--switch", "--tap", host.tap()));
+        sockets.forEach(socket -> arguments.addAll(List.of("--socket", socket.toString())));
+        return launch(host, arguments, sockets.size(), logFile);
+    }
+
+    /** Starts the command with {@code arguments} and returns once it listens on its {@code sockets} sockets. */
+    private static Backend launch(HostSide host, List<String> arguments, int sockets, Path logFile)
+            throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process process = host.start(null, java, "-jar", ProjectTree.backendJar().toString(),
-                "--socket", socket.toString(), "--tap", host.tap(), "--queues", Integer.toString(queuePairs),
-                "--stats-format", "json");
+        List<String> command = new ArrayList<>(List.of(java, "-jar", ProjectTree.backendJar().toString()));
+        command.addAll(arguments);
+        command.addAll(List.of("--stats-format", "json"));
+        Process process = host.start(null, command.toArray(String[]::new));
         LineStream log = LineStream.follow("the backend's log", process.getErrorStream(), logFile);
         Backend backend = new Backend(process, log, LineStream.follow("the backend's counters", process.getInputStream(),
                 logFile.resolveSibling(logFile.getFileName() + ".stats")).quoting(log));
         try {
-            backend.log.await(line -> line.contains("listening for a vhost-user front-end"), START_TIMEOUT, "backend start");
+            for (int socket = 0; socket < sockets; socket++) {
+                backend.log.await(line -> line.contains("listening for a vhost-user front-end"), START_TIMEOUT,
+                        "backend start");
+            }
             return backend;
         } catch (IOException | RuntimeException e) {
             backend.close();

@@ -22,14 +22,16 @@ public final class Guest implements AutoCloseable {
     private static final Duration POWER_OFF_TIMEOUT = Duration.ofSeconds(20);
     private static final String READY = "GUEST-READY ";
     private static final String RC = "GUEST-RC ";
+    /** The NIC's MAC address of a guest alone on its backend (run-guest's default). */
+    public static final String FIRST_MAC = "52:54:00:12:34:56";
 
     /**
      * How to start the guest; {@code reconnectSeconds} 0 means QEMU does not reconnect; {@code memory}
      * is run-guest's {@code --mem} (e.g. {@code 128M}), empty for its default; {@code queuePairs}
-     * pairs on the NIC and as many vCPUs.
+     * pairs on the NIC and as many vCPUs; {@code address} its eth0 address, {@code mac} its NIC's.
      */
     public record Config(Path socket, String deviceOptions, int reconnectSeconds, String memory, int queuePairs,
-            Path consoleLog) {
+            Path consoleLog, String address, String mac) {
     }
 
     /** How a guest command ended, and the console lines it printed. */
@@ -42,14 +44,16 @@ public final class Guest implements AutoCloseable {
     private final Process runGuest;
     private final LineStream console;
     private final OutputStream commands;
+    private final String address;
     private String accelerator;
     private String unanswered;
     private long features;
 
-    private Guest(Process runGuest, LineStream console) {
+    private Guest(Process runGuest, LineStream console, String address) {
         this.runGuest = runGuest;
         this.console = console;
         this.commands = runGuest.getOutputStream();
+        this.address = address;
     }
 
     /** Boots the guest and returns once its eth0 is up and it takes commands. */
@@ -67,6 +71,7 @@ public final class Guest implements AutoCloseable {
         if (!config.memory().isEmpty()) {
             command.addAll(List.of("--mem", config.memory()));
         }
+        command.addAll(List.of("--ip", config.address() + "/24", "--mac", config.mac()));
         if (config.queuePairs() > 1) {
             String pairs = Integer.toString(config.queuePairs());
             command.addAll(List.of("--queues", pairs, "--smp", pairs));
@@ -75,7 +80,8 @@ public final class Guest implements AutoCloseable {
         Path launchLog = config.consoleLog().resolveSibling(config.consoleLog().getFileName() + ".run-guest");
         LineStream launch = LineStream.follow("run-guest", process.getErrorStream(), launchLog);
         // QEMU writes the console log itself (run-guest --log).
-        Guest guest = new Guest(process, LineStream.follow("the guest's console", process.getInputStream(), null).quoting(launch));
+        Guest guest = new Guest(process, LineStream.follow("the guest's console", process.getInputStream(), null).quoting(launch),
+                config.address());
         try {
             String qemu = launch.await(line -> line.startsWith("+ qemu-system"), BOOT_TIMEOUT, "QEMU's start");
             guest.accelerator = qemu.replaceFirst(".* -accel (\\S+).*", "$1");
@@ -91,6 +97,20 @@ public final class Guest implements AutoCloseable {
     /** The accelerator run-guest chose: kvm when a probe boot worked, else tcg. */
     public String accelerator() {
         return accelerator;
+    }
+
+    /**
+     * A shell line for this guest that waits up to 10 s for a TCP listener on {@code port}. Its
+     * status is the last test's: an exit would end the guest's command shell.
+     */
+    static String awaitListening(int port) {
+        String listening = "netstat -ltn | grep -q ':" + port + " '";
+        return "i=0; until " + listening + " || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.1; done; " + listening;
+    }
+
+    /** The guest's eth0 address, without its prefix. */
+    public String address() {
+        return address;
     }
 
     /** The virtio feature bits the guest's driver negotiated, from its GUEST-READY line. */

@@ -80,7 +80,8 @@ public final class GuestRig implements AutoCloseable {
             progress.accept("guest: booting" + (options.memory().isEmpty() ? "" : " with " + options.memory())
                     + ", KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")");
             rig.guest = Guest.boot(new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(),
-                    options.memory(), options.queuePairs(), rig.consoleLog()));
+                    options.memory(), options.queuePairs(), rig.consoleLog(), HostSide.GUEST_ADDRESS,
+                    Guest.FIRST_MAC));
             rig.negotiated = rig.backend.awaitNegotiated(NEGOTIATION_TIMEOUT);
             rig.traffic = new GuestTraffic(rig.host, rig.guest, rig.workDir, options.logDir());
             return rig;
@@ -175,21 +176,8 @@ public final class GuestRig implements AutoCloseable {
 
     @Override
     public void close() throws IOException, InterruptedException {
-        try (var dir = new TempDir(workDir); var h = host; var b = backend; var g = guest) {
+        try (var dir = new ScratchDirectory(workDir); var h = host; var b = backend; var g = guest) {
             // Closed in reverse: the guest, then the backend, the host side and the work directory.
-        }
-    }
-
-    /** The rig's own scratch directory (socket, files sent), deleted with what is in it. */
-    private record TempDir(Path path) implements AutoCloseable {
-        @Override
-        public void close() throws IOException {
-            try (var entries = Files.list(path)) {
-                for (Path entry : entries.toList()) {
-                    Files.deleteIfExists(entry);
-                }
-            }
-            Files.deleteIfExists(path);
         }
     }
 }

@@ -46,14 +46,14 @@ public final class GuestTraffic {
         }
     }
 
-    /** A file sent one way: its size and SHA-256 as sent and as received. */
-    public record Transfer(Direction direction, long sentBytes, String sentSha256, long receivedBytes, String receivedSha256) {
+    /** A file sent one way ({@code route}: "guest -> host"): its size and SHA-256 as sent and as received. */
+    public record Transfer(String route, long sentBytes, String sentSha256, long receivedBytes, String receivedSha256) {
         public boolean intact() {
             return sentBytes == receivedBytes && sentSha256.equals(receivedSha256);
         }
 
         public String summary() {
-            return String.format("%s: sent %d B sha256 %s, received %d B sha256 %s", direction, sentBytes, sentSha256,
+            return String.format("%s: sent %d B sha256 %s, received %d B sha256 %s", route, sentBytes, sentSha256,
                     receivedBytes, receivedSha256);
         }
     }
@@ -75,7 +75,7 @@ public final class GuestTraffic {
     }
 
     public PingResult pingFromHost(int count) throws IOException, InterruptedException {
-        return PingResult.parse(host.exec(pingTimeout(count), ("busybox " + ping(count, HostSide.GUEST_ADDRESS)).split(" ")).stdout());
+        return PingResult.parse(host.exec(pingTimeout(count), ("busybox " + ping(count, guest.address())).split(" ")).stdout());
     }
 
     private static String ping(int count, String address) {
@@ -129,22 +129,21 @@ public final class GuestTraffic {
         String sent = guest.check(transferTimeout(bytes), "head -c " + bytes + " /dev/urandom > /tmp/out && sha256sum /tmp/out"
                 + " && nc " + HostSide.HOST_ADDRESS + " " + TO_HOST_PORT + " < /tmp/out && rm /tmp/out");
         awaitEnd(listener, "the host's nc");
-        return new Transfer(Direction.GUEST_TO_HOST, bytes, firstWord(sent), Files.size(received), sha256(received));
+        return new Transfer(Direction.GUEST_TO_HOST.toString(), bytes, firstWord(sent), Files.size(received),
+                sha256(received));
     }
 
     /** Sends {@code bytes} random bytes from the host to the guest with nc and compares SHA-256s. */
     public Transfer sendToGuest(long bytes) throws IOException, InterruptedException {
         Path file = workDir.resolve("to-guest");
         writeRandom(file, bytes);
-        String listening = "netstat -ltn | grep -q ':" + TO_GUEST_PORT + " '";
-        // Waits up to 10 s for the listener; the last test gives the command's status (an exit would end the guest's shell).
-        guest.check(SHORT, "nc -l -p " + TO_GUEST_PORT + " -e sh -c 'cat > /tmp/in' & i=0; until " + listening
-                + " || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.1; done; " + listening);
-        host.exec(transferTimeout(bytes), "sh", "-c", "exec busybox nc " + HostSide.GUEST_ADDRESS + " " + TO_GUEST_PORT + " < " + file)
+        guest.check(SHORT, "nc -l -p " + TO_GUEST_PORT + " -e sh -c 'cat > /tmp/in' & " + Guest.awaitListening(TO_GUEST_PORT));
+        host.exec(transferTimeout(bytes), "sh", "-c", "exec busybox nc " + guest.address() + " " + TO_GUEST_PORT + " < " + file)
                 .checked();
         String[] received = guest.check(transferTimeout(bytes), "wait && wc -c < /tmp/in && sha256sum /tmp/in && rm /tmp/in")
                 .strip().split("\\s+");
-        return new Transfer(Direction.HOST_TO_GUEST, bytes, sha256(file), Long.parseLong(received[0]), received[1]);
+        return new Transfer(Direction.HOST_TO_GUEST.toString(), bytes, sha256(file), Long.parseLong(received[0]),
+                received[1]);
     }
 
     private static Duration transferTimeout(long bytes) {

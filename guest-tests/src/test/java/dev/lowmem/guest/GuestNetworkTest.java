@@ -79,7 +79,7 @@ class GuestNetworkTest {
         BackendStats before = rig.backend().stats();
         for (GuestTraffic.Transfer transfer : new GuestTraffic.Transfer[] {
                 rig.traffic().sendToHost(TRANSFER_BYTES), rig.traffic().sendToGuest(TRANSFER_BYTES)}) {
-            report("nc " + transfer.direction(), transfer.summary());
+            report("nc " + transfer.route(), transfer.summary());
             assertTrue(transfer.intact(), transfer::summary);
         }
         assertNoDrops(before);
