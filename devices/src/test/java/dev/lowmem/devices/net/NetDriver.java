@@ -17,6 +17,8 @@ import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.util.function.Predicate;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -235,6 +237,17 @@ final class NetDriver implements AutoCloseable {
 
     private void write(long gpa, byte[] bytes) {
         MemorySegment.copy(MemorySegment.ofArray(bytes), 0, memory.bytes(gpa, bytes.length), 0, bytes.length);
+    }
+
+    /** The next received frame that {@code wanted} accepts; others (stray broadcasts) are skipped, 16 at most. */
+    ByteBuffer receiveMatching(Predicate<ByteBuffer> wanted) throws Exception {
+        for (int skipped = 0; skipped < 16; skipped++) {
+            ByteBuffer frame = ByteBuffer.wrap(receive().packet());
+            if (wanted.test(frame)) {
+                return frame;
+            }
+        }
+        throw new AssertionError("16 frames came, none the one expected");
     }
 
     /** The next received frame, waiting for the RX interrupt up to 5 s. */

@@ -31,7 +31,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,19 +64,19 @@ class SwitchUplinkTest {
                 byte[] guestIp = InetAddress.getByName(subnet + ".2").getAddress();
                 byte[] hostIp = InetAddress.getByName(subnet + ".1").getAddress();
 
-                byte[] request = array(arpRequest(guestMac, guestIp, hostIp));
+                byte[] request = bytes(arpRequest(guestMac, guestIp, hostIp));
                 guest.send(guest.plainHeader(), request);
-                ByteBuffer arpReply = receive(guest, frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
+                ByteBuffer arpReply = guest.receiveMatching(frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
                         && frame.getShort(ARP_OPERATION) == ARP_REPLY);
                 byte[] hostMac = bytes(arpReply, SOURCE_MAC, 6);
-                assertArrayEquals(request, receive(other, frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
+                assertArrayEquals(request, other.receiveMatching(frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
                         && frame.getShort(ARP_OPERATION) == ARP_REQUEST).array(), "the broadcast, flooded");
 
                 byte[] payload = "lowmem-vnet: a ping through the switch".getBytes(StandardCharsets.US_ASCII);
                 Endpoints endpoints = new Endpoints(guestMac, guestIp, hostMac, hostIp);
                 for (int sequence = 1; sequence <= 3; sequence++) {
-                    guest.send(guest.plainHeader(), array(icmpEchoRequest(endpoints, 0x4242, sequence, payload)));
-                    ByteBuffer reply = receive(guest, frame -> frame.getShort(ETHER_TYPE) == TYPE_IPV4
+                    guest.send(guest.plainHeader(), bytes(icmpEchoRequest(endpoints, 0x4242, sequence, payload)));
+                    ByteBuffer reply = guest.receiveMatching(frame -> frame.getShort(ETHER_TYPE) == TYPE_IPV4
                             && frame.get(IP_PROTOCOL) == PROTOCOL_ICMP && frame.get(ICMP_TYPE) == ICMP_ECHO_REPLY);
                     assertEquals(sequence, reply.getShort(ICMP_ECHO_SEQUENCE));
                     assertArrayEquals(payload, bytes(reply, reply.limit() - payload.length, payload.length));
@@ -87,22 +86,5 @@ class SwitchUplinkTest {
                 assertEquals(0, uplink.member().counters().drops() + rig.counters(0).drops() + rig.counters(1).drops());
             }
         }
-    }
-
-    /** The next frame the guest receives that {@code wanted} accepts; others (stray broadcasts) are skipped. */
-    private static ByteBuffer receive(NetDriver driver, Predicate<ByteBuffer> wanted) throws Exception {
-        for (int skipped = 0; skipped < 16; skipped++) {
-            ByteBuffer frame = ByteBuffer.wrap(driver.receive().packet());
-            if (wanted.test(frame)) {
-                return frame;
-            }
-        }
-        throw new AssertionError("16 frames came, none the one expected");
-    }
-
-    private static byte[] array(ByteBuffer frame) {
-        byte[] bytes = new byte[frame.remaining()];
-        frame.get(bytes);
-        return bytes;
     }
 }

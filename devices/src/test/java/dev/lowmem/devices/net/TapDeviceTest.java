@@ -28,7 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -92,16 +91,16 @@ class TapDeviceTest {
             byte[] guestIp = InetAddress.getByName(subnet + ".2").getAddress();
             byte[] hostIp = InetAddress.getByName(subnet + ".1").getAddress();
 
-            driver.send(driver.plainHeader(), array(arpRequest(guestMac, guestIp, hostIp)));
-            ByteBuffer arpReply = receive(driver, frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
+            driver.send(driver.plainHeader(), bytes(arpRequest(guestMac, guestIp, hostIp)));
+            ByteBuffer arpReply = driver.receiveMatching(frame -> frame.getShort(ETHER_TYPE) == TYPE_ARP
                     && frame.getShort(ARP_OPERATION) == ARP_REPLY);
             byte[] hostMac = bytes(arpReply, SOURCE_MAC, 6);
 
             byte[] payload = "lowmem-vnet: a ping through the whole device".getBytes(StandardCharsets.US_ASCII);
             Endpoints endpoints = new Endpoints(guestMac, guestIp, hostMac, hostIp);
             for (int sequence = 1; sequence <= 3; sequence++) {
-                driver.send(driver.plainHeader(), array(icmpEchoRequest(endpoints, 0x4242, sequence, payload)));
-                ByteBuffer reply = receive(driver, frame -> frame.getShort(ETHER_TYPE) == TYPE_IPV4
+                driver.send(driver.plainHeader(), bytes(icmpEchoRequest(endpoints, 0x4242, sequence, payload)));
+                ByteBuffer reply = driver.receiveMatching(frame -> frame.getShort(ETHER_TYPE) == TYPE_IPV4
                         && frame.get(IP_PROTOCOL) == PROTOCOL_ICMP && frame.get(ICMP_TYPE) == ICMP_ECHO_REPLY);
                 assertEquals(sequence, reply.getShort(ICMP_ECHO_SEQUENCE));
                 assertArrayEquals(payload, bytes(reply, reply.limit() - payload.length, payload.length));
@@ -110,22 +109,5 @@ class TapDeviceTest {
             assertEquals(4, counters.get(NetCounter.TX_FRAMES));
             assertEquals(0, counters.drops());
         }
-    }
-
-    /** The next frame the guest receives that {@code wanted} accepts; others (stray broadcasts) are skipped. */
-    private static ByteBuffer receive(NetDriver driver, Predicate<ByteBuffer> wanted) throws Exception {
-        for (int skipped = 0; skipped < 16; skipped++) {
-            ByteBuffer frame = ByteBuffer.wrap(driver.receive().packet());
-            if (wanted.test(frame)) {
-                return frame;
-            }
-        }
-        throw new AssertionError("16 frames came, none the one expected");
-    }
-
-    private static byte[] array(ByteBuffer frame) {
-        byte[] bytes = new byte[frame.remaining()];
-        frame.get(bytes);
-        return bytes;
     }
 }

@@ -52,6 +52,13 @@ public final class EthernetFrames {
     }
 
     /** "Who has {@code targetIp}? Tell {@code senderIp}", broadcast. */
+    /** The frame's remaining bytes, as a driver sends them. */
+    public static byte[] bytes(ByteBuffer frame) {
+        byte[] bytes = new byte[frame.remaining()];
+        frame.get(bytes);
+        return bytes;
+    }
+
     public static ByteBuffer arpRequest(byte[] senderMac, byte[] senderIp, byte[] targetIp) {
         ByteBuffer frame = ethernet(BROADCAST, senderMac, TYPE_ARP, ARP_LENGTH);
         frame.putShort((short) 1).putShort((short) TYPE_IPV4).put((byte) 6).put((byte) 4)
