@@ -1,5 +1,7 @@
 package dev.lowmem.devices.net;
 
+import dev.lowmem.virtio.Feature;
+import dev.lowmem.virtio.Features;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -41,9 +43,37 @@ public final class VirtioNetHeader {
     public static final int GSO_TCPV6 = 4;
     public static final int GSO_ECN = 0x80;
 
+    /**
+     * The offloads a port honours by handing a frame's header on, untouched, to a receiving guest
+     * that negotiated what it asks (a loopback, a switch between guests): see {@link #receivable}.
+     */
+    public static final long PASS_THROUGH_OFFLOADS = Features.of(Feature.NET_CSUM, Feature.NET_GUEST_CSUM,
+            Feature.NET_HOST_TSO4, Feature.NET_GUEST_TSO4, Feature.NET_HOST_TSO6, Feature.NET_GUEST_TSO6,
+            Feature.NET_HOST_ECN, Feature.NET_GUEST_ECN, Feature.NET_HOST_UFO, Feature.NET_GUEST_UFO);
+
     static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private VirtioNetHeader() {
+    }
+
+    /**
+     * Whether a driver with {@code features} may receive a frame with {@code header} as it is:
+     * a checksum left to it needs GUEST_CSUM, a segmentation the matching GUEST_TSO4/TSO6/UFO,
+     * and ECN GUEST_ECN (virtio 1.2, 5.1.6.4.1).
+     */
+    public static boolean receivable(MemorySegment header, long features) {
+        if ((flags(header) & F_NEEDS_CSUM) != 0 && !Feature.NET_GUEST_CSUM.in(features)) {
+            return false;
+        }
+        int gsoType = gsoType(header);
+        Feature needed = switch (gsoType & ~GSO_ECN) {
+            case GSO_TCPV4 -> Feature.NET_GUEST_TSO4;
+            case GSO_TCPV6 -> Feature.NET_GUEST_TSO6;
+            case GSO_UDP -> Feature.NET_GUEST_UFO;
+            default -> null;
+        };
+        boolean ecn = (gsoType & GSO_ECN) != 0;
+        return (needed == null || needed.in(features)) && (!ecn || Feature.NET_GUEST_ECN.in(features));
     }
 
     public static int flags(MemorySegment header) {

@@ -1,8 +1,6 @@
 package dev.lowmem.devices.port;
 
 import dev.lowmem.devices.net.VirtioNetHeader;
-import dev.lowmem.virtio.Feature;
-import dev.lowmem.virtio.Features;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -20,9 +18,6 @@ public final class LoopbackPort implements Port {
     public static final int BACKLOG_SLOTS = 64;
     private static final int MAX_QUEUE_PAIRS = 16;
     private static final long SLOT_SIZE = VirtioNetHeader.SIZE + 65535 + 18;
-    private static final long OFFLOADS = Features.of(Feature.NET_CSUM, Feature.NET_GUEST_CSUM,
-            Feature.NET_HOST_TSO4, Feature.NET_GUEST_TSO4, Feature.NET_HOST_TSO6, Feature.NET_GUEST_TSO6,
-            Feature.NET_HOST_ECN, Feature.NET_GUEST_ECN, Feature.NET_HOST_UFO, Feature.NET_GUEST_UFO);
 
     private final Arena arena = Arena.ofShared();
     private final Backlog[] queues;
@@ -46,7 +41,7 @@ public final class LoopbackPort implements Port {
 
     @Override
     public long offloadFeatures() {
-        return OFFLOADS;
+        return VirtioNetHeader.PASS_THROUGH_OFFLOADS;
     }
 
     @Override
@@ -67,24 +62,6 @@ public final class LoopbackPort implements Port {
     @Override
     public void close() {
         arena.close();
-    }
-
-    /** Whether the guest's RX side accepts the offloads the frame's header asks for as they are. */
-    private boolean receivable(MemorySegment header) {
-        long features = negotiated;
-        if ((VirtioNetHeader.flags(header) & VirtioNetHeader.F_NEEDS_CSUM) != 0
-                && !Feature.NET_GUEST_CSUM.in(features)) {
-            return false;
-        }
-        int gsoType = VirtioNetHeader.gsoType(header);
-        Feature needed = switch (gsoType & ~VirtioNetHeader.GSO_ECN) {
-            case VirtioNetHeader.GSO_TCPV4 -> Feature.NET_GUEST_TSO4;
-            case VirtioNetHeader.GSO_TCPV6 -> Feature.NET_GUEST_TSO6;
-            case VirtioNetHeader.GSO_UDP -> Feature.NET_GUEST_UFO;
-            default -> null;
-        };
-        boolean ecn = (gsoType & VirtioNetHeader.GSO_ECN) != 0;
-        return (needed == null || needed.in(features)) && (!ecn || Feature.NET_GUEST_ECN.in(features));
     }
 
     /** One pair's ring of slots; its worker alone moves frames, anyone may read the depth. */
@@ -108,7 +85,7 @@ public final class LoopbackPort implements Port {
             if (held == BACKLOG_SLOTS) {
                 return false;
             }
-            if (!receivable(frame.header())) {
+            if (!VirtioNetHeader.receivable(frame.header(), negotiated)) {
                 throw new IOException("the frame asks the receiving guest for an offload it did not negotiate");
             }
             int slot = (head + held) % BACKLOG_SLOTS;

@@ -59,7 +59,8 @@ class JsonStatsLineTest {
         assertEquals(true, line.endsWith("\"switch_ports\":[{\"port\":0,\"name\":\"a.sock\",\"frames_in\":1,"
                 + "\"bytes_in\":2,\"flooded\":3,\"frames_out\":4,\"bytes_out\":5,\"drop_flood_full\":6,"
                 + "\"drop_no_buffer\":7,\"drop_no_receiver\":8,\"drop_reset\":9,\"drop_same_port\":10,"
-                + "\"drop_short_frame\":11,\"drop_port_error\":12,\"drops\":" + (6 + 7 + 8 + 9 + 10 + 11 + 12)
+                + "\"drop_offload\":11,\"drop_short_frame\":12,\"drop_port_error\":13,\"drops\":"
+                + (6 + 7 + 8 + 9 + 10 + 11 + 12 + 13)
                 + ",\"inbox\":9}]}\n"), line);
     }
 

@@ -116,14 +116,19 @@ final class Forwarder implements AutoCloseable {
     }
 
     /**
-     * Copies the packet into pool buffers and queues it for {@code target}.
+     * Copies the packet into pool buffers and queues it for {@code target}, with its header.
      *
-     * @return false when the target's inbox is full; a frame the pool had no buffer for is
-     *         dropped and counted on the target, and true
+     * @return false when the target's inbox is full; a frame the pool had no buffer for, or
+     *         whose offloads the target's guest did not negotiate, is dropped and counted on the
+     *         target, and true
      */
     private boolean deliver(SwitchMember target, TxFrame frame) {
         if (target.inbox.isFull()) {
             return false;
+        }
+        if (!target.accepts(frame.header())) {
+            target.counters().increment(SwitchCounter.DROP_OFFLOAD);
+            return true;
         }
         long length = frame.packetLength();
         int count = (int) ((length + bufferSize - 1) / bufferSize);
@@ -135,7 +140,7 @@ final class Forwarder implements AutoCloseable {
             long offset = (long) i * bufferSize;
             frame.copyPacketTo(offset, copy[i].segment(), 0, Math.min(bufferSize, length - offset));
         }
-        if (!target.inbox.offer(copy, count, length)) {
+        if (!target.inbox.offer(copy, count, length, frame.header())) {
             release(count);
             return false;
         }

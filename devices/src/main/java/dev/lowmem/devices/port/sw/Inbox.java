@@ -1,8 +1,12 @@
 package dev.lowmem.devices.port.sw;
 
+import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.RxBuffers;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
 import dev.lowmem.vmm.core.pool.PacketBuffer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -40,6 +44,8 @@ final class Inbox {
     private final PacketBuffer[][] buffers;
     private final int[] bufferCounts = new int[CAPACITY];
     private final long[] lengths = new long[CAPACITY];
+    /** Each slot's frame's virtio_net_hdr, 12 bytes with num_buffers 0: native, so that a TAP's writev can take it. */
+    private final MemorySegment headers = Arena.ofAuto().allocate((long) CAPACITY * VirtioNetHeader.SIZE, Long.BYTES);
     @SuppressWarnings("unused") // Through TAIL.
     private volatile long tail;
     @SuppressWarnings("unused") // Through HEAD; written by the consumer alone.
@@ -55,11 +61,11 @@ final class Inbox {
 
     /**
      * Any thread: queues the packet in the first {@code count} of {@code frame}, which pass to
-     * the inbox.
+     * the inbox, with the offloads its {@code header} (10 or 12 bytes) asks for.
      *
      * @return false when the inbox is full; the buffers stay the caller's
      */
-    boolean offer(PacketBuffer[] frame, int count, long length) {
+    boolean offer(PacketBuffer[] frame, int count, long length, MemorySegment header) {
         long position = (long) TAIL.getVolatile(this);
         int slot;
         while (true) {
@@ -80,6 +86,10 @@ final class Inbox {
         System.arraycopy(frame, 0, buffers[slot], 0, count);
         bufferCounts[slot] = count;
         lengths[slot] = length;
+        // Offsets, not slices: a slice a frame would be an object a frame.
+        long slotHeader = (long) slot * VirtioNetHeader.SIZE;
+        MemorySegment.copy(header, 0, headers, slotHeader, VirtioNetHeader.LEGACY_SIZE);
+        headers.set(ValueLayout.JAVA_SHORT_UNALIGNED, slotHeader + VirtioNetHeader.NUM_BUFFERS_OFFSET, (short) 0);
         SEQUENCE.setVolatile(sequence, slot, position + 1);
         return true;
     }
@@ -92,14 +102,16 @@ final class Inbox {
     }
 
     /**
-     * Consumer: copies the oldest packet into {@code target} from {@code position} on, after
-     * {@link #peekLength()} found it; what does not fit is cut.
+     * Consumer: copies the oldest frame into {@code target}, its header's first
+     * {@code headerSize} bytes, then the packet; after {@link #peekLength()} found it; what does
+     * not fit is cut.
      */
-    void copyOldestTo(RxBuffers target, long position) {
+    void copyOldestTo(RxBuffers target, int headerSize) {
         int slot = (int) (long) HEAD.getOpaque(this) & MASK;
+        target.copyFrom(headers, (long) slot * VirtioNetHeader.SIZE, headerSize, 0);
         PacketBuffer[] frame = buffers[slot];
         long left = lengths[slot];
-        long written = position;
+        long written = headerSize;
         for (int i = 0; i < bufferCounts[slot]; i++) {
             long chunk = Math.min(frame[i].capacity(), left);
             target.copyFrom(frame[i].segment(), 0, chunk, written);
@@ -108,9 +120,10 @@ final class Inbox {
         }
     }
 
-    /** Consumer: adds the oldest packet's buffers to {@code iovecs}, for one {@code writev}. */
+    /** Consumer: adds the oldest frame's 12-byte header and its packet's buffers to {@code iovecs}, for one {@code writev}. */
     void gatherOldest(IovecArray iovecs) {
         int slot = (int) (long) HEAD.getOpaque(this) & MASK;
+        iovecs.add(headers.address() + (long) slot * VirtioNetHeader.SIZE, VirtioNetHeader.SIZE);
         PacketBuffer[] frame = buffers[slot];
         long left = lengths[slot];
         for (int i = 0; i < bufferCounts[slot]; i++) {

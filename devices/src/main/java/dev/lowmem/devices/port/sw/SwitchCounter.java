@@ -20,6 +20,7 @@ public enum SwitchCounter {
             + " went, or has not started): dropped rather than stalling the sender until the MAC ages out"),
     DROP_RESET("frames in this port's inbox dropped when its guest's RX queue stopped or its device reset"),
     DROP_SAME_PORT("frames this port sent to a MAC learned on this port itself (never sent back)"),
+    DROP_OFFLOAD("frames for this port whose header asks its guest for a checksum or segmentation offload it did not negotiate"),
     DROP_SHORT_FRAME("frames this port sent that were too short to carry an Ethernet header"),
     DROP_PORT_ERROR("frames for the uplink that its TAP refused (writev failed: the TAP is down, say)");
 

@@ -1,5 +1,7 @@
 package dev.lowmem.devices.port.sw;
 
+import dev.lowmem.devices.net.VirtioNetHeader;
+import java.lang.foreign.MemorySegment;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +26,11 @@ public final class SwitchMember {
     private volatile boolean closed;
     /** A driver's RX queue has looked at the inbox since the last {@link #discard()}: its guest is there to drain it. */
     private volatile boolean receiving;
+    /**
+     * What the port's receiver takes as it is, for {@link #accepts}: a guest's negotiated
+     * features; everything for the uplink, whose TAP segments and checksums what it is handed.
+     */
+    private volatile long receiverFeatures = -1L;
 
     SwitchMember(L2Switch owner, int index, String name, int maxBuffers) throws NativeIoException {
         this.owner = owner;
@@ -62,6 +69,16 @@ public final class SwitchMember {
     /** Whether a guest receives here, so that a sender may wait for room rather than drop. */
     boolean receiving() {
         return receiving;
+    }
+
+    /** The guest's driver settled its features, before its queues run. */
+    void receiverNegotiated(long features) {
+        receiverFeatures = features;
+    }
+
+    /** Senders: whether this port's receiver may get a frame with {@code header} as it is. */
+    boolean accepts(MemorySegment header) {
+        return VirtioNetHeader.receivable(header, receiverFeatures);
     }
 
     /** Owner: a driver's RX queue runs and reads the inbox. */

@@ -13,11 +13,10 @@ import java.lang.foreign.MemorySegment;
  * The port one virtio-net device has on an {@link L2Switch}, with one queue pair: what the guest
  * transmits goes into the switch ({@link Forwarder}), what its inbox holds the guest receives.
  *
- * <p>It offers no offloads: a frame may reach any guest, and a checksum or segmentation left
- * for the receiver is one only some receivers could take. So frames cross as packets alone, and
- * every receiver gets a zero header of its own size, which is what a device must write for a
- * driver without GUEST_CSUM (virtio 1.2, 5.1.6.3.1); two guests with 10- and 12-byte headers meet
- * without conversion.
+ * <p>It offers the offloads a header carries unchanged ({@link VirtioNetHeader#PASS_THROUGH_OFFLOADS}):
+ * a frame's header crosses with it and each receiver gets it in its own header size, so two
+ * guests with 10- and 12-byte headers meet without conversion; a frame that asks a receiver for
+ * an offload its guest did not negotiate is not given to it (counted, drop_offload).
  *
  * <p>Its fd is the port's {@link Doorbell}: rung when frames arrive, and when a port that refused
  * this one's unicast frame has drained, but only once the worker has armed it on its way to
@@ -25,8 +24,6 @@ import java.lang.foreign.MemorySegment;
  * always writable, so TX waits for room on EPOLLIN too ({@link #roomEvent()}).
  */
 public final class SwitchPort implements Port, PortQueue {
-    private static final MemorySegment ZERO_HEADER = MemorySegment.ofArray(new byte[VirtioNetHeader.SIZE]);
-
     private final SwitchMember member;
     private final Forwarder forwarder;
     private volatile int headerSize = VirtioNetHeader.SIZE;
@@ -43,7 +40,7 @@ public final class SwitchPort implements Port, PortQueue {
 
     @Override
     public long offloadFeatures() {
-        return 0;
+        return VirtioNetHeader.PASS_THROUGH_OFFLOADS;
     }
 
     @Override
@@ -54,6 +51,7 @@ public final class SwitchPort implements Port, PortQueue {
     @Override
     public void negotiated(long features, int headerSize) {
         this.headerSize = headerSize;
+        member.receiverNegotiated(features);
     }
 
     @Override
@@ -101,7 +99,6 @@ public final class SwitchPort implements Port, PortQueue {
             return 0;
         }
         int header = headerSize;
-        buffers.copyFrom(ZERO_HEADER, 0, header, 0);
         member.inbox.copyOldestTo(buffers, header);
         member.popOldest(length);
         return header + length;

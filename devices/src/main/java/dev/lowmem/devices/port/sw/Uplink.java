@@ -54,7 +54,8 @@ public final class Uplink implements AutoCloseable {
     private final RxBuffers hostBuffers;
     private final TxFrame fromHost;
     private final IovecArray toHostIovecs;
-    private final MemorySegment zeroHeader;
+    /** The TAP writes the iovecs alone, the inbox's header first ({@link Inbox#gatherOldest}); TxFrame wants a header view all the same. */
+    private final MemorySegment unusedHeader;
     private final TxFrame toHost;
     private final Epoll epoll;
     private final EventFd wakeup;
@@ -83,8 +84,8 @@ public final class Uplink implements AutoCloseable {
         hostBuffers = new RxBuffers(hostPieces, hostIovecs);
         fromHost = new TxFrame(scratch.asSlice(0, HEADER), hostIovecs);
         toHostIovecs = new IovecArray(arena, IovecArray.IOV_MAX);
-        zeroHeader = arena.allocate(HEADER);
-        toHost = new TxFrame(zeroHeader, toHostIovecs);
+        unusedHeader = arena.allocate(HEADER);
+        toHost = new TxFrame(unusedHeader, toHostIovecs);
         ready = new EpollEvents(arena, 3);
         epoll = Epoll.create();
         try {
@@ -175,7 +176,6 @@ public final class Uplink implements AutoCloseable {
                 break;
             }
             toHostIovecs.clear();
-            toHostIovecs.add(zeroHeader);
             member.inbox.gatherOldest(toHostIovecs);
             try {
                 if (!queue.transmit(toHost)) {

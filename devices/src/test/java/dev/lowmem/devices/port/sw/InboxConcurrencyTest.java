@@ -3,6 +3,7 @@ package dev.lowmem.devices.port.sw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.RxBuffers;
 import dev.lowmem.vmm.core.memory.ScatterList;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
@@ -27,6 +28,7 @@ class InboxConcurrencyTest {
     private static final int PRODUCERS = 3;
     private static final int PACKETS = 20_000;
     private static final int LENGTH = 16;
+    private static final MemorySegment NO_OFFLOAD = MemorySegment.ofArray(new byte[VirtioNetHeader.SIZE]);
 
     @Test
     void everyPacketOfEveryProducerArrivesOnceAndInItsOrder() throws Exception {
@@ -87,7 +89,7 @@ class InboxConcurrencyTest {
                 bytes.set(ValueLayout.JAVA_INT, 4, sequence);
                 bytes.set(ValueLayout.JAVA_INT, 8, ~sequence);
                 frame[0] = buffer;
-                while (!inbox.offer(frame, 1, LENGTH)) {
+                while (!inbox.offer(frame, 1, LENGTH, NO_OFFLOAD)) {
                     Thread.onSpinWait();
                 }
             }
