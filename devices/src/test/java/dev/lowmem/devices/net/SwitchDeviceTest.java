@@ -176,11 +176,13 @@ class SwitchDeviceTest {
         assertEquals(10, rig.pairCounters(B).get(NetCounter.RX_DROP_BACKLOG));
 
         // B's MAC is still learned: its inbox fills, then A's frames for it are dropped, and A never waits.
+        // The device's reset, which follows the RX queue's stop on B's worker, may still come and
+        // drop some of them as held for the driver that went: each is held or counted once.
         for (int i = 0; i < INBOX + 20; i++) {
             send(A, mac(B), 100);
         }
-        await(() -> rig.counters(B).get(SwitchCounter.DROP_NO_RECEIVER) == 20, "frames for the gone guest dropped");
-        assertEquals(INBOX, rig.member(B).inboxDepth());
+        await(() -> rig.member(B).inboxDepth() + rig.counters(B).get(SwitchCounter.DROP_NO_RECEIVER)
+                + rig.counters(B).get(SwitchCounter.DROP_RESET) - 10 == INBOX + 20, "frames for the gone guest held or dropped");
         assertEquals(0, rig.pairCounters(A).get(NetCounter.TX_PORT_FULL));
 
         expect(A, send(C, mac(A), 700));
