@@ -33,8 +33,8 @@ public final class ActiveQueue {
     private final EventFd kick;
     private final ReentrantLock access = new ReentrantLock();
     private DeviceQueue rings;
-    private EventFd call;
-    private EventFd err;
+    /** The call and err eventfds, by {@link Notifier#ordinal()}; null where the driver wants no signal. */
+    private final EventFd[] notifiers = new EventFd[Notifier.values().length];
     private boolean stopped;
     private volatile Throwable fault;
 
@@ -46,8 +46,8 @@ public final class ActiveQueue {
         this.index = index;
         this.rings = rings;
         this.kick = kick;
-        this.call = call;
-        this.err = err;
+        notifiers[Notifier.CALL.ordinal()] = call;
+        notifiers[Notifier.ERR.ordinal()] = err;
     }
 
     public int index() {
@@ -95,6 +95,7 @@ public final class ActiveQueue {
      * {@link #tryEnter()} and {@link #exit()}, so the eventfd cannot be closed under the write.
      */
     public void interruptDriver() throws NativeIoException {
+        EventFd call = notifiers[Notifier.CALL.ordinal()];
         if (call != null) {
             call.signal();
         }
@@ -107,6 +108,7 @@ public final class ActiveQueue {
      */
     public void fault(Throwable cause) {
         fault = cause;
+        EventFd err = notifiers[Notifier.ERR.ordinal()];
         if (err != null) {
             try {
                 err.signal();
@@ -161,14 +163,8 @@ public final class ActiveQueue {
         EventFd previous;
         access.lock();
         try {
-            previous = switch (which) {
-                case CALL -> call;
-                case ERR -> err;
-            };
-            switch (which) {
-                case CALL -> call = next;
-                case ERR -> err = next;
-            }
+            previous = notifiers[which.ordinal()];
+            notifiers[which.ordinal()] = next;
         } finally {
             access.unlock();
         }

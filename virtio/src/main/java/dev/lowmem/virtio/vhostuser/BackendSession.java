@@ -284,13 +284,17 @@ final class BackendSession implements AutoCloseable {
     // ---- features ----
 
     private void setFeatures(long features) throws VhostUserException {
-        if (features == ackedFeatures && anyRingRunning()) {
-            // QEMU keeps a vhost device per queue pair on one connection, and each sends its
-            // SET_FEATURES when it starts, while the rings of the pairs before it run: the same
-            // features again change nothing (DPDK accepts them too). A change is refused below.
-            return;
+        Vring running = runningRing();
+        if (running != null) {
+            if (features == ackedFeatures) {
+                // QEMU keeps a vhost device per queue pair on one connection, and each sends its
+                // SET_FEATURES when it starts, while the rings of the pairs before it run: the same
+                // features again change nothing (DPDK accepts them too). A change is refused.
+                return;
+            }
+            throw new VhostUserException("SET_FEATURES while ring " + running.index
+                    + " runs; stop it with GET_VRING_BASE first");
         }
-        requireNoRingRunning("SET_FEATURES");
         try {
             Features.accept(offeredFeatures, features);
             device.acknowledgeFeatures(features & ~Feature.VHOST_USER_PROTOCOL_FEATURES.mask());
@@ -311,21 +315,14 @@ final class BackendSession implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, name + ": protocol features " + ProtocolFeature.describe(features));
     }
 
-    private boolean anyRingRunning() {
+    /** The first ring that runs, or null when none does. */
+    private Vring runningRing() {
         for (Vring vring : vrings) {
             if (vring.running()) {
-                return true;
+                return vring;
             }
         }
-        return false;
-    }
-
-    private void requireNoRingRunning(String what) throws VhostUserException {
-        for (Vring vring : vrings) {
-            if (vring.running()) {
-                throw new VhostUserException(what + " while ring " + vring.index + " runs; stop it with GET_VRING_BASE first");
-            }
-        }
+        return null;
     }
 
     private void setStatus(long value) throws VhostUserException {

@@ -36,7 +36,8 @@ public final class Memfd {
         if (seals >= 0 && (seals & LibC.F_SEAL_SHRINK) != 0) {
             return true;
         }
-        // Refused with EINVAL for a file that has no seals, EPERM for one sealed against more seals.
+        // F_GET_SEALS fails (EINVAL) on a file that cannot carry seals; F_ADD_SEALS fails (EPERM) on
+        // one sealed against sealing, as a memfd made without MFD_ALLOW_SEALING comes.
         return seals >= 0 && LibC.fcntl(fd.intValue(), LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK) == 0;
     }
 
