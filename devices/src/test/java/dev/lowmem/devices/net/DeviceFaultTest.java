@@ -55,8 +55,8 @@ class DeviceFaultTest {
                 assertEquals(0, LibC.ftruncate(driver.memoryFd().intValue(), 0), "an unsealed memfd shrinks");
                 driver.kickTx();
 
-                awaitValue(() -> counters.get(NetCounter.TX_FAULTS), 1);
-                awaitValue(err::read, 1);
+                Eventually.equals(1, () -> counters.get(NetCounter.TX_FAULTS));
+                Eventually.equals(1, err::read);
                 assertNotEquals(0, driver.frontend().getStatus() & NEEDS_RESET, "GET_STATUS says DEVICE_NEEDS_RESET");
                 assertEquals(sent, counters.get(NetCounter.TX_FRAMES), "nothing reached the port");
                 assertEquals(0, backend.device.pair(0).port().backlog());
@@ -85,8 +85,8 @@ class DeviceFaultTest {
                 roundTrip(driver, 0);
                 driver.breakTxRing();
 
-                awaitValue(() -> counters.get(NetCounter.TX_FAULTS), 1);
-                awaitValue(err::read, 1);
+                Eventually.equals(1, () -> counters.get(NetCounter.TX_FAULTS));
+                Eventually.equals(1, err::read);
                 assertNotEquals(0, driver.frontend().getStatus() & NEEDS_RESET, "GET_STATUS says DEVICE_NEEDS_RESET");
                 assertEquals(1, counters.get(NetCounter.TX_FRAMES), "nothing more reached the port");
                 driver.frontend().setStatus(0);
@@ -138,9 +138,9 @@ class DeviceFaultTest {
                 for (int i = 0; i < held; i++) {
                     driver.send(driver.plainHeader(), packet(i, 100));
                 }
-                awaitValue(() -> backend.device.pair(0).port().backlog(), held);
+                Eventually.equals(held, () -> backend.device.pair(0).port().backlog());
                 reset.apply(driver);
-                awaitValue(() -> counters.get(NetCounter.RX_DROP_BACKLOG), held);
+                Eventually.equals(held, () -> counters.get(NetCounter.RX_DROP_BACKLOG));
                 assertEquals(0, backend.device.pair(0).port().backlog());
             }
             try (NetDriver next = NetDriver.connect(backend.socket, FEATURES)) {
@@ -174,18 +174,4 @@ class DeviceFaultTest {
         assertArrayEquals(packet(sequence, 200), driver.receive().packet());
     }
 
-    /** A value the back-end changes on its own threads. */
-    @FunctionalInterface
-    private interface Probe {
-        long value() throws Exception;
-    }
-
-    private static void awaitValue(Probe actual, long expected) throws Exception {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        long value;
-        while ((value = actual.value()) != expected) {
-            assertTrue(System.nanoTime() < deadline, "still " + value + ", not " + expected + ", after 5 s");
-            Thread.sleep(2);
-        }
-    }
 }

@@ -21,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,7 +73,7 @@ class RxBacklogDeviceTest {
             hostSideUp();
             QueuePairCounters counters = backend.counters();
             sendDatagrams();
-            awaitValue(() -> counters.get(NetCounter.RX_HELD), DATAGRAMS);
+            Eventually.equals(DATAGRAMS, () -> counters.get(NetCounter.RX_HELD));
             assertEquals(DATAGRAMS, backend.device.pair(0).backlog());
             long kicks = counters.get(NetCounter.RX_KICKS);
 
@@ -95,7 +94,7 @@ class RxBacklogDeviceTest {
             hostSideUp();
             QueuePairCounters counters = backend.counters();
             sendDatagrams();
-            awaitValue(() -> Math.min(1, counters.get(NetCounter.RX_POOL_REFUSED)), 1);
+            Eventually.equals(1, () -> Math.min(1, counters.get(NetCounter.RX_POOL_REFUSED)));
             assertEquals(0, counters.get(NetCounter.RX_HELD));
             assertTrue(pool.stats().budgetFailures() >= 1, "the pool counts what it could not give");
 
@@ -113,15 +112,15 @@ class RxBacklogDeviceTest {
             try (NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
                 hostSideUp();
                 sendDatagrams();
-                awaitValue(() -> counters.get(NetCounter.RX_HELD), DATAGRAMS);
+                Eventually.equals(DATAGRAMS, () -> counters.get(NetCounter.RX_HELD));
                 assertEquals(1, pool.stats().users());
             }
-            awaitValue(() -> counters.get(NetCounter.RX_DROP_BACKLOG), DATAGRAMS);
-            awaitValue(() -> pool.stats().users(), 0);
-            awaitValue(() -> pool.stats().allocatedBytes(), 0);
+            Eventually.equals(DATAGRAMS, () -> counters.get(NetCounter.RX_DROP_BACKLOG));
+            Eventually.equals(0, () -> pool.stats().users());
+            Eventually.equals(0, () -> pool.stats().allocatedBytes());
             assertEquals(0, backend.device.pair(0).backlog());
             // The stop ends the starvation, which counts its time then, not when a next session's guest posts buffers.
-            awaitValue(() -> Math.min(1, counters.get(NetCounter.RX_STARVED_NS)), 1);
+            Eventually.equals(1, () -> Math.min(1, counters.get(NetCounter.RX_STARVED_NS)));
         }
     }
 
@@ -143,15 +142,5 @@ class RxBacklogDeviceTest {
             }
         }
         assertEquals(DATAGRAMS, next, "every datagram reached the guest");
-    }
-
-    private static void awaitValue(LongSupplier value, long expected) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (value.getAsLong() != expected) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("stayed " + value.getAsLong() + ", not " + expected + ", for 5 s");
-            }
-            Thread.sleep(1);
-        }
     }
 }

@@ -9,7 +9,6 @@ import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -108,7 +107,7 @@ class SwitchDeviceTest {
         for (int i = 0; i < count; i++) {
             sent[i] = send(A, mac(B), 60 + i * 97 % 1455);
         }
-        await(() -> rig.member(B).inboxDepth() == INBOX && rig.pairCounters(A).get(NetCounter.TX_PORT_FULL) > 0,
+        Eventually.holds(() -> rig.member(B).inboxDepth() == INBOX && rig.pairCounters(A).get(NetCounter.TX_PORT_FULL) > 0,
                 "B's inbox full and A's TX waiting");
         guests[A].awaitTxReturned(INBOX);
         assertEquals(INBOX, rig.pairCounters(A).get(NetCounter.TX_FRAMES), "A's TX stops at the full inbox");
@@ -168,10 +167,10 @@ class SwitchDeviceTest {
         for (int i = 0; i < 10; i++) {
             send(A, mac(B), 500);
         }
-        await(() -> rig.member(B).inboxDepth() == 10, "10 frames waiting for B");
+        Eventually.holds(() -> rig.member(B).inboxDepth() == 10, "10 frames waiting for B");
 
         guests[B].disconnect();
-        await(() -> rig.counters(B).get(SwitchCounter.DROP_RESET) == 10, "B's frames dropped at its reset");
+        Eventually.holds(() -> rig.counters(B).get(SwitchCounter.DROP_RESET) == 10, "B's frames dropped at its reset");
         assertEquals(0, rig.member(B).inboxDepth());
         assertEquals(10, rig.pairCounters(B).get(NetCounter.RX_DROP_BACKLOG));
 
@@ -181,7 +180,7 @@ class SwitchDeviceTest {
         for (int i = 0; i < INBOX + 20; i++) {
             send(A, mac(B), 100);
         }
-        await(() -> rig.member(B).inboxDepth() + rig.counters(B).get(SwitchCounter.DROP_NO_RECEIVER)
+        Eventually.holds(() -> rig.member(B).inboxDepth() + rig.counters(B).get(SwitchCounter.DROP_NO_RECEIVER)
                 + rig.counters(B).get(SwitchCounter.DROP_RESET) - 10 == INBOX + 20, "frames for the gone guest held or dropped");
         assertEquals(0, rig.pairCounters(A).get(NetCounter.TX_PORT_FULL));
 
@@ -259,13 +258,5 @@ class SwitchDeviceTest {
 
     private void nothingFor(int port) throws Exception {
         assertEquals(-1, guests[port].takeUsedRx(100), "guest " + port + " receives nothing more");
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "within 5 s: " + what);
-            Thread.sleep(2);
-        }
     }
 }
