@@ -22,8 +22,7 @@ public final class BetweenGuests {
     }
 
     public PingResult ping(int count) throws IOException, InterruptedException {
-        return PingResult.parse(from.run(Duration.ofSeconds(10L + 2L * count),
-                "ping -c " + count + " -W 5 " + to.address()).text());
+        return GuestTraffic.ping(from, count, to.address());
     }
 
     /** An iperf3 TCP test of {@code seconds} from {@code from} (the client) to {@code to} (a one-off server). */
@@ -35,14 +34,8 @@ public final class BetweenGuests {
 
     /** Sends {@code bytes} random bytes with nc and compares the SHA-256 each side computed. */
     public GuestTraffic.Transfer send(long bytes) throws IOException, InterruptedException {
-        Duration timeout = Duration.ofSeconds(60 + bytes / 1_000_000);
-        // The listener hands the connection to a cat, as GuestTraffic's do: see there why.
-        to.check(SHORT, "nc -l -p " + TRANSFER_PORT + " -e sh -c 'cat > /tmp/in' & " + Guest.awaitListening(TRANSFER_PORT));
-        String sent = from.check(timeout, "head -c " + bytes + " /dev/urandom > /tmp/out && sha256sum /tmp/out"
-                + " && nc " + to.address() + " " + TRANSFER_PORT + " < /tmp/out && rm /tmp/out");
-        String[] received = to.check(timeout, "wait && wc -c < /tmp/in && sha256sum /tmp/in && rm /tmp/in")
-                .strip().split("\\s+");
-        return new GuestTraffic.Transfer(from.address() + " -> " + to.address(), bytes, sent.strip().split("\\s+")[0],
-                Long.parseLong(received[0]), received[1]);
+        GuestTraffic.listenForFile(to, TRANSFER_PORT);
+        String sent = GuestTraffic.sendRandomFile(from, bytes, to.address(), TRANSFER_PORT);
+        return GuestTraffic.receivedFile(to, from.address() + " -> " + to.address(), bytes, sent);
     }
 }

@@ -71,11 +71,16 @@ public final class GuestTraffic {
     }
 
     public PingResult pingFromGuest(int count) throws IOException, InterruptedException {
-        return PingResult.parse(guest.run(pingTimeout(count), ping(count, HostSide.HOST_ADDRESS)).text());
+        return ping(guest, count, HostSide.HOST_ADDRESS);
     }
 
     public PingResult pingFromHost(int count) throws IOException, InterruptedException {
         return PingResult.parse(host.exec(pingTimeout(count), ("busybox " + ping(count, guest.address())).split(" ")).stdout());
+    }
+
+    /** {@code count} pings from {@code guest} to {@code address}. */
+    static PingResult ping(Guest guest, int count, String address) throws IOException, InterruptedException {
+        return PingResult.parse(guest.run(pingTimeout(count), ping(count, address)).text());
     }
 
     private static String ping(int count, String address) {
@@ -126,33 +131,44 @@ public final class GuestTraffic {
         Process listener = host.start(logDir.resolve("nc-host.log"),
                 "busybox", "nc", "-l", "-p", Integer.toString(TO_HOST_PORT), "-e", "sh", "-c", "cat > " + received);
         host.awaitListening(TO_HOST_PORT, SHORT);
-        String sent = guest.check(transferTimeout(bytes), "head -c " + bytes + " /dev/urandom > /tmp/out && sha256sum /tmp/out"
-                + " && nc " + HostSide.HOST_ADDRESS + " " + TO_HOST_PORT + " < /tmp/out && rm /tmp/out");
+        String sent = sendRandomFile(guest, bytes, HostSide.HOST_ADDRESS, TO_HOST_PORT);
         awaitEnd(listener, "the host's nc");
-        return new Transfer(Direction.GUEST_TO_HOST.toString(), bytes, firstWord(sent), Files.size(received),
-                sha256(received));
+        return new Transfer(Direction.GUEST_TO_HOST.toString(), bytes, sent, Files.size(received), sha256(received));
     }
 
     /** Sends {@code bytes} random bytes from the host to the guest with nc and compares SHA-256s. */
     public Transfer sendToGuest(long bytes) throws IOException, InterruptedException {
         Path file = workDir.resolve("to-guest");
         writeRandom(file, bytes);
-        guest.check(SHORT, "nc -l -p " + TO_GUEST_PORT + " -e sh -c 'cat > /tmp/in' & " + Guest.awaitListening(TO_GUEST_PORT));
+        listenForFile(guest, TO_GUEST_PORT);
         host.exec(transferTimeout(bytes), "sh", "-c", "exec busybox nc " + guest.address() + " " + TO_GUEST_PORT + " < " + file)
                 .checked();
+        return receivedFile(guest, Direction.HOST_TO_GUEST.toString(), bytes, sha256(file));
+    }
+
+    /** {@code guest} listens on {@code port} with nc (handing the connection to a cat: see {@link #sendToHost}). */
+    static void listenForFile(Guest guest, int port) throws IOException, InterruptedException {
+        guest.check(SHORT, "nc -l -p " + port + " -e sh -c 'cat > /tmp/in' & " + Guest.awaitListening(port));
+    }
+
+    /** {@code guest} sends {@code bytes} random bytes to {@code address}:{@code port}; returns their SHA-256. */
+    static String sendRandomFile(Guest guest, long bytes, String address, int port) throws IOException, InterruptedException {
+        String sent = guest.check(transferTimeout(bytes), "head -c " + bytes + " /dev/urandom > /tmp/out && sha256sum /tmp/out"
+                + " && nc " + address + " " + port + " < /tmp/out && rm /tmp/out");
+        return sent.strip().split("\\s+")[0];
+    }
+
+    /** What {@code guest}'s listener ({@link #listenForFile}) received, against what was sent. */
+    static Transfer receivedFile(Guest guest, String route, long bytes, String sentSha256)
+            throws IOException, InterruptedException {
         String[] received = guest.check(transferTimeout(bytes), "wait && wc -c < /tmp/in && sha256sum /tmp/in && rm /tmp/in")
                 .strip().split("\\s+");
-        return new Transfer(Direction.HOST_TO_GUEST.toString(), bytes, sha256(file), Long.parseLong(received[0]),
-                received[1]);
+        return new Transfer(route, bytes, sentSha256, Long.parseLong(received[0]), received[1]);
     }
 
     private static Duration transferTimeout(long bytes) {
         // Generous for TCG: a guest moves at least a few MB/s even when the host is busy.
         return Duration.ofSeconds(60 + bytes / 1_000_000);
-    }
-
-    private static String firstWord(String text) {
-        return text.strip().split("\\s+")[0];
     }
 
     private static void writeRandom(Path file, long bytes) throws IOException {
