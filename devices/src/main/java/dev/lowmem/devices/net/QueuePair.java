@@ -1,6 +1,8 @@
 package dev.lowmem.devices.net;
 
+import dev.lowmem.devices.port.DirectReceiver;
 import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.port.TxFrame;
 import dev.lowmem.virtio.device.ActiveQueue;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
@@ -48,8 +50,12 @@ public final class QueuePair {
     /** Device resets so far: each one drops what the pair held for the driver before it. */
     private volatile int resets;
     private int resetsSeen;
-    /** The RX queue the last cycle served; when it goes, what was held for it goes too. */
-    private ActiveQueue servedRx;
+    /**
+     * The RX queue the last cycle served; when it goes, what was held for it goes too. Volatile
+     * for {@link #receiveDirect}, which fills no RX queue before this pair has served it, so
+     * never one whose predecessor's leftovers the worker has still to drop.
+     */
+    private volatile ActiveQueue servedRx;
     private boolean rxKicked;
     private boolean txKicked;
     private FaultListener faultListener = queue -> { };
@@ -63,6 +69,27 @@ public final class QueuePair {
         this.backlog = new RxBacklog(port, pool, "RX of pair " + index, counters, arena);
         this.receive = new ReceivePath(backlog, counters, new QueueWarnings(rxName), mtu, arena);
         configure(0);
+        port.receiveDirectlyWith(this::receiveDirect);
+    }
+
+    /**
+     * A {@link DirectReceiver}: on a sender's thread, one frame into this pair's RX queue if it
+     * can take it now. A throw in here (memory of either guest gone from under the copy) says no
+     * and nothing else: the sender then queues the frame, and the two copies of that way
+     * fault the queue of whichever guest's memory it was, each on its own thread.
+     */
+    private boolean receiveDirect(TxFrame frame) {
+        ActiveQueue rxQueue = servedRx;
+        if (rxQueue == null || rxQueue != rx || !rxQueue.tryEnter()) {
+            return false;
+        }
+        try {
+            return receive.receiveDirect(rxQueue, frame);
+        } catch (IOException | RuntimeException | Error e) {
+            return false;
+        } finally {
+            rxQueue.exit();
+        }
     }
 
     /** Who runs the pair learns of faulted queues: a runner stops watching their kicks. */

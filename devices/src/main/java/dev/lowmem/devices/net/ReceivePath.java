@@ -2,6 +2,7 @@ package dev.lowmem.devices.net;
 
 import dev.lowmem.devices.port.PortQueue;
 import dev.lowmem.devices.port.RxBuffers;
+import dev.lowmem.devices.port.TxFrame;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.device.ActiveQueue;
 import dev.lowmem.virtio.queue.DescriptorChain;
@@ -24,7 +25,11 @@ import java.lang.foreign.Arena;
  * <p>When the guest has posted too little room, RX is starved: it moves what the port has into
  * its {@link RxBacklog} while that has room and the packet pool gives buffers, then stops
  * reading the port (the port holds the rest, a TAP in its kernel queue) and waits for the
- * guest's kick. Worker thread only.
+ * guest's kick.
+ *
+ * <p>The queue pair's worker runs it, and so may a switch port's sender ({@link #receiveDirect}),
+ * always inside the queue's access lock, which orders one's changes before the other's reads;
+ * its starved flag changes only on the worker.
  */
 final class ReceivePath {
     /** The most chains one frame may fill: 64 KiB frames over buffers of 1 KiB or more. */
@@ -99,11 +104,7 @@ final class ReceivePath {
      */
     int burst(ActiveQueue rx, int burst) throws NativeIoException {
         DeviceQueue rings = rx.rings();
-        if (window[0] == null) {
-            for (int i = 0; i < WINDOW; i++) {
-                window[i] = rings.newChain();
-            }
-        }
+        makeWindow(rings);
         portEmpty = false;
         int received = 0;
         try {
@@ -143,12 +144,59 @@ final class ReceivePath {
         if (starved) {
             received += port.hold(roomWanted, burst - received);
         }
+        publish(rx);
+        return received;
+    }
+
+    /**
+     * Writes one frame another thread's guest transmits straight into this guest's buffers (a
+     * {@link dev.lowmem.devices.port.DirectReceiver}): inside the queue's access lock, which keeps
+     * this queue's own burst out meanwhile. Not while starved, when RX waits for the guest's kick,
+     * and not into too little room: then the frame waits in the port, and RX drops and counts it
+     * there if it never fits.
+     *
+     * @return whether the frame was delivered
+     */
+    boolean receiveDirect(ActiveQueue rx, TxFrame frame) throws NativeIoException {
+        long length = headerSize + frame.packetLength();
+        if (starved || length > roomWanted) {
+            return false;
+        }
+        DeviceQueue rings = rx.rings();
+        makeWindow(rings);
+        boolean delivered = false;
+        try {
+            if (fillWindow(rings, length)) {
+                gatherWindow();
+                if (buffers.capacity() >= length) {
+                    buffers.copyFrom(frame, headerSize);
+                    deliver(rings, length);
+                    delivered = true;
+                }
+            }
+        } finally {
+            giveBackWindow(rings);
+        }
+        // Malformed chains fillWindow dropped are used entries too.
+        publish(rx);
+        return delivered;
+    }
+
+    private void makeWindow(DeviceQueue rings) {
+        if (window[0] == null) {
+            for (int i = 0; i < WINDOW; i++) {
+                window[i] = rings.newChain();
+            }
+        }
+    }
+
+    private void publish(ActiveQueue rx) throws NativeIoException {
+        DeviceQueue rings = rx.rings();
         rings.publishUsed();
         if (rings.needsInterrupt()) {
             rx.interruptDriver();
             counters.increment(NetCounter.RX_INTERRUPTS);
         }
-        return received;
     }
 
     /**
@@ -197,17 +245,7 @@ final class ReceivePath {
      * @return the frame's length; 0 when the port had none; -1 when it was dropped and counted
      */
     private long receiveIntoWindow() {
-        pieces.clear();
-        iovecs.clear();
-        for (int i = 0; i < windowCount; i++) {
-            ScatterList chainBuffers = window[i].buffers();
-            for (int piece = window[i].firstWritablePiece(); piece < chainBuffers.count(); piece++) {
-                if (!pieces.addPieceOf(chainBuffers, piece)) {
-                    break;
-                }
-                iovecs.add(chainBuffers.address(piece), chainBuffers.length(piece));
-            }
-        }
+        gatherWindow();
         long length;
         try {
             length = port.receive(buffers);
@@ -225,6 +263,21 @@ final class ReceivePath {
                     + "-byte frame, shorter than its header");
         }
         return length;
+    }
+
+    /** Lays the window's writable buffers end to end in {@link #buffers}, up to the iovec limit. */
+    private void gatherWindow() {
+        pieces.clear();
+        iovecs.clear();
+        for (int i = 0; i < windowCount; i++) {
+            ScatterList chainBuffers = window[i].buffers();
+            for (int piece = window[i].firstWritablePiece(); piece < chainBuffers.count(); piece++) {
+                if (!pieces.addPieceOf(chainBuffers, piece)) {
+                    return;
+                }
+                iovecs.add(chainBuffers.address(piece), chainBuffers.length(piece));
+            }
+        }
     }
 
     private long dropped(NetCounter reason, String detail) {

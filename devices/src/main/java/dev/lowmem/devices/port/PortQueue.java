@@ -83,6 +83,14 @@ public interface PortQueue {
         return false;
     }
 
+    /**
+     * The queue pair hands the port its RX queue as other threads may fill it ({@link DirectReceiver}),
+     * once, when the pair is made. A port whose frames come from other threads (a switch port)
+     * lets them write straight into the guest when it holds nothing older for it; others ignore it.
+     */
+    default void receiveDirectlyWith(DirectReceiver receiver) {
+    }
+
     /** Frames the port holds for the guest that have not been received yet (a loopback's backlog). */
     default int backlog() {
         return 0;

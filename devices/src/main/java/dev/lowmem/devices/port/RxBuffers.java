@@ -1,5 +1,6 @@
 package dev.lowmem.devices.port;
 
+import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.vmm.core.memory.ScatterList;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
 import java.lang.foreign.MemorySegment;
@@ -46,5 +47,16 @@ public final class RxBuffers {
      */
     public void copyFrom(MemorySegment source, long offset, long length, long position) {
         pieces.copyFrom(source, offset, length, 0, position);
+    }
+
+    /**
+     * Copies a frame another guest transmits, header first, in a header of {@code headerSize}
+     * bytes: the fields both sizes share come from the sender's header; {@code num_buffers}, the
+     * field a 12-byte header adds, is the receiving device's to write. Straight from the sender's
+     * buffers into these, one copy; the caller has made sure the whole frame fits.
+     */
+    public void copyFrom(TxFrame frame, int headerSize) {
+        pieces.copyFrom(frame.header(), 0, VirtioNetHeader.LEGACY_SIZE, 0, 0);
+        frame.copyPacketTo(pieces, headerSize);
     }
 }

@@ -70,4 +70,9 @@ public final class TxFrame {
     public void copyPacketTo(long from, MemorySegment destination, long offset, long length) {
         chainBuffers.copyTo(0, packetStart + from, destination, offset, length);
     }
+
+    /** Copies the packet into {@code destination} from {@code position} on: a guest's buffers into another's, one copy. */
+    long copyPacketTo(ScatterList destination, long position) {
+        return chainBuffers.copyTo(packetStart, destination, position, packetLength);
+    }
 }

@@ -190,6 +190,50 @@ class SwitchDeviceTest {
     }
 
     /**
+     * A frame for a guest with room, and nothing older queued for it, goes from the sender's
+     * buffers straight into the receiver's (one copy, counted frames_direct); frames for a guest
+     * without room wait in its inbox, and later ones queue behind them, so they arrive in order.
+     */
+    @Test
+    void aGuestWithRoomGetsFramesStraightFromTheSenderAndOneWithoutGetsThemInOrderLater() throws Exception {
+        guests[A].fillRx(BUFFER);
+        guests[B].fillRx(BUFFER);
+        byte[] helloFromB = send(B, BROADCAST, 64);
+        expect(A, helloFromB);
+        byte[] helloFromC = send(C, BROADCAST, 64);
+        expect(A, helloFromC);
+        expect(B, helloFromC);
+        int frames = 50;
+        for (int i = 0; i < frames; i++) {
+            expect(B, send(A, mac(B), 100 + i));
+        }
+        // A frame finds B's queue taken now and then (its worker's own burst), and queues: most go straight.
+        assertTrue(rig.counters(B).get(SwitchCounter.FRAMES_DIRECT) > frames / 2,
+                rig.counters(B).get(SwitchCounter.FRAMES_DIRECT) + " of " + frames + " frames went straight to B");
+        assertEquals(frames + 1, rig.pairCounters(B).get(NetCounter.RX_FRAMES), "counted as B's RX like any other");
+
+        byte[][] sent = new byte[20][];
+        for (int i = 0; i < 10; i++) {
+            sent[i] = send(A, mac(C), 200 + i);
+        }
+        Eventually.holds(() -> rig.member(C).inboxDepth() == 11, "B's broadcast and A's 10 frames wait for C, which has no buffers");
+        assertEquals(0, rig.counters(C).get(SwitchCounter.FRAMES_DIRECT));
+        guests[C].fillRx(BUFFER);
+        for (int i = 10; i < 20; i++) {
+            sent[i] = send(A, mac(C), 200 + i);
+        }
+        expect(C, helloFromB);
+        for (byte[] frame : sent) {
+            expect(C, frame);
+        }
+        nothingFor(C);
+        for (int port = A; port <= C; port++) {
+            assertEquals(0, rig.counters(port).drops());
+            assertEquals(0, rig.pairCounters(port).drops());
+        }
+    }
+
+    /**
      * The workers of a sender and a receiver allocate nothing per frame once warm (the first
      * frames learn the MAC, join the pool and make the RX window), by HotSpot's per-thread count,
      * bounded as vmm-core's HotPathAllocationTest bounds it: fewer bytes than frames, for a late

@@ -57,10 +57,10 @@ class JsonStatsLineTest {
                 + "\"negotiated\":\"none\",\"host_drops\":0,\"pairs\":[]},{\"device\":\"b.sock\","
                 + "\"negotiated\":\"VERSION_1\",\"host_drops\":3,\"pairs\":[]}],"), line);
         assertEquals(true, line.endsWith("\"switch_ports\":[{\"port\":0,\"name\":\"a.sock\",\"frames_in\":1,"
-                + "\"bytes_in\":2,\"flooded\":3,\"frames_out\":4,\"bytes_out\":5,\"drop_flood_full\":6,"
-                + "\"drop_no_buffer\":7,\"drop_no_receiver\":8,\"drop_reset\":9,\"drop_same_port\":10,"
-                + "\"drop_offload\":11,\"drop_short_frame\":12,\"drop_port_error\":13,\"drops\":"
-                + (6 + 7 + 8 + 9 + 10 + 11 + 12 + 13)
+                + "\"bytes_in\":2,\"flooded\":3,\"frames_out\":4,\"bytes_out\":5,\"frames_direct\":6,"
+                + "\"drop_flood_full\":7,\"drop_no_buffer\":8,\"drop_no_receiver\":9,\"drop_reset\":10,"
+                + "\"drop_same_port\":11,\"drop_offload\":12,\"drop_short_frame\":13,\"drop_port_error\":14,"
+                + "\"drops\":" + (7 + 8 + 9 + 10 + 11 + 12 + 13 + 14)
                 + ",\"inbox\":9}]}\n"), line);
     }
 

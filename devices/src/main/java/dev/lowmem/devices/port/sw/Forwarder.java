@@ -9,8 +9,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * One switch port's sending side, on the thread that sends (its queue pair's worker, or the
- * uplink's thread): reads a frame's addresses, learns its source, and copies it into pool
- * buffers for each port it goes to, then onto that port's inbox. The pool user is this port's
+ * uplink's thread): reads a frame's addresses, learns its source, and for each port it goes to
+ * writes it straight into that port's guest when it can ({@link SwitchMember#receiveDirect}),
+ * else copies it into pool buffers and onto that port's inbox. The pool user is this port's
  * own, so only this thread takes from it; receivers release the buffers onto its return stack,
  * which a take drains when the cache runs dry. It joins the pool when the port is made, so the
  * pool's refiller keeps a reserve for every port from the start rather than from its first frame,
@@ -116,7 +117,8 @@ final class Forwarder implements AutoCloseable {
     }
 
     /**
-     * Copies the packet into pool buffers and queues it for {@code target}, with its header.
+     * Gives the frame to {@code target}'s guest now, or copies the packet into pool buffers and
+     * queues it for {@code target}, with its header.
      *
      * @return false when the target's inbox is full; a frame the pool had no buffer for, or
      *         whose offloads the target's guest did not negotiate, is dropped and counted on the
@@ -128,6 +130,9 @@ final class Forwarder implements AutoCloseable {
         }
         if (!target.accepts(frame.header())) {
             target.counters().increment(SwitchCounter.DROP_OFFLOAD);
+            return true;
+        }
+        if (target.receiveDirect(frame)) {
             return true;
         }
         long length = frame.packetLength();

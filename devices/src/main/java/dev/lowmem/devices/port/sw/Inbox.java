@@ -152,6 +152,11 @@ final class Inbox {
         return (int) Math.max(0, Math.min(CAPACITY, depth));
     }
 
+    /** Whether no frame is queued or being queued; any thread, a moment's view. */
+    boolean isEmpty() {
+        return (long) TAIL.getVolatile(this) == (long) HEAD.getVolatile(this);
+    }
+
     boolean isFull() {
         return depth() >= CAPACITY;
     }

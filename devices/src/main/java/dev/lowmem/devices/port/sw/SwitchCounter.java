@@ -14,6 +14,8 @@ public enum SwitchCounter {
     FLOODED("frames of those sent to every other port: broadcast, multicast, unknown unicast"),
     FRAMES_OUT("frames delivered to this port's side"),
     BYTES_OUT("bytes of those frames, headers excluded"),
+    FRAMES_DIRECT("of the frames delivered, those their sender wrote straight into the guest's buffers (one copy, no"
+            + " inbox)"),
     DROP_FLOOD_FULL("copies of flooded frames this port did not get: its inbox was full (floods never wait)"),
     DROP_NO_BUFFER("frames for this port the packet pool had no buffer for"),
     DROP_NO_RECEIVER("unicast frames for this port that found its inbox full while no driver received here (its guest"

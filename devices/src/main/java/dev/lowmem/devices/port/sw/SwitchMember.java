@@ -1,6 +1,8 @@
 package dev.lowmem.devices.port.sw;
 
 import dev.lowmem.devices.net.VirtioNetHeader;
+import dev.lowmem.devices.port.DirectReceiver;
+import dev.lowmem.devices.port.TxFrame;
 import java.lang.foreign.MemorySegment;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
@@ -31,6 +33,8 @@ public final class SwitchMember {
      * features; everything for the uplink, whose TAP segments and checksums what it is handed.
      */
     private volatile long receiverFeatures = -1L;
+    /** The guest's RX queue as senders may fill it; none for the uplink, whose own thread writes the TAP. */
+    private volatile DirectReceiver receiver = DirectReceiver.NONE;
 
     SwitchMember(L2Switch owner, int index, String name, int maxBuffers) throws NativeIoException {
         this.owner = owner;
@@ -79,6 +83,27 @@ public final class SwitchMember {
     /** Senders: whether this port's receiver may get a frame with {@code header} as it is. */
     boolean accepts(MemorySegment header) {
         return VirtioNetHeader.receivable(header, receiverFeatures);
+    }
+
+    /** The port's queue pair gave its RX queue, once. */
+    void receiveDirectlyWith(DirectReceiver receiver) {
+        this.receiver = receiver;
+    }
+
+    /**
+     * Senders: writes {@code frame} straight into the guest's buffers when nothing older waits
+     * for it here (so one sender's frames keep their order) and its RX queue can take it now.
+     *
+     * @return whether it did; counted as delivered
+     */
+    boolean receiveDirect(TxFrame frame) {
+        if (!inbox.isEmpty() || !receiver.tryReceive(frame)) {
+            return false;
+        }
+        counters.increment(SwitchCounter.FRAMES_OUT);
+        counters.add(SwitchCounter.BYTES_OUT, frame.packetLength());
+        counters.increment(SwitchCounter.FRAMES_DIRECT);
+        return true;
     }
 
     /** Owner: a driver's RX queue runs and reads the inbox. */

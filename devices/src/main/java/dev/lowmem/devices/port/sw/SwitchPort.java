@@ -1,5 +1,6 @@
 package dev.lowmem.devices.port.sw;
 
+import dev.lowmem.devices.port.DirectReceiver;
 import dev.lowmem.devices.port.Port;
 import dev.lowmem.devices.port.PortQueue;
 import dev.lowmem.devices.port.RxBuffers;
@@ -11,7 +12,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The port one virtio-net device has on an {@link L2Switch}, with one queue pair: what the guest
- * transmits goes into the switch ({@link Forwarder}), what its inbox holds the guest receives.
+ * transmits goes into the switch ({@link Forwarder}); the guest receives what senders write
+ * straight into its buffers ({@link #receiveDirectlyWith}) and, after that, what its inbox holds.
  *
  * <p>It offers the offloads a header carries unchanged ({@link VirtioNetHeader#PASS_THROUGH_OFFLOADS}):
  * a frame's header crosses with it and each receiver gets it in its own header size, so two
@@ -73,6 +75,11 @@ public final class SwitchPort implements Port, PortQueue {
     }
 
     @Override
+    public void receiveDirectlyWith(DirectReceiver receiver) {
+        member.receiveDirectlyWith(receiver);
+    }
+
+    @Override
     public boolean transmit(TxFrame frame) {
         return forwarder.forward(frame);
     }
@@ -104,7 +111,7 @@ public final class SwitchPort implements Port, PortQueue {
         return header + length;
     }
 
-    /** The inbox is this port's backlog: RX keeps none of its own, so a frame is copied twice, not three times. */
+    /** The inbox is this port's backlog: RX keeps none of its own, so a queued frame is copied twice, not three times. */
     @Override
     public boolean waitsWithoutLoss() {
         return true;

@@ -162,6 +162,39 @@ public final class ScatterList {
     }
 
     /**
+     * Copies {@code length} bytes starting {@code position} bytes into this list to
+     * {@code destination}, starting {@code destinationPosition} bytes into it: one guest's
+     * buffers straight into another's, walking both lists once, with no buffer between.
+     *
+     * @return the bytes copied: fewer than {@code length} when either list ends first
+     */
+    public long copyTo(long position, ScatterList destination, long destinationPosition, long length) {
+        int from = 0;
+        long fromSkip = position;
+        int to = 0;
+        long toSkip = destinationPosition;
+        long done = 0;
+        while (done < length) {
+            while (from < count && fromSkip >= lengths[from]) {
+                fromSkip -= lengths[from++];
+            }
+            while (to < destination.count && toSkip >= destination.lengths[to]) {
+                toSkip -= destination.lengths[to++];
+            }
+            if (from == count || to == destination.count) {
+                break;
+            }
+            long chunk = Math.min(length - done, Math.min(lengths[from] - fromSkip, destination.lengths[to] - toSkip));
+            MemorySegment.copy(regions[from], offsets[from] + fromSkip,
+                    destination.regions[to], destination.offsets[to] + toSkip, chunk);
+            fromSkip += chunk;
+            toSkip += chunk;
+            done += chunk;
+        }
+        return done;
+    }
+
+    /**
      * Writes {@code value} little-endian (virtio's byte order) {@code position} bytes into the
      * list: one store when a piece holds both bytes, as a header field's does, else a byte in each.
      *

@@ -156,6 +156,31 @@ class ScatterListTest {
     }
 
     @Test
+    void copiesFromOneListIntoAnotherAcrossPieceBoundariesOfBoth() {
+        assertNull(memory.gather(MIB - 8, 16, list));
+        MemorySegment[] outside = {Arena.ofAuto().allocate(5), Arena.ofAuto().allocate(3), Arena.ofAuto().allocate(30)};
+        ScatterList destination = new ScatterList(3);
+        for (MemorySegment piece : outside) {
+            assertTrue(destination.add(piece));
+        }
+
+        assertEquals(13, list.copyTo(3, destination, 2, 13), "bytes 3..15 of 8+8 to 2..14 of 5+3+30");
+        MemorySegment expected = Arena.ofAuto().allocate(16);
+        list.copyTo(0, 0, expected);
+        MemorySegment copied = Arena.ofAuto().allocate(38);
+        for (int i = 0, at = 0; i < outside.length; at += (int) outside[i].byteSize(), i++) {
+            MemorySegment.copy(outside[i], 0, copied, at, outside[i].byteSize());
+        }
+        assertArrayEquals(expected.asSlice(3, 13).toArray(ValueLayout.JAVA_BYTE),
+                copied.asSlice(2, 13).toArray(ValueLayout.JAVA_BYTE));
+        assertEquals(0, copied.get(ValueLayout.JAVA_BYTE, 1), "nothing before the destination position");
+        assertEquals(0, copied.get(ValueLayout.JAVA_BYTE, 15), "nor past the length");
+
+        assertEquals(4, list.copyTo(12, destination, 0, 20), "the source ends 4 bytes after position 12");
+        assertEquals(3, list.copyTo(0, destination, 35, 20), "the destination ends 3 bytes after position 35");
+    }
+
+    @Test
     void aShortIsWrittenLittleEndianInOnePieceOrAcrossTwo() {
         assertNull(memory.gather(MIB - 8, 16, list));
         MemorySegment back = Arena.ofAuto().allocate(16);
