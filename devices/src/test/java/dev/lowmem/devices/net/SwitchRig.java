@@ -33,7 +33,7 @@ final class SwitchRig implements AutoCloseable {
                 NetDeviceOptions options = new NetDeviceOptions(new MacAddress(FIRST_MAC + i),
                         NetDeviceOptions.DEFAULT_MTU, 1, NetDeviceOptions.DEFAULT_POLL_WINDOW);
                 Path socket = dir.resolve("port-" + i + ".sock");
-                backends.add(new NetBackend(new VirtioNet(options, fabric.addPort(socket.getFileName().toString()), pool),
+                backends.add(new NetBackend(new VirtioNet(options, fabric.addPort(socket.getFileName().toString(), options.queuePairs()), pool),
                         socket));
             }
         } catch (Exception | Error e) {

@@ -174,7 +174,7 @@ final class CommandOptions {
         }
     }
 
-    /** A switch joins two or more devices of one queue pair each, and reaches the host only through a TAP. */
+    /** A switch joins two or more devices, and reaches the host only through a TAP. */
     private void checkSwitch() {
         if (!switching) {
             if (sockets.size() > 1) {
@@ -189,8 +189,11 @@ final class CommandOptions {
         if (sockets.size() < 2) {
             throw problem("--switch joins two or more guests: give --socket once for each");
         }
-        if (sockets.size() > L2Switch.MAX_PORTS - 1) {
-            throw problem("--switch joins at most " + (L2Switch.MAX_PORTS - 1) + " guests, not " + sockets.size());
+        // Every guest's pairs and the uplink's one queue.
+        int mostGuests = (L2Switch.MAX_QUEUES - 1) / queues;
+        if (sockets.size() > mostGuests) {
+            throw problem("--switch joins at most " + mostGuests + " guests of " + queues + " queue pair"
+                    + (queues == 1 ? "" : "s") + ", not " + sockets.size());
         }
         if (sockets.stream().distinct().count() < sockets.size()) {
             throw problem("--switch needs a different --socket for each guest");
@@ -198,9 +201,6 @@ final class CommandOptions {
         if (port != null && port.tap == null) {
             throw problem("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source"
                     + " serve one guest");
-        }
-        if (queues != 1) {
-            throw problem("--queues: a switch port serves one queue pair");
         }
     }
 

@@ -113,7 +113,7 @@ final class NetBackend implements AutoCloseable {
                 fabric = new L2Switch(new MacTable(settings.macAgeing(), System::nanoTime), pool);
                 parts.push(fabric);
                 for (int i = 0; i < sockets.size(); i++) {
-                    add(settings.device(i), switchPort(sockets.get(i)));
+                    add(settings.device(i), switchPort(sockets.get(i), settings.device(i).queuePairs()));
                 }
                 if (settings.port() instanceof PortChoice.Tap tap) {
                     addUplink(tap);
@@ -124,9 +124,9 @@ final class NetBackend implements AutoCloseable {
             pool.startRefiller();
         }
 
-        private SwitchPort switchPort(Path socket) throws StartupException {
+        private SwitchPort switchPort(Path socket, int pairs) throws StartupException {
             try {
-                return fabric.addPort(socket.getFileName().toString());
+                return fabric.addPort(socket.getFileName().toString(), pairs);
             } catch (NativeIoException e) {
                 throw StartupException.failed("cannot make a switch port for " + socket + ": " + e.getMessage(), e);
             }

@@ -155,8 +155,8 @@ class CommandOptionsTest {
                 refused("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source serve one"
                         + " guest", "--switch", "--socket", "/tmp/b.sock", "--sink"),
                 refused("--switch needs a different --socket for each guest", "--switch", "--socket", SOCKET),
-                refused("--queues: a switch port serves one queue pair", "--switch", "--socket", "/tmp/b.sock",
-                        "--queues", "2"),
+                refused("--switch joins at most 3 guests of 16 queue pairs, not 4", "--switch", "--socket", "/tmp/b.sock",
+                        "--socket", "/tmp/c.sock", "--socket", "/tmp/d.sock", "--queues", "16"),
                 refused("--socket is given 2 times; several guests need --switch", "--socket", "/tmp/b.sock",
                         "--sink"));
     }

@@ -8,36 +8,38 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One switch port's sending side, on the thread that sends (its queue pair's worker, or the
+ * One switch queue's sending side, on the thread that sends (its queue pair's worker, or the
  * uplink's thread): reads a frame's addresses, learns its source, and for each port it goes to
- * writes it straight into that port's guest when it can ({@link SwitchMember#receiveDirect}),
- * else copies it into pool buffers and onto that port's inbox. The pool user is this port's
+ * picks that port's queue for the frame's flow, then writes it straight into that queue's guest
+ * when it can ({@link SwitchQueue#receiveDirect}), else copies it into pool buffers and onto the
+ * queue's inbox. The pool user is this queue's
  * own, so only this thread takes from it; receivers release the buffers onto its return stack,
  * which a take drains when the cache runs dry. It joins the pool when the port is made, so the
  * pool's refiller keeps a reserve for every port from the start rather than from its first frame,
  * when a burst would find the shared list short (and its frames dropped as {@code drop_no_buffer}).
  */
 final class Forwarder implements AutoCloseable {
-    /** Destination and source MAC. */
-    private static final int ADDRESSES = 12;
     private static final int ETHERNET_HEADER = 14;
 
     private final L2Switch fabric;
-    private final SwitchMember self;
+    private final SwitchQueue self;
+    private final SwitchMember port;
     private final int bufferSize;
-    private final MemorySegment addresses;
+    /** The frame's first bytes: its addresses, and what its flow hash reads. */
+    private final MemorySegment head;
     private final PacketBuffer[] copy;
     private final PoolUser user;
-    /** The port whose full inbox refused this port's last unicast frame; null when none did. */
-    private SwitchMember blockedOn;
+    /** The queue whose full inbox refused this queue's last unicast frame; null when none did. */
+    private SwitchQueue blockedOn;
 
-    Forwarder(L2Switch fabric, SwitchMember self, PacketPool pool, int maxBuffers, Arena arena) {
+    Forwarder(L2Switch fabric, SwitchQueue self, PacketPool pool, int maxBuffers, Arena arena) {
         this.fabric = fabric;
         this.self = self;
+        this.port = self.member();
         this.bufferSize = pool.config().bufferSize();
         // Made here, on the thread that adds the port; its owner becomes the sending thread at its first take.
-        this.user = pool.join("switch " + self.name());
-        this.addresses = arena.allocate(ADDRESSES);
+        this.user = pool.join("switch " + port.name() + " queue " + self.lane());
+        this.head = arena.allocate(FlowHash.HEAD);
         this.copy = new PacketBuffer[maxBuffers];
     }
 
@@ -51,25 +53,27 @@ final class Forwarder implements AutoCloseable {
     boolean forward(TxFrame frame) {
         long length = frame.packetLength();
         if (length < ETHERNET_HEADER) {
-            self.counters().increment(SwitchCounter.DROP_SHORT_FRAME);
+            port.counters().increment(SwitchCounter.DROP_SHORT_FRAME);
             return true;
         }
-        frame.copyPacketTo(0, addresses, 0, ADDRESSES);
-        long destination = MacTable.macAt(addresses, 0);
-        fabric.macTable().learn(MacTable.macAt(addresses, 6), self.index());
-        int port = MacTable.isGroup(destination) ? MacTable.UNKNOWN : fabric.macTable().lookup(destination);
-        SwitchMember target = port == MacTable.UNKNOWN ? null : fabric.member(port);
-        if (target == self) {
-            self.counters().increment(SwitchCounter.DROP_SAME_PORT);
+        int headLength = (int) Math.min(length, FlowHash.HEAD);
+        frame.copyPacketTo(0, head, 0, headLength);
+        long destination = MacTable.macAt(head, 0);
+        fabric.macTable().learn(MacTable.macAt(head, 6), port.index());
+        int found = MacTable.isGroup(destination) ? MacTable.UNKNOWN : fabric.macTable().lookup(destination);
+        SwitchMember target = found == MacTable.UNKNOWN ? null : fabric.member(found);
+        if (target == port) {
+            port.counters().increment(SwitchCounter.DROP_SAME_PORT);
             return true;
         }
+        int flow = FlowHash.of(head, headLength);
         if (target == null || target.closed()) {
-            flood(frame);
-        } else if (!unicast(target, frame)) {
+            flood(frame, flow);
+        } else if (!unicast(target.queueFor(flow), frame)) {
             return false;
         }
-        self.counters().increment(SwitchCounter.FRAMES_IN);
-        self.counters().add(SwitchCounter.BYTES_IN, length);
+        port.counters().increment(SwitchCounter.FRAMES_IN);
+        port.counters().add(SwitchCounter.BYTES_IN, length);
         return true;
     }
 
@@ -79,7 +83,7 @@ final class Forwarder implements AutoCloseable {
      * before.
      */
     boolean blockedHasRoom() {
-        SwitchMember target = blockedOn;
+        SwitchQueue target = blockedOn;
         return target != null && !target.inbox.isFull();
     }
 
@@ -88,13 +92,13 @@ final class Forwarder implements AutoCloseable {
      * went), waiting would stall this port's whole TX ring until the MAC ages out, so the frame
      * is dropped instead, as a bridge drops for a port that is down.
      */
-    private boolean unicast(SwitchMember target, TxFrame frame) {
+    private boolean unicast(SwitchQueue target, TxFrame frame) {
         if (deliver(target, frame)) {
             blockedOn = null;
             return true;
         }
         if (!target.receiving()) {
-            target.counters().increment(SwitchCounter.DROP_NO_RECEIVER);
+            target.member().counters().increment(SwitchCounter.DROP_NO_RECEIVER);
             blockedOn = null;
             return true;
         }
@@ -106,11 +110,11 @@ final class Forwarder implements AutoCloseable {
         return false;
     }
 
-    /** Never waits: a port whose inbox is full does not get its copy (counted there). */
-    private void flood(TxFrame frame) {
-        self.counters().increment(SwitchCounter.FLOODED);
+    /** To one queue of every other port; never waits: a queue whose inbox is full does not get its copy (counted). */
+    private void flood(TxFrame frame, int flow) {
+        port.counters().increment(SwitchCounter.FLOODED);
         for (SwitchMember target : fabric.memberArray()) {
-            if (target != self && !target.closed() && !deliver(target, frame)) {
+            if (target != port && !target.closed() && !deliver(target.queueFor(flow), frame)) {
                 target.counters().increment(SwitchCounter.DROP_FLOOD_FULL);
             }
         }
@@ -124,12 +128,12 @@ final class Forwarder implements AutoCloseable {
      *         whose offloads the target's guest did not negotiate, is dropped and counted on the
      *         target, and true
      */
-    private boolean deliver(SwitchMember target, TxFrame frame) {
+    private boolean deliver(SwitchQueue target, TxFrame frame) {
         if (target.inbox.isFull()) {
             return false;
         }
-        if (!target.accepts(frame.header())) {
-            target.counters().increment(SwitchCounter.DROP_OFFLOAD);
+        if (!target.member().accepts(frame.header())) {
+            target.member().counters().increment(SwitchCounter.DROP_OFFLOAD);
             return true;
         }
         if (target.receiveDirect(frame)) {
@@ -138,7 +142,7 @@ final class Forwarder implements AutoCloseable {
         long length = frame.packetLength();
         int count = (int) ((length + bufferSize - 1) / bufferSize);
         if (!take(count)) {
-            target.counters().increment(SwitchCounter.DROP_NO_BUFFER);
+            target.member().counters().increment(SwitchCounter.DROP_NO_BUFFER);
             return true;
         }
         for (int i = 0; i < count; i++) {

@@ -19,12 +19,13 @@ import java.util.List;
  * switch: copied once from the sender's guest into pool buffers on the sender's thread, once
  * from them into the receiver's guest on the receiver's.
  *
- * <p>Ports are added before the switch carries frames, at most {@link #MAX_PORTS}; they stay
- * until the switch closes.
+ * <p>Ports are added before the switch carries frames, with one queue per queue pair of their
+ * device (one for the uplink), at most {@link #MAX_QUEUES} queues in all; they stay until the
+ * switch closes.
  */
 public final class L2Switch implements AutoCloseable {
-    /** The room-waiter set of a port is one 64-bit word. */
-    public static final int MAX_PORTS = 64;
+    /** The room-waiter set of a queue is one 64-bit word. */
+    public static final int MAX_QUEUES = 64;
     /** The largest packet a port takes: 64 KiB of IP and an Ethernet header with a VLAN tag. */
     static final int MAX_PACKET = 65535 + 18;
 
@@ -34,6 +35,8 @@ public final class L2Switch implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     /** Copied on each add, so that senders read it without a lock. */
     private volatile SwitchMember[] members = new SwitchMember[0];
+    /** Every port's queues, by lane, copied on each add as {@link #members} is. */
+    private volatile SwitchQueue[] queues = new SwitchQueue[0];
 
     public L2Switch(MacTable table, PacketPool pool) {
         this.table = table;
@@ -42,13 +45,17 @@ public final class L2Switch implements AutoCloseable {
     }
 
     /**
-     * A new port, for one virtio-net device with one queue pair.
+     * A new port, for one virtio-net device with {@code pairs} queue pairs.
      *
      * @param name what stats call it: the device's socket, say
      */
-    public synchronized SwitchPort addPort(String name) throws NativeIoException {
-        SwitchMember member = join(name);
-        return new SwitchPort(member, new Forwarder(this, member, pool, maxBuffers, arena));
+    public synchronized SwitchPort addPort(String name, int pairs) throws NativeIoException {
+        SwitchMember member = join(name, pairs);
+        Forwarder[] forwarders = new Forwarder[pairs];
+        for (int pair = 0; pair < pairs; pair++) {
+            forwarders[pair] = new Forwarder(this, member.queue(pair), pool, maxBuffers, arena);
+        }
+        return new SwitchPort(member, forwarders);
     }
 
     /**
@@ -58,22 +65,29 @@ public final class L2Switch implements AutoCloseable {
     public synchronized Uplink addUplink(TapPort tap) throws IOException {
         SwitchMember member;
         try {
-            member = join(tap.describe());
+            member = join(tap.describe(), 1);
         } catch (NativeIoException | RuntimeException e) {
             tap.close();
             throw e;
         }
-        return Uplink.start(tap, member, new Forwarder(this, member, pool, maxBuffers, arena));
+        return Uplink.start(tap, member.queue(0), new Forwarder(this, member.queue(0), pool, maxBuffers, arena));
     }
 
-    private SwitchMember join(String name) throws NativeIoException {
-        SwitchMember[] current = members;
-        if (current.length == MAX_PORTS) {
-            throw new IllegalStateException("a switch has at most " + MAX_PORTS + " ports");
+    private SwitchMember join(String name, int pairs) throws NativeIoException {
+        SwitchQueue[] lanes = queues;
+        if (lanes.length + pairs > MAX_QUEUES) {
+            throw new IllegalStateException("a switch has at most " + MAX_QUEUES + " queues, " + lanes.length
+                    + " taken, and a port of " + pairs + " asked for");
         }
-        SwitchMember member = new SwitchMember(this, current.length, name, maxBuffers);
+        SwitchMember[] current = members;
+        SwitchMember member = new SwitchMember(this, current.length, name, lanes.length, pairs, maxBuffers);
         SwitchMember[] next = Arrays.copyOf(current, current.length + 1);
         next[current.length] = member;
+        SwitchQueue[] nextLanes = Arrays.copyOf(lanes, lanes.length + pairs);
+        for (int pair = 0; pair < pairs; pair++) {
+            nextLanes[lanes.length + pair] = member.queue(pair);
+        }
+        queues = nextLanes;
         members = next;
         return member;
     }
@@ -96,11 +110,15 @@ public final class L2Switch implements AutoCloseable {
         return members[index];
     }
 
+    SwitchQueue queue(int lane) {
+        return queues[lane];
+    }
+
     /** After every port's device has closed: the doorbells go. */
     @Override
     public synchronized void close() {
         for (SwitchMember member : members) {
-            member.doorbell.close();
+            member.closeDoorbells();
         }
         arena.close();
     }

@@ -1,47 +1,42 @@
 package dev.lowmem.devices.port.sw;
 
 import dev.lowmem.devices.net.VirtioNetHeader;
-import dev.lowmem.devices.port.DirectReceiver;
-import dev.lowmem.devices.port.TxFrame;
-import java.lang.foreign.MemorySegment;
-import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
-import java.util.concurrent.atomic.AtomicLong;
+import java.lang.foreign.MemorySegment;
 
 /**
- * One port of an {@link L2Switch} as every other port sees it: its inbox, the doorbell that
- * wakes its thread, its counters, and the ports waiting for room in its inbox. The port's own
- * thread consumes the inbox ({@link #popOldest}, {@link #discard}); any sender offers to it.
+ * One port of an {@link L2Switch} as every other port sees it: what the MAC table points at, with
+ * its counters, what its receiver takes, and its queues ({@link SwitchQueue}: one per queue pair
+ * of its guest, one for the uplink). A frame for the port goes to one of the queues whose driver
+ * receives, chosen by its flow ({@link FlowHash}), so the frames of one connection keep to one
+ * queue and their order.
  */
 public final class SwitchMember {
-    /** A port waiting for room is woken once the inbox is down to this: a wake-up per half inbox, not per frame. */
-    static final int LOW_WATER = Inbox.CAPACITY / 2;
-
-    private final L2Switch owner;
     private final int index;
     private final String name;
-    final Inbox inbox;
-    final Doorbell doorbell;
     private final SwitchPortCounters counters = new SwitchPortCounters();
-    /** Bit i: port i had a unicast frame refused for want of room here and waits to be woken. */
-    private final AtomicLong roomWaiters = new AtomicLong();
+    private final SwitchQueue[] queues;
     private volatile boolean closed;
-    /** A driver's RX queue has looked at the inbox since the last {@link #discard()}: its guest is there to drain it. */
-    private volatile boolean receiving;
     /**
      * What the port's receiver takes as it is, for {@link #accepts}: a guest's negotiated
      * features; everything for the uplink, whose TAP segments and checksums what it is handed.
      */
     private volatile long receiverFeatures = -1L;
-    /** The guest's RX queue as senders may fill it; none for the uplink, whose own thread writes the TAP. */
-    private volatile DirectReceiver receiver = DirectReceiver.NONE;
 
-    SwitchMember(L2Switch owner, int index, String name, int maxBuffers) throws NativeIoException {
-        this.owner = owner;
+    /** With {@code pairs} queues, the switch's queues {@code firstLane} on. */
+    SwitchMember(L2Switch owner, int index, String name, int firstLane, int pairs, int maxBuffers)
+            throws NativeIoException {
         this.index = index;
         this.name = name;
-        this.inbox = new Inbox(maxBuffers);
-        this.doorbell = new Doorbell();
+        this.queues = new SwitchQueue[pairs];
+        try {
+            for (int pair = 0; pair < pairs; pair++) {
+                queues[pair] = new SwitchQueue(owner, this, firstLane + pair, maxBuffers);
+            }
+        } catch (NativeIoException e) {
+            closeDoorbells();
+            throw e;
+        }
     }
 
     public int index() {
@@ -57,22 +52,46 @@ public final class SwitchMember {
         return counters;
     }
 
-    /** Frames in the inbox now; any thread. */
+    /** Frames in the port's inboxes now; any thread. */
     public int inboxDepth() {
-        return inbox.depth();
+        int depth = 0;
+        for (SwitchQueue queue : queues) {
+            depth += queue.inbox.depth();
+        }
+        return depth;
     }
 
-    FileDescriptor fd() {
-        return doorbell.fd();
+    int queueCount() {
+        return queues.length;
+    }
+
+    SwitchQueue queue(int pair) {
+        return queues[pair];
+    }
+
+    /**
+     * Senders: the queue a frame of flow {@code flowHash} goes to: of the queues whose driver
+     * receives, the flow's; the first queue when none does (where the frame waits, or is dropped
+     * as having no receiver).
+     */
+    SwitchQueue queueFor(int flowHash) {
+        if (queues.length == 1) {
+            return queues[0];
+        }
+        SwitchQueue chosen = queues[Math.floorMod(flowHash, queues.length)];
+        if (chosen.receiving()) {
+            return chosen;
+        }
+        for (SwitchQueue queue : queues) {
+            if (queue.receiving()) {
+                return queue;
+            }
+        }
+        return queues[0];
     }
 
     boolean closed() {
         return closed;
-    }
-
-    /** Whether a guest receives here, so that a sender may wait for room rather than drop. */
-    boolean receiving() {
-        return receiving;
     }
 
     /** The guest's driver settled its features, before its queues run. */
@@ -85,103 +104,20 @@ public final class SwitchMember {
         return VirtioNetHeader.receivable(header, receiverFeatures);
     }
 
-    /** The port's queue pair gave its RX queue, once. */
-    void receiveDirectlyWith(DirectReceiver receiver) {
-        this.receiver = receiver;
-    }
-
-    /**
-     * Senders: writes {@code frame} straight into the guest's buffers when nothing older waits
-     * for it here (so one sender's frames keep their order) and its RX queue can take it now.
-     *
-     * @return whether it did; counted as delivered
-     */
-    boolean receiveDirect(TxFrame frame) {
-        if (!inbox.isEmpty() || !receiver.tryReceive(frame)) {
-            return false;
-        }
-        counters.increment(SwitchCounter.FRAMES_OUT);
-        counters.add(SwitchCounter.BYTES_OUT, frame.packetLength());
-        counters.increment(SwitchCounter.FRAMES_DIRECT);
-        return true;
-    }
-
-    /** Owner: a driver's RX queue runs and reads the inbox. */
-    void receiverRuns() {
-        if (!receiving) {
-            receiving = true;
+    /** With the switch, after every port's device has closed. */
+    void closeDoorbells() {
+        for (SwitchQueue queue : queues) {
+            if (queue != null) {
+                queue.doorbell.close();
+            }
         }
     }
 
-    /** Senders: a frame was queued; its owner wakes if it waits. */
-    void arrived() {
-        doorbell.ring();
-    }
-
-    /**
-     * A sender's unicast frame found the inbox full: {@code waiter} is woken once it drains.
-     *
-     * @return whether there is room already (the inbox drained before the waiter was noted)
-     */
-    boolean awaitRoom(SwitchMember waiter) {
-        roomWaiters.getAndAccumulate(1L << waiter.index, (bits, bit) -> bits | bit);
-        return !inbox.isFull();
-    }
-
-    /** Owner: the oldest frame was delivered; counted, its buffers go home, waiters wake at the low-water mark. */
-    void popOldest(long length) {
-        inbox.pop();
-        counters.increment(SwitchCounter.FRAMES_OUT);
-        counters.add(SwitchCounter.BYTES_OUT, length);
-        roomMade();
-    }
-
-    /** Owner: the oldest frame could not be delivered; dropped and counted as {@code reason}. */
-    void dropOldest(SwitchCounter reason) {
-        inbox.pop();
-        counters.increment(reason);
-        roomMade();
-    }
-
-    /** Wakes the ports waiting for room once the inbox is down to the low-water mark. */
-    private void roomMade() {
-        if (roomWaiters.get() != 0 && inbox.depth() <= LOW_WATER) {
-            wakeWaiters();
-        }
-    }
-
-    /**
-     * Owner: drops every frame the inbox holds, counted as {@link SwitchCounter#DROP_RESET}: its
-     * driver went (docs/ARCHITECTURE.md, "A reset forgets").
-     *
-     * @return the frames dropped
-     */
-    int discard() {
-        receiving = false;
-        int dropped = 0;
-        while (inbox.peekLength() != 0) {
-            inbox.pop();
-            dropped++;
-        }
-        counters.add(SwitchCounter.DROP_RESET, dropped);
-        if (roomWaiters.get() != 0) {
-            wakeWaiters();
-        }
-        return dropped;
-    }
-
-    /** The port leaves: senders skip it from now, and what it held is dropped. On its owner's thread, or after it stopped. */
+    /** The port leaves: senders skip it from now, and what it held is dropped. On its owners' threads, or after they stopped. */
     void close() {
         closed = true;
-        discard();
-    }
-
-    private void wakeWaiters() {
-        long waiting = roomWaiters.getAndSet(0);
-        while (waiting != 0) {
-            int waiter = Long.numberOfTrailingZeros(waiting);
-            waiting &= waiting - 1;
-            owner.member(waiter).doorbell.ring();
+        for (SwitchQueue queue : queues) {
+            queue.discard();
         }
     }
 }

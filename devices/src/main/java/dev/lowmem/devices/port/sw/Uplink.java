@@ -46,8 +46,8 @@ public final class Uplink implements AutoCloseable {
     private static final int HEADER = VirtioNetHeader.SIZE;
 
     private final TapPort tap;
-    private final PortQueue queue;
-    private final SwitchMember member;
+    private final PortQueue tapQueue;
+    private final SwitchQueue switchQueue;
     private final Forwarder forwarder;
     private final Arena arena = Arena.ofShared();
     private final ScatterList hostPieces = new ScatterList(1);
@@ -69,14 +69,14 @@ public final class Uplink implements AutoCloseable {
     private int tapEvents = -1;
     private String lastError;
 
-    private Uplink(TapPort tap, SwitchMember member, Forwarder forwarder) throws IOException {
+    private Uplink(TapPort tap, SwitchQueue switchQueue, Forwarder forwarder) throws IOException {
         this.tap = tap;
-        this.queue = tap.queue(0);
-        this.member = member;
+        this.tapQueue = tap.queue(0);
+        this.switchQueue = switchQueue;
         this.forwarder = forwarder;
         tap.negotiated(Feature.VERSION_1.mask(), HEADER);
         // The host always receives: a full uplink makes guests wait, not drop.
-        member.receiverRuns();
+        switchQueue.receiverRuns();
         MemorySegment scratch = arena.allocate(HEADER + L2Switch.MAX_PACKET, Long.BYTES);
         hostPieces.add(scratch);
         IovecArray hostIovecs = new IovecArray(arena, 1);
@@ -91,8 +91,8 @@ public final class Uplink implements AutoCloseable {
         try {
             wakeup = EventFd.create();
             epoll.add(wakeup.fd(), LibC.EPOLLIN, WAKEUP);
-            epoll.add(member.fd(), LibC.EPOLLIN, DOORBELL);
-            epoll.add(queue.fd(), 0, TAP);
+            epoll.add(switchQueue.fd(), LibC.EPOLLIN, DOORBELL);
+            epoll.add(tapQueue.fd(), 0, TAP);
         } catch (NativeIoException e) {
             epoll.close();
             throw e;
@@ -101,13 +101,13 @@ public final class Uplink implements AutoCloseable {
     }
 
     /**
-     * Serves {@code tap} as {@code member}'s port, sending through {@code forwarder}; owns both
+     * Serves {@code tap} as the port of {@code switchQueue}, sending through {@code forwarder}; owns both
      * from here, also when it fails to start. Called by {@link L2Switch}.
      */
-    static Uplink start(TapPort tap, SwitchMember member, Forwarder forwarder) throws IOException {
+    static Uplink start(TapPort tap, SwitchQueue switchQueue, Forwarder forwarder) throws IOException {
         Uplink uplink;
         try {
-            uplink = new Uplink(tap, member, forwarder);
+            uplink = new Uplink(tap, switchQueue, forwarder);
         } catch (IOException | RuntimeException e) {
             forwarder.close();
             tap.close();
@@ -119,7 +119,7 @@ public final class Uplink implements AutoCloseable {
 
     /** The port as the switch's stats see it. */
     public SwitchMember member() {
-        return member;
+        return switchQueue.member();
     }
 
     private void run() {
@@ -145,7 +145,7 @@ public final class Uplink implements AutoCloseable {
             if (!pending) {
                 long length;
                 try {
-                    length = queue.receive(hostBuffers);
+                    length = tapQueue.receive(hostBuffers);
                 } catch (IOException e) {
                     warn("reading the TAP", e);
                     break;
@@ -171,21 +171,21 @@ public final class Uplink implements AutoCloseable {
         hostFull = false;
         int moved = 0;
         while (moved < BURST) {
-            long length = member.inbox.peekLength();
+            long length = switchQueue.inbox.peekLength();
             if (length == 0) {
                 break;
             }
             toHostIovecs.clear();
-            member.inbox.gatherOldest(toHostIovecs);
+            switchQueue.inbox.gatherOldest(toHostIovecs);
             try {
-                if (!queue.transmit(toHost)) {
+                if (!tapQueue.transmit(toHost)) {
                     hostFull = true;
                     break;
                 }
-                member.popOldest(length);
+                switchQueue.popOldest(length);
             } catch (IOException e) {
                 warn("writing to the TAP", e);
-                member.dropOldest(SwitchCounter.DROP_PORT_ERROR);
+                switchQueue.dropOldest(SwitchCounter.DROP_PORT_ERROR);
             }
             moved++;
         }
@@ -198,13 +198,13 @@ public final class Uplink implements AutoCloseable {
      * room at a port this one waits for) and the wake-up of {@link #close()}.
      */
     private void sleep() throws NativeIoException {
-        member.doorbell.arm();
-        if (!hostFull && member.inbox.peekLength() != 0 || pending && forwarder.blockedHasRoom()) {
+        switchQueue.doorbell.arm();
+        if (!hostFull && switchQueue.inbox.peekLength() != 0 || pending && forwarder.blockedHasRoom()) {
             return;
         }
         int events = (pending ? 0 : LibC.EPOLLIN) | (hostFull ? LibC.EPOLLOUT : 0);
         if (events != tapEvents) {
-            epoll.modify(queue.fd(), events, TAP);
+            epoll.modify(tapQueue.fd(), events, TAP);
             tapEvents = events;
         }
         int count = epoll.wait(ready, -1);
@@ -249,7 +249,7 @@ public final class Uplink implements AutoCloseable {
         }
         epoll.close();
         wakeup.close();
-        member.close();
+        switchQueue.member().close();
         tap.close();
         arena.close();
     }
