@@ -39,12 +39,13 @@ public final class Backend implements AutoCloseable {
     }
 
     /**
-     * Starts the backend as a switch: a guest port on each of {@code sockets}, and the host side's
-     * TAP as the uplink.
+     * Starts the backend as a switch: a guest port of {@code queuePairs} pairs on each of
+     * {@code sockets}, and the host side's TAP as the uplink.
      */
-    public static Backend startSwitch(HostSide host, List<Path> sockets, Path logFile)
+    public static Backend startSwitch(HostSide host, List<Path> sockets, int queuePairs, Path logFile)
             throws IOException, InterruptedException {
-        List<String> arguments = new ArrayList<>(List.of("--switch", "--tap", host.tap()));
+        List<String> arguments = new ArrayList<>(List.of("--switch", "--tap", host.tap(), "--queues",
+                Integer.toString(queuePairs)));
         sockets.forEach(socket -> arguments.addAll(List.of("--socket", socket.toString())));
         return launch(host, arguments, sockets.size(), logFile);
     }

@@ -21,22 +21,33 @@ public final class SwitchRig implements AutoCloseable {
 
     private final Path logDir;
     private final Path workDir;
+    private final int queuePairs;
     private final List<Path> sockets = new ArrayList<>();
     private final List<Guest> guests = new ArrayList<>();
     private final List<Integer> boots = new ArrayList<>();
     private HostSide host;
     private Backend backend;
 
-    private SwitchRig(Path logDir, Path workDir) {
+    private SwitchRig(Path logDir, Path workDir, int queuePairs) {
         this.logDir = logDir;
         this.workDir = workDir;
+        this.queuePairs = queuePairs;
     }
 
     /** Starts the host side, the switch and {@code guestCount} guests, reporting each step to {@code progress}. */
     public static SwitchRig start(Path logDir, int guestCount, Consumer<String> progress)
             throws IOException, InterruptedException {
+        return start(logDir, guestCount, 1, progress);
+    }
+
+    /**
+     * As {@link #start(Path, int, Consumer)}, each guest with {@code queuePairs} queue pairs (the
+     * switch's {@code --queues}, QEMU's {@code queues=} and a vCPU per pair).
+     */
+    public static SwitchRig start(Path logDir, int guestCount, int queuePairs, Consumer<String> progress)
+            throws IOException, InterruptedException {
         Files.createDirectories(logDir);
-        SwitchRig rig = new SwitchRig(logDir, Files.createTempDirectory("lowmem-vnet-switch"));
+        SwitchRig rig = new SwitchRig(logDir, Files.createTempDirectory("lowmem-vnet-switch"), queuePairs);
         try {
             String namespace = "lvs-" + ProcessHandle.current().pid() + "-" + RIGS.incrementAndGet();
             progress.accept("host side: network namespace " + namespace + ", TAP lvs0 " + HostSide.HOST_ADDRESS + "/24");
@@ -46,8 +57,9 @@ public final class SwitchRig implements AutoCloseable {
                 rig.guests.add(null);
                 rig.boots.add(0);
             }
-            progress.accept("backend: vhost-user-net --switch --tap lvs0 on " + guestCount + " sockets");
-            rig.backend = Backend.startSwitch(rig.host, rig.sockets, logDir.resolve("backend.log"));
+            progress.accept("backend: vhost-user-net --switch --tap lvs0 --queues " + queuePairs + " on " + guestCount
+                    + " sockets");
+            rig.backend = Backend.startSwitch(rig.host, rig.sockets, queuePairs, logDir.resolve("backend.log"));
             for (int i = 0; i < guestCount; i++) {
                 progress.accept("guest " + i + ": booting at " + address(i));
                 rig.boot(i);
@@ -68,7 +80,7 @@ public final class SwitchRig implements AutoCloseable {
         int boot = boots.get(i) + 1;
         boots.set(i, boot);
         Path console = logDir.resolve("console-" + i + (boot > 1 ? "-boot" + boot : "") + ".log");
-        guests.set(i, Guest.boot(new Guest.Config(sockets.get(i), "", 0, "", 1, console, address(i),
+        guests.set(i, Guest.boot(new Guest.Config(sockets.get(i), "", 0, "", queuePairs, console, address(i),
                 String.format("52:54:00:12:34:%02x", 0x56 + i))));
         backend.awaitNegotiated(NEGOTIATION_TIMEOUT);
     }
