@@ -57,8 +57,8 @@ final class CommandOptions {
                     + " With --switch, once per guest.")
     private List<Path> sockets;
 
-    @Option(names = "--switch", description = "Serve a device on each --socket (two or more) and join them by a"
-            + " learning switch inside this process; --tap NAME adds the host as one more switch port. Device i has"
+    @Option(names = "--switch", description = "Serve a device on each --socket and join them by a learning switch inside"
+            + " this process; --tap NAME adds the host as one more switch port (two ports at least). Device i has"
             + " --mac with i added to its last byte.")
     private boolean switching;
 
@@ -186,8 +186,14 @@ final class CommandOptions {
             }
             return;
         }
-        if (sockets.size() < 2) {
-            throw problem("--switch joins two or more guests: give --socket once for each");
+        if (port != null && port.tap == null) {
+            throw problem("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source"
+                    + " serve one guest");
+        }
+        // One guest and the host make a switch too: a multi-queue guest behind the uplink, say.
+        if (sockets.size() + (port == null ? 0 : 1) < 2) {
+            throw problem("--switch joins two or more ports: give --socket once for each guest, and --tap NAME for"
+                    + " the host");
         }
         // Every guest's pairs and the uplink's one queue.
         int mostGuests = (L2Switch.MAX_QUEUES - 1) / queues;
@@ -197,10 +203,6 @@ final class CommandOptions {
         }
         if (sockets.stream().distinct().count() < sockets.size()) {
             throw problem("--switch needs a different --socket for each guest");
-        }
-        if (port != null && port.tap == null) {
-            throw problem("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source"
-                    + " serve one guest");
         }
     }
 

@@ -96,6 +96,8 @@ class CommandOptionsTest {
                 "--mac-ageing", "30").macAgeing());
         assertEquals(new PortChoice.Tap("up0"),
                 parse("--switch", "--socket", SOCKET, "--socket", "/tmp/b.sock", "--tap", "up0").port());
+        assertEquals(List.of(Path.of(SOCKET)), parse("--switch", "--socket", SOCKET, "--tap", "up0").sockets(),
+                "one guest and the host");;
     }
 
     @Test
@@ -147,7 +149,8 @@ class CommandOptionsTest {
                 refused("Invalid value for option '--commands': /etc/hostname is not a named pipe; make one with"
                         + " mkfifo /etc/hostname", "--sink", "--commands", "/etc/hostname"),
                 refused("Unknown option: '--bogus'", "--sink", "--bogus"),
-                refused("--switch joins two or more guests: give --socket once for each", "--switch"),
+                refused("--switch joins two or more ports: give --socket once for each guest, and --tap NAME for the"
+                        + " host", "--switch"),
                 refused("Invalid value for option '--mac-ageing': 0 is outside 1..1000000", "--sink", "--mac-ageing",
                         "0"),
                 refused("--switch reaches the host through --tap NAME alone; --loopback, --sink and --source serve one"
