@@ -160,8 +160,8 @@ final class CommandOptions {
             throw checks().invalid("--commands", commands + " is not a named pipe; make one with mkfifo " + commands);
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
-        return new Settings(sockets, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis), portChoice(),
-                device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
+        return new Settings(sockets, switching, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis),
+                portChoice(), device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
                 Duration.ofSeconds(macAgeingSeconds));
     }
 

@@ -10,7 +10,8 @@ import java.util.List;
  * What the command runs, checked: every value here is one the device, the port and the socket
  * accept.
  *
- * @param sockets one per device: one without {@code --switch}, two or more with it
+ * @param sockets one per device: one without a switch, one or more with it
+ * @param switching whether the devices are joined by a switch ({@code --switch}), with the port as its uplink
  * @param client connect to each socket (QEMU listens, {@code server=on}) instead of listening on it
  * @param socketMode the listening sockets' file mode; unused with {@code client}
  * @param negotiationDeadline how long a front-end has from connecting to SET_OWNER before it is closed
@@ -21,17 +22,12 @@ import java.util.List;
  * @param statsInterval how often to print the counters; zero for only on SIGUSR1 and at exit
  * @param macAgeing how long the switch remembers a MAC that sends nothing; unused without a switch
  */
-record Settings(List<Path> sockets, boolean client, SocketMode socketMode, Duration negotiationDeadline,
+record Settings(List<Path> sockets, boolean switching, boolean client, SocketMode socketMode, Duration negotiationDeadline,
         PortChoice port, NetDeviceOptions device, long poolBudget, Path commands, Duration statsInterval,
         StatsFormat statsFormat, Duration macAgeing) {
 
     Settings {
         sockets = List.copyOf(sockets);
-    }
-
-    /** Whether the devices are joined by a switch: {@code --switch}, which takes two or more sockets. */
-    boolean switching() {
-        return sockets.size() > 1;
     }
 
     /**

@@ -96,8 +96,10 @@ class CommandOptionsTest {
                 "--mac-ageing", "30").macAgeing());
         assertEquals(new PortChoice.Tap("up0"),
                 parse("--switch", "--socket", SOCKET, "--socket", "/tmp/b.sock", "--tap", "up0").port());
-        assertEquals(List.of(Path.of(SOCKET)), parse("--switch", "--socket", SOCKET, "--tap", "up0").sockets(),
-                "one guest and the host");;
+        Settings oneGuest = parse("--switch", "--socket", SOCKET, "--tap", "up0");
+        assertTrue(oneGuest.switching(), "one guest and the host");
+        assertEquals(List.of(Path.of(SOCKET)), oneGuest.sockets());
+        assertFalse(parse("--socket", SOCKET, "--tap", "up0").switching());;
     }
 
     @Test
