@@ -203,7 +203,16 @@ final class BackendSession implements AutoCloseable {
                 yield null;
             }
             case GET_STATUS -> Wire.u64Payload(state.getStatus());
-            case SET_LOG_BASE, SET_LOG_FD -> throw notOffered(request, "dirty-page logging (LOG_SHMFD, VHOST_F_LOG_ALL)");
+            case SET_LOG_BASE -> {
+                state.setLogBase(Wire.u64(body, 0), Wire.u64(body, Long.BYTES), fds);
+                // The spec gives it no reply, QEMU waits for one with LOG_SHMFD (to know the
+                // back-end logs from now on): a u64 0, as libvhost-user and rust-vmm answer.
+                yield Wire.u64Payload(ACK_SUCCESS);
+            }
+            case SET_LOG_FD -> {
+                state.setLogFd();
+                yield null;
+            }
             case SEND_RARP -> throw notOffered(request, "protocol feature RARP");
             case NET_SET_MTU -> throw notOffered(request, "protocol feature NET_MTU");
         };

@@ -11,6 +11,7 @@ import dev.lowmem.virtio.queue.InvalidQueueException;
 import dev.lowmem.virtio.queue.QueueConfig;
 import dev.lowmem.virtio.queue.QueueLayout;
 import dev.lowmem.vmm.core.event.EventFd;
+import dev.lowmem.vmm.core.memory.DirtyLog;
 import dev.lowmem.vmm.core.memory.GuestMemory;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
@@ -30,8 +31,10 @@ import java.util.List;
  */
 final class BackendState implements AutoCloseable {
     /** What this back-end speaks of the protocol extensions. */
-    static final long PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ, ProtocolFeature.REPLY_ACK,
-            ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS);
+    static final long PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ, ProtocolFeature.LOG_SHMFD,
+            ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS);
+    /** The bits of the feature word that are vhost's, not the device's: never shown to the device. */
+    private static final long VHOST_FEATURES = Feature.VHOST_USER_PROTOCOL_FEATURES.mask() | Feature.VHOST_LOG_ALL.mask();
     /** The device status bit that says the device stopped working and awaits a reset (virtio 1.2, 2.1). */
     static final int DEVICE_NEEDS_RESET = 0x40;
 
@@ -48,11 +51,13 @@ final class BackendState implements AutoCloseable {
     private int status;
     /** A ring faulted and has stopped since the driver last reset the device. */
     private boolean faultedSinceReset;
+    /** The dirty-page log SET_LOG_BASE mapped, or null; marked only while VHOST_F_LOG_ALL is acked. */
+    private DirtyLog dirtyLog;
 
     BackendState(String name, VirtioDevice device) {
         this.name = name;
         this.device = device;
-        this.offeredFeatures = device.deviceFeatures() | Feature.VHOST_USER_PROTOCOL_FEATURES.mask();
+        this.offeredFeatures = device.deviceFeatures() | VHOST_FEATURES;
         this.memoryTable = new MemoryTable(name);
         this.vrings = new Vring[device.maxQueues()];
         for (int i = 0; i < vrings.length; i++) {
@@ -73,10 +78,14 @@ final class BackendState implements AutoCloseable {
     void setFeatures(long features) throws VhostUserException {
         Vring running = runningRing();
         if (running != null) {
-            if (features == ackedFeatures) {
+            long logAll = Feature.VHOST_LOG_ALL.mask();
+            if ((features & ~logAll) == (ackedFeatures & ~logAll)) {
                 // QEMU keeps a vhost device per queue pair on one connection, and each sends its
                 // SET_FEATURES when it starts, while the rings of the pairs before it run: the same
-                // features again change nothing (DPDK accepts them too). A change is refused.
+                // features again change nothing (DPDK accepts them too). VHOST_F_LOG_ALL alone may
+                // change on running rings: QEMU turns logging on and off around a migration
+                // without stopping the device. Any other change is refused.
+                setLogAll(features);
                 return;
             }
             throw new VhostUserException("SET_FEATURES while ring " + running.index
@@ -84,12 +93,77 @@ final class BackendState implements AutoCloseable {
         }
         try {
             Features.accept(offeredFeatures, features);
-            device.acknowledgeFeatures(features & ~Feature.VHOST_USER_PROTOCOL_FEATURES.mask());
+            device.acknowledgeFeatures(features & ~VHOST_FEATURES);
         } catch (FeatureNegotiationException e) {
             throw new VhostUserException("SET_FEATURES " + Features.describe(features) + ": " + e.getMessage(), e);
         }
         ackedFeatures = features;
         LOG.log(System.Logger.Level.INFO, name + ": features " + Features.describe(features));
+    }
+
+    /** Turns VHOST_F_LOG_ALL on or off on running rings. */
+    private void setLogAll(long features) {
+        if (features == ackedFeatures) {
+            return;
+        }
+        ackedFeatures = features;
+        LOG.log(System.Logger.Level.INFO, name + ": dirty-page logging " + (loggingOn() ? "on" : "off")
+                + (Feature.VHOST_LOG_ALL.in(features) && dirtyLog == null ? " once SET_LOG_BASE gives a log" : ""));
+        updateWriteLogs();
+    }
+
+    // ---- dirty-page logging (live migration) ----
+
+    /** Whether writes into guest memory are marked now: VHOST_F_LOG_ALL acked and a log mapped. */
+    private boolean loggingOn() {
+        return Feature.VHOST_LOG_ALL.in(ackedFeatures) && dirtyLog != null;
+    }
+
+    /**
+     * SET_LOG_BASE: maps the log {@code size} bytes from {@code offset} of the fd that came with
+     * it, in place of an earlier one. The running rings move to the new log each under its access
+     * lock, and the old one is unmapped after, when no burst can be marking it.
+     */
+    void setLogBase(long size, long offset, Deque<FileDescriptor> fds) throws VhostUserException, NativeIoException {
+        requireProtocolFeature(ProtocolFeature.LOG_SHMFD, "SET_LOG_BASE");
+        DirtyLog next;
+        try {
+            next = DirtyLog.map(fds.getFirst(), size, offset);
+        } catch (IllegalArgumentException e) {
+            throw new VhostUserException("SET_LOG_BASE: " + e.getMessage(), e);
+        }
+        // The fd is closed with the message's: the mapping outlives it.
+        DirtyLog previous = dirtyLog;
+        dirtyLog = next;
+        updateWriteLogs();
+        if (previous != null) {
+            previous.close();
+        }
+        LOG.log(System.Logger.Level.INFO, name + ": dirty-page log of 0x" + Long.toHexString(size) + " bytes ("
+                + next.pages() + " pages)" + (previous != null ? ", replacing the earlier one" : ""));
+    }
+
+    /**
+     * SET_LOG_FD: an eventfd to tell the front-end the log changed, which the spec makes optional
+     * and QEMU never sends to a vhost-user back-end; taken and closed.
+     */
+    void setLogFd() {
+        LOG.log(System.Logger.Level.INFO, name + ": SET_LOG_FD: the back-end does not signal log changes; fd closed");
+    }
+
+    /** Gives every running ring the log it marks now, under each ring's access lock. */
+    private void updateWriteLogs() {
+        for (Vring vring : vrings) {
+            if (vring.running()) {
+                vring.active().setWriteLog(loggingOn() ? dirtyLog : null, deviceAreaLogAddr(vring));
+            }
+        }
+    }
+
+    /** The used ring's (packed: device event area's) address in the log: log_guest_addr with VHOST_VRING_F_LOG, else -1. */
+    private static long deviceAreaLogAddr(Vring vring) {
+        VringAddress address = vring.address;
+        return address != null && (address.flags() & VringAddress.F_LOG) != 0 ? address.log() : -1;
     }
 
     long getProtocolFeatures() {
@@ -298,10 +372,22 @@ final class BackendState implements AutoCloseable {
     }
 
     void setVringAddr(VringAddress address) throws VhostUserException {
-        Vring vring = stoppedVring(VhostUserRequest.SET_VRING_ADDR, address.index());
-        if (address.flags() != 0) {
+        Vring vring = vring(VhostUserRequest.SET_VRING_ADDR, address.index());
+        if ((address.flags() & ~VringAddress.F_LOG) != 0) {
             throw new VhostUserException("SET_VRING_ADDR: ring " + address.index() + " flags 0x"
-                    + Integer.toHexString(address.flags()) + ": used-ring logging (VHOST_VRING_F_LOG) is not offered");
+                    + Integer.toHexString(address.flags()) + ": only VHOST_VRING_F_LOG (bit 0) is defined");
+        }
+        if (vring.running()) {
+            // QEMU sets VHOST_VRING_F_LOG and log_guest_addr on running rings when a migration
+            // starts, and clears them when it ends: that, and nothing else, may change while a ring runs.
+            VringAddress current = vring.address;
+            if (address.desc() != current.desc() || address.used() != current.used() || address.avail() != current.avail()) {
+                throw new VhostUserException("SET_VRING_ADDR: ring " + address.index()
+                        + " is running; stop it with GET_VRING_BASE before moving its rings");
+            }
+            vring.address = address;
+            vring.active().setWriteLog(loggingOn() ? dirtyLog : null, deviceAreaLogAddr(vring));
+            return;
         }
         VringAddress previous = vring.address;
         vring.address = address;
@@ -442,7 +528,13 @@ final class BackendState implements AutoCloseable {
 
     /** The ring's areas in {@code on}, at {@code base}; its ring addresses are the front-end's virtual ones. */
     private DeviceQueue openRings(Vring vring, GuestMemory on, int base) throws InvalidQueueException {
-        return DeviceQueue.open(QueueConfig.of(ackedFeatures, vring.size, vring.rings()), on, on::translateFrontend, base);
+        DeviceQueue rings = DeviceQueue.open(QueueConfig.of(ackedFeatures, vring.size, vring.rings()), on,
+                on::translateFrontend, base);
+        if (loggingOn()) {
+            // Before the worker sees the queue: it marks from its first burst.
+            rings.setWriteLog(dirtyLog, deviceAreaLogAddr(vring));
+        }
+        return rings;
     }
 
     /** Ends the session's state: rings stopped, the device reset, every mapping and descriptor released. */
@@ -454,5 +546,9 @@ final class BackendState implements AutoCloseable {
         }
         device.reset();
         memoryTable.close();
+        if (dirtyLog != null) {
+            dirtyLog.close();
+            dirtyLog = null;
+        }
     }
 }
