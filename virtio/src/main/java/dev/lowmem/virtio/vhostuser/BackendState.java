@@ -35,6 +35,13 @@ final class BackendState implements AutoCloseable {
             ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS);
     /** The bits of the feature word that are vhost's, not the device's: never shown to the device. */
     private static final long VHOST_FEATURES = Feature.VHOST_USER_PROTOCOL_FEATURES.mask() | Feature.VHOST_LOG_ALL.mask();
+    /**
+     * {@code -Dlowmem.vhost.dirtyLog=false} offers neither VHOST_F_LOG_ALL nor LOG_SHMFD, as this
+     * back-end was before it logged: the guest tests show with it that QEMU then refuses to migrate.
+     */
+    private static final boolean OFFER_LOGGING = !"false".equals(System.getProperty("lowmem.vhost.dirtyLog"));
+    private static final long NOT_OFFERED = OFFER_LOGGING ? 0 : Feature.VHOST_LOG_ALL.mask();
+    private static final long PROTOCOL_NOT_OFFERED = OFFER_LOGGING ? 0 : ProtocolFeature.LOG_SHMFD.mask();
     /** The device status bit that says the device stopped working and awaits a reset (virtio 1.2, 2.1). */
     static final int DEVICE_NEEDS_RESET = 0x40;
 
@@ -57,7 +64,7 @@ final class BackendState implements AutoCloseable {
     BackendState(String name, VirtioDevice device) {
         this.name = name;
         this.device = device;
-        this.offeredFeatures = device.deviceFeatures() | VHOST_FEATURES;
+        this.offeredFeatures = (device.deviceFeatures() | VHOST_FEATURES) & ~NOT_OFFERED;
         this.memoryTable = new MemoryTable(name);
         this.vrings = new Vring[device.maxQueues()];
         for (int i = 0; i < vrings.length; i++) {
@@ -167,11 +174,11 @@ final class BackendState implements AutoCloseable {
     }
 
     long getProtocolFeatures() {
-        return PROTOCOL_FEATURES;
+        return PROTOCOL_FEATURES & ~PROTOCOL_NOT_OFFERED;
     }
 
     void setProtocolFeatures(long features) throws VhostUserException {
-        long unoffered = features & ~PROTOCOL_FEATURES;
+        long unoffered = features & ~getProtocolFeatures();
         if (unoffered != 0) {
             throw new VhostUserException("SET_PROTOCOL_FEATURES: " + ProtocolFeature.describe(unoffered)
                     + " not offered (this back-end offers " + ProtocolFeature.describe(PROTOCOL_FEATURES) + ")");
