@@ -39,6 +39,15 @@ public final class Backend implements AutoCloseable {
     }
 
     /**
+     * Starts the backend on {@code socket} and TAP {@code tap} of the host side, one queue pair, with
+     * {@code jvmOptions} for its JVM (system properties).
+     */
+    public static Backend start(HostSide host, String tap, Path socket, List<String> jvmOptions, Path logFile)
+            throws IOException, InterruptedException {
+        return launch(host, jvmOptions, List.of("--socket", socket.toString(), "--tap", tap), 1, logFile);
+    }
+
+    /**
      * Starts the backend as a switch: a guest port of {@code queuePairs} pairs on each of
      * {@code sockets}, and the host side's TAP as the uplink.
      */
@@ -53,8 +62,15 @@ public final class Backend implements AutoCloseable {
     /** Starts the command with {@code arguments} and returns once it listens on its {@code sockets} sockets. */
     private static Backend launch(HostSide host, List<String> arguments, int sockets, Path logFile)
             throws IOException, InterruptedException {
+        return launch(host, List.of(), arguments, sockets, logFile);
+    }
+
+    private static Backend launch(HostSide host, List<String> jvmOptions, List<String> arguments, int sockets, Path logFile)
+            throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-jar", ProjectTree.backendJar().toString()));
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", ProjectTree.backendJar().toString()));
         command.addAll(arguments);
         command.addAll(List.of("--stats-format", "json"));
         Process process = host.start(null, command.toArray(String[]::new));

@@ -58,6 +58,28 @@ public final class Guest implements AutoCloseable {
 
     /** Boots the guest and returns once its eth0 is up and it takes commands. */
     public static Guest boot(Config config) throws IOException, InterruptedException {
+        return boot(config, List.of());
+    }
+
+    /**
+     * As {@link #boot(Config)}, with more run-guest options ({@code --accel tcg,thread=single},
+     * {@code --qmp PATH}).
+     */
+    public static Guest boot(Config config, List<String> runGuestOptions) throws IOException, InterruptedException {
+        return start(config, runGuestOptions, true);
+    }
+
+    /**
+     * Starts QEMU as the destination of a migration ({@code --incoming URI} among
+     * {@code runGuestOptions}, the source's options besides): it returns once QEMU runs, and the
+     * guest takes commands on this console once it has migrated here.
+     */
+    public static Guest incoming(Config config, List<String> runGuestOptions) throws IOException, InterruptedException {
+        return start(config, runGuestOptions, false);
+    }
+
+    private static Guest start(Config config, List<String> runGuestOptions, boolean awaitBoot)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ProjectTree.guestScript("run-guest").toString(),
                 "--socket", config.socket().toString(), "--script", "control", "--log", config.consoleLog().toString(),
                 // run-guest's own limit is only a backstop: every step here has its own.
@@ -76,6 +98,7 @@ public final class Guest implements AutoCloseable {
             String pairs = Integer.toString(config.queuePairs());
             command.addAll(List.of("--queues", pairs, "--smp", pairs));
         }
+        command.addAll(runGuestOptions);
         Process process = new ProcessBuilder(command).start();
         Path launchLog = config.consoleLog().resolveSibling(config.consoleLog().getFileName() + ".run-guest");
         LineStream launch = LineStream.follow("run-guest", process.getErrorStream(), launchLog);
@@ -85,6 +108,9 @@ public final class Guest implements AutoCloseable {
         try {
             String qemu = launch.await(line -> line.startsWith("+ qemu-system"), BOOT_TIMEOUT, "QEMU's start");
             guest.accelerator = qemu.replaceFirst(".* -accel (\\S+).*", "$1");
+            if (!awaitBoot) {
+                return guest;
+            }
             guest.features = parseFeatures(guest.console.await(line -> line.startsWith(READY), BOOT_TIMEOUT, "guest boot"));
             guest.console.await(line -> line.equals("GUEST-CONTROL"), BOOT_TIMEOUT, "the guest's command channel");
             return guest;
@@ -162,6 +188,11 @@ public final class Guest implements AutoCloseable {
     private static long parseFeatures(String readyLine) {
         String hex = readyLine.substring(readyLine.indexOf("features=0x") + "features=0x".length()).split("\\s")[0];
         return Long.parseUnsignedLong(hex, 16);
+    }
+
+    /** Stops QEMU at once, without asking the guest: a migration's source, whose guest runs elsewhere now. */
+    public void stop() throws InterruptedException {
+        Processes.stop(runGuest);
     }
 
     /** Powers the guest off (guest-done), or stops QEMU when it does not go. */

@@ -51,6 +51,32 @@ public final class HostSide implements AutoCloseable {
         }
     }
 
+    /**
+     * A namespace whose host address is on a bridge joining several single-queue TAPs, as a
+     * host's bridge joins the TAPs of guests: a guest that moves from one TAP to another (a live
+     * migration between two QEMUs, each on its own backend) keeps reaching the host. {@link #tap()}
+     * is the first.
+     */
+    public static HostSide createBridged(String namespace, List<String> taps) throws IOException, InterruptedException {
+        Commands.run(COMMAND_TIMEOUT, List.of("ip", "netns", "add", namespace)).checked();
+        HostSide host = new HostSide(namespace, taps.getFirst());
+        try {
+            host.exec("ip", "link", "set", "lo", "up").checked();
+            host.exec("ip", "link", "add", "br0", "type", "bridge").checked();
+            for (String tap : taps) {
+                host.exec("ip", "tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr").checked();
+                host.exec("ip", "link", "set", tap, "master", "br0").checked();
+                host.exec("ip", "link", "set", tap, "up").checked();
+            }
+            host.exec("ip", "addr", "add", HOST_ADDRESS + PREFIX, "dev", "br0").checked();
+            host.exec("ip", "link", "set", "br0", "up").checked();
+            return host;
+        } catch (IOException | RuntimeException e) {
+            host.close();
+            throw e;
+        }
+    }
+
     public String tap() {
         return tap;
     }

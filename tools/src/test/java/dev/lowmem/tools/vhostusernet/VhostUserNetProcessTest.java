@@ -187,7 +187,8 @@ class VhostUserNetProcessTest {
         try (CommandProcess command = CommandProcess.start("--switch", "--socket",
                 directory.resolve("a.sock").toString())) {
             assertEquals(2, command.awaitExit());
-            assertEquals(List.of("vhost-user-net: --switch joins two or more guests: give --socket once for each"),
+            assertEquals(List.of("vhost-user-net: --switch joins two or more ports: give --socket once for each guest,"
+                    + " and --tap NAME for the host"),
                     command.stderr());
         }
     }

@@ -3,6 +3,7 @@ package dev.lowmem.virtio.device;
 import dev.lowmem.virtio.queue.DeviceQueue;
 import dev.lowmem.virtio.queue.InvalidQueueException;
 import dev.lowmem.vmm.core.event.EventFd;
+import dev.lowmem.vmm.core.memory.DirtyLog;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -152,6 +153,20 @@ public final class ActiveQueue {
             access.unlock();
         }
         kick.signal();
+    }
+
+    /**
+     * Starts, changes or (with a null log) stops the logging of what the rings write into guest
+     * memory ({@link DeviceQueue#setWriteLog}). Once this returns no burst marks a log it replaced,
+     * which the caller may then unmap.
+     */
+    public void setWriteLog(DirtyLog log, long deviceAreaLogAddr) {
+        access.lock();
+        try {
+            rings.setWriteLog(log, deviceAreaLogAddr);
+        } finally {
+            access.unlock();
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.lowmem.virtio.queue;
 
 import dev.lowmem.vmm.core.memory.AddressFault;
+import dev.lowmem.vmm.core.memory.DirtyLog;
 import dev.lowmem.vmm.core.memory.GuestMemory;
 import dev.lowmem.vmm.core.memory.ScatterList;
 
@@ -89,6 +90,23 @@ public final class DescriptorChain {
         if (writtenLength < 0 || writtenLength > writableLength()) {
             throw new IllegalArgumentException("written length " + writtenLength + " for a chain with "
                     + writableLength() + " writable bytes");
+        }
+    }
+
+    /**
+     * Marks in {@code log} the pages of the first {@code writtenLength} bytes of the writable
+     * buffers, by their guest-physical addresses in {@code memory}, the table they were gathered
+     * from. Allocation-free.
+     */
+    void logWritten(DirtyLog log, GuestMemory memory, long writtenLength) {
+        long left = writtenLength;
+        for (int piece = firstWritable; piece < buffers.count() && left > 0; piece++) {
+            long length = Math.min(left, buffers.length(piece));
+            long guestPhysAddr = memory.guestPhysAddrOf(buffers.address(piece));
+            if (guestPhysAddr >= 0) {
+                log.mark(guestPhysAddr, length);
+            }
+            left -= length;
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.lowmem.virtio.queue;
 
+import dev.lowmem.vmm.core.memory.DirtyLog;
 import dev.lowmem.vmm.core.memory.GuestMemory;
 import dev.lowmem.vmm.core.memory.Translation;
 
@@ -132,6 +133,20 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
      * bit 15 its wrap counter, bits 16-30 the next used slot and bit 31 its wrap counter.
      */
     int ringBase();
+
+    /**
+     * Logs what the device writes into guest memory from now on in {@code log} (live migration,
+     * vhost's VHOST_F_LOG_ALL), or stops logging with null: the bytes of every chain returned used
+     * (as far as its written length), and the device's own ring writes. Split: the used ring's
+     * elements, index, flags and avail_event, marked at {@code deviceAreaLogAddr} plus their
+     * offset in the ring (vhost's log_guest_addr; -1: the used ring is not logged, the spec's
+     * VHOST_VRING_F_LOG clear). Packed: the descriptors written back, by the descriptor ring's
+     * guest-physical address, and the device event suppression area at
+     * {@code deviceAreaLogAddr}. Only while the worker cannot be in a burst (the queue's access
+     * lock), and before a burst the new log is in use; with null the datapath pays one field
+     * check per write.
+     */
+    void setWriteLog(DirtyLog log, long deviceAreaLogAddr);
 
     /** Null while the queue runs; otherwise why it stopped. */
     QueueFault fault();

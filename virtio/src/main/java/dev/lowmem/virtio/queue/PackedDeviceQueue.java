@@ -1,5 +1,6 @@
 package dev.lowmem.virtio.queue;
 
+import dev.lowmem.vmm.core.memory.DirtyLog;
 import dev.lowmem.vmm.core.memory.GuestMemory;
 
 import java.lang.foreign.MemorySegment;
@@ -45,6 +46,12 @@ public final class PackedDeviceQueue implements DeviceQueue {
     /** False until the first interrupt decision, which says yes whatever the driver asked (see {@link DeviceQueue#open}). */
     private boolean signalledValid;
     private QueueFault fault;
+    /** Where writes are marked while the front-end logs dirty pages; null, the common case, when it does not. */
+    private DirtyLog log;
+    /** The descriptor ring's guest-physical address, where the descriptors written back are logged. */
+    private final long ringGuestPhysAddr;
+    /** The device event area's address for the log; -1 when its writes are not logged. */
+    private long deviceEventLogAddr = -1;
 
     PackedDeviceQueue(int size, MemorySegment ring, MemorySegment driverEvent, MemorySegment deviceEvent,
             GuestMemory memory, boolean eventIdx, int ringBase) throws InvalidQueueException {
@@ -64,6 +71,7 @@ public final class PackedDeviceQueue implements DeviceQueue {
         usedWrap = (usedHalf & 0x8000) != 0;
         publishedUsed = PackedRing.linear(usedSlot, usedWrap, size);
         signalledUsed = publishedUsed;
+        ringGuestPhysAddr = memory.guestPhysAddrOf(ring.address());
     }
 
     private static int slotOf(int half, String which, int size) throws InvalidQueueException {
@@ -182,6 +190,10 @@ public final class PackedDeviceQueue implements DeviceQueue {
             // Not yet visible: the driver reads used elements in order, and the batch's first is unpublished.
             Ring.putU16(ring, at + PackedRing.DESC_FLAGS, flags);
         }
+        if (log != null) {
+            chain.logWritten(log, memory, writtenLength);
+            logRing(at, PackedRing.DESC_SIZE);
+        }
         usedSlot += chain.ringSlots();
         if (usedSlot >= size) {
             usedSlot -= size;
@@ -189,11 +201,32 @@ public final class PackedDeviceQueue implements DeviceQueue {
         }
     }
 
+    private void logRing(long offset, long length) {
+        if (ringGuestPhysAddr >= 0) {
+            log.mark(ringGuestPhysAddr + offset, length);
+        }
+    }
+
+    private void logDeviceEvent() {
+        if (deviceEventLogAddr >= 0) {
+            log.mark(deviceEventLogAddr, PackedRing.EVENT_AREA_SIZE);
+        }
+    }
+
+    @Override
+    public void setWriteLog(DirtyLog log, long deviceAreaLogAddr) {
+        this.log = log;
+        this.deviceEventLogAddr = log == null ? -1 : deviceAreaLogAddr;
+    }
+
     @Override
     public void publishUsed() {
         if (pendingFlagsOffset >= 0) {
             // Release: every element of the batch is visible before the flags that make its first one used.
             Ring.putU16Release(ring, pendingFlagsOffset, pendingFlags);
+            if (log != null) {
+                logRing(pendingFlagsOffset, Short.BYTES);
+            }
             pendingFlagsOffset = -1;
             publishedUsed = PackedRing.linear(usedSlot, usedWrap, size);
         }
@@ -233,6 +266,9 @@ public final class PackedDeviceQueue implements DeviceQueue {
             seenWrap = !seenWrap;
         }
         PackedRing.requestNotification(deviceEvent, eventIdx, seenSlot, seenWrap);
+        if (log != null) {
+            logDeviceEvent();
+        }
         // The request must be visible before the ring is looked at again, or a chain made available
         // in between is seen by neither side. Store-load: full fence.
         VarHandle.fullFence();
@@ -243,6 +279,9 @@ public final class PackedDeviceQueue implements DeviceQueue {
     @Override
     public void disableNotifications() {
         Ring.putU16(deviceEvent, PackedRing.EVENT_FLAGS, PackedRing.EVENT_DISABLE);
+        if (log != null) {
+            logDeviceEvent();
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.lowmem.virtio.queue;
 
+import dev.lowmem.vmm.core.memory.DirtyLog;
 import dev.lowmem.vmm.core.memory.GuestMemory;
 
 import java.lang.foreign.MemorySegment;
@@ -37,6 +38,10 @@ public final class SplitDeviceQueue implements DeviceQueue {
     private boolean signalledValid;
     private QueueFault fault;
     private int faultValue;
+    /** Where writes are marked while the front-end logs dirty pages; null, the common case, when it does not. */
+    private DirtyLog log;
+    /** The used ring's guest-physical address for the log; -1 when its writes are not logged. */
+    private long usedLogAddr = -1;
 
     SplitDeviceQueue(int size, MemorySegment desc, MemorySegment avail, MemorySegment used, GuestMemory memory,
             boolean eventIdx, int ringBase) {
@@ -159,6 +164,23 @@ public final class SplitDeviceQueue implements DeviceQueue {
         used.set(U32, at + SplitRing.USED_ELEM_ID, chain.head());
         used.set(U32, at + SplitRing.USED_ELEM_LEN, writtenLength);
         usedIdx = (usedIdx + 1) & 0xFFFF;
+        if (log != null) {
+            chain.logWritten(log, memory, writtenLength);
+            logUsed(at, SplitRing.USED_ELEM_SIZE);
+        }
+    }
+
+    /** Marks {@code length} bytes at {@code offset} of the used ring, if the used ring is logged. */
+    private void logUsed(long offset, long length) {
+        if (usedLogAddr >= 0) {
+            log.mark(usedLogAddr + offset, length);
+        }
+    }
+
+    @Override
+    public void setWriteLog(DirtyLog log, long deviceAreaLogAddr) {
+        this.log = log;
+        this.usedLogAddr = log == null ? -1 : deviceAreaLogAddr;
     }
 
     @Override
@@ -167,6 +189,9 @@ public final class SplitDeviceQueue implements DeviceQueue {
             // Release: the used elements stored above are visible before the index that covers them.
             Ring.putU16Release(used, SplitRing.RING_IDX, usedIdx);
             publishedUsedIdx = usedIdx;
+            if (log != null) {
+                logUsed(SplitRing.RING_IDX, Short.BYTES);
+            }
         }
     }
 
@@ -207,6 +232,9 @@ public final class SplitDeviceQueue implements DeviceQueue {
         } else {
             Ring.putU16(used, SplitRing.RING_FLAGS, 0);
         }
+        if (log != null) {
+            logUsed(eventIdx ? SplitRing.availEvent(size) : SplitRing.RING_FLAGS, Short.BYTES);
+        }
         // The request above must be visible before avail->idx is read again (virtio 1.2, 2.7.10):
         // otherwise a chain published in between is seen by neither side. Store-load: full fence.
         VarHandle.fullFence();
@@ -218,6 +246,9 @@ public final class SplitDeviceQueue implements DeviceQueue {
         // With EVENT_IDX an avail_event left behind already asks for no more than one kick.
         if (!eventIdx) {
             Ring.putU16(used, SplitRing.RING_FLAGS, SplitRing.USED_F_NO_NOTIFY);
+            if (log != null) {
+                logUsed(SplitRing.RING_FLAGS, Short.BYTES);
+            }
         }
     }
 

@@ -183,6 +183,22 @@ public final class VhostUserFrontend implements AutoCloseable {
         return query(VhostUserRequest.GET_STATUS);
     }
 
+    /**
+     * Hands the back-end a dirty-page log, {@code size} bytes from {@code offset} of {@code log}
+     * (needs LOG_SHMFD), and waits for its reply, as QEMU does: once it came, the back-end marks
+     * the log.
+     */
+    public void setLogBase(FileDescriptor log, long size, long offset) throws IOException, VhostUserException {
+        MemorySegment body = Wire.payload(2 * Long.BYTES);
+        Wire.putU64(body, 0, size);
+        Wire.putU64(body, Long.BYTES, offset);
+        send(VhostUserRequest.SET_LOG_BASE, VhostUserHeader.VERSION, body, log);
+        long ack = Wire.u64(reply(VhostUserRequest.SET_LOG_BASE, Long.BYTES), 0);
+        if (ack != 0) {
+            throw new VhostUserException("backend refused SET_LOG_BASE (reply " + ack + ")");
+        }
+    }
+
     public long getMaxMemSlots() throws IOException, VhostUserException {
         return query(VhostUserRequest.GET_MAX_MEM_SLOTS);
     }

@@ -28,8 +28,8 @@ final class EchoDriver implements AutoCloseable {
     static final long MEMORY_SIZE = 8 << 20;
     static final int QUEUE_SIZE = 256;
     static final int BUFFER_SIZE = 2048;
-    static final long WANTED_PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ, ProtocolFeature.REPLY_ACK,
-            ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS);
+    static final long WANTED_PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ, ProtocolFeature.LOG_SHMFD,
+            ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS);
     private static final long RX_RINGS = 0x1000;
     private static final long TX_RINGS = 0x20000;
     private static final long RX_BUFFERS = 1 << 20;
@@ -49,6 +49,8 @@ final class EchoDriver implements AutoCloseable {
     private VhostUserFrontend frontend;
     private long nextSlot;
     private long sequence;
+    /** Where each echo was written and how long it was, {gpa, length}, since the last {@link #clearEchoes()}. */
+    private final java.util.List<long[]> echoes = new java.util.ArrayList<>();
 
     private EchoDriver(FrontendMemory memory, long features) throws Exception {
         this.memory = memory;
@@ -111,6 +113,18 @@ final class EchoDriver implements AutoCloseable {
         frontend = null;
     }
 
+    /** The features acked with SET_FEATURES, VHOST_USER_F_PROTOCOL_FEATURES among them. */
+    long features() {
+        return features;
+    }
+
+    /** Where the echoes since the last call were written, {gpa, length} each. */
+    java.util.List<long[]> clearEchoes() {
+        java.util.List<long[]> taken = java.util.List.copyOf(echoes);
+        echoes.clear();
+        return taken;
+    }
+
     int base(int queue) {
         return bases[queue];
     }
@@ -156,6 +170,7 @@ final class EchoDriver implements AutoCloseable {
                 int length = rx.driver().usedLength();
                 byte[] echo = memory.bytes(rxBufferOf[id], length).toArray(ValueLayout.JAVA_BYTE);
                 assertArrayEquals(frames[received], echo, "echo of frame " + received + " of " + frames.length);
+                echoes.add(new long[] {rxBufferOf[id], length});
                 received++;
                 continue;
             }

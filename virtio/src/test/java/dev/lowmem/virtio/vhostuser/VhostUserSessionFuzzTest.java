@@ -82,7 +82,8 @@ class VhostUserSessionFuzzTest {
         device = new EchoDevice();
         // The session's catch-all for exceptions nobody expected logs them as errors (SEVERE); the
         // warnings and information of refused requests are normal here and would flood the log.
-        sessionLogger = Logger.getLogger(BackendSession.class.getName());
+        // The package's logger: the session, its state and its memory table log under it.
+        sessionLogger = Logger.getLogger(BackendSession.class.getPackageName());
         sessionLogger.setUseParentHandlers(false);
         sessionLogger.setLevel(Level.SEVERE);
         sessionLogger.addHandler(UNEXPECTED_LOG);

@@ -7,6 +7,8 @@ import dev.lowmem.vmm.core.nativeio.NativeIoException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -31,13 +33,31 @@ public final class GuestMemory implements AutoCloseable {
     private final MemorySegment[] regions;
     private final AddressSpace guestPhysical;
     private final AddressSpace frontendVirtual;
+    /** Our mappings' host addresses in ascending order, each with its region's guest-physical start. */
+    private final long[] hostStarts;
+    private final long[] hostSizes;
+    private final long[] hostGuestPhys;
     private final AtomicBoolean retired = new AtomicBoolean();
 
-    private GuestMemory(Arena arena, MemorySegment[] regions, AddressSpace guestPhysical, AddressSpace frontendVirtual) {
+    private GuestMemory(Arena arena, MemorySegment[] regions, long[] guestPhysStarts, AddressSpace guestPhysical,
+            AddressSpace frontendVirtual) {
         this.arena = arena;
         this.regions = regions;
         this.guestPhysical = guestPhysical;
         this.frontendVirtual = frontendVirtual;
+        Integer[] order = new Integer[regions.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparing(i -> regions[i].address(), Long::compareUnsigned));
+        hostStarts = new long[order.length];
+        hostSizes = new long[order.length];
+        hostGuestPhys = new long[order.length];
+        for (int i = 0; i < order.length; i++) {
+            hostStarts[i] = regions[order[i]].address();
+            hostSizes[i] = regions[order[i]].byteSize();
+            hostGuestPhys[i] = guestPhysStarts[order[i]];
+        }
     }
 
     /**
@@ -75,7 +95,7 @@ public final class GuestMemory implements AutoCloseable {
             arena.close();
             throw e;
         }
-        return new GuestMemory(arena, regions, guestPhysical, frontendVirtual);
+        return new GuestMemory(arena, regions, physStarts, guestPhysical, frontendVirtual);
     }
 
     /** Touching a mapping past the end of its file raises SIGBUS, so such a region is refused up front. */
@@ -139,6 +159,29 @@ public final class GuestMemory implements AutoCloseable {
     /** Translates a range of the frontend's virtual addresses (vhost-user's ring addresses). */
     public Translation translateFrontend(long frontendVirtAddr, long length) {
         return frontendVirtual.translate(frontendVirtAddr, length, regions);
+    }
+
+    /**
+     * The guest-physical address of the byte at {@code hostAddress} in one of this table's
+     * mappings (a piece of a {@link ScatterList} this table gathered, a ring it translated), or -1
+     * when no region of the table holds it. Dirty-page logging speaks guest-physical addresses.
+     * Allocation-free: a binary search over the regions by host address.
+     */
+    public long guestPhysAddrOf(long hostAddress) {
+        int low = 0;
+        int high = hostStarts.length - 1;
+        while (low <= high) {
+            int middle = (low + high) >>> 1;
+            long offset = hostAddress - hostStarts[middle];
+            if (Long.compareUnsigned(hostAddress, hostStarts[middle]) < 0) {
+                high = middle - 1;
+            } else if (Long.compareUnsigned(offset, hostSizes[middle]) >= 0) {
+                low = middle + 1;
+            } else {
+                return hostGuestPhys[middle] + offset;
+            }
+        }
+        return -1;
     }
 
     public int regionCount() {
