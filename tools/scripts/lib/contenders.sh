@@ -8,6 +8,9 @@
 #                              front-end
 #   guest_host_up, _down       a guest's host side in a network namespace of its own, through one
 #                              of GUEST_CONTENDERS, with an iperf3 server there
+#   switch_up, _down           two guests' NICs joined, through one of SWITCH_CONTENDERS: our
+#                              --switch, a Linux bridge between QEMU TAPs, or testpmd between two
+#                              net_vhost ports
 #   iperf3_result, iperf3_intervals   a guest's iperf3 client output, from its console log
 #
 # The caller sets, before use:
@@ -15,10 +18,13 @@
 #   CONTENDER_FRONTEND_CPU  QEMU's CPU, for guest_host_up's GUEST_RUN
 #   CONTENDER_IPERF3_CPU    the host iperf3 server's CPU
 #   CONTENDER_SOCK_DIR      a short directory for sockets (a UNIX socket's path has at most 107 bytes)
-# and reads what the functions set: BACKEND_PID, GUEST_NIC, GUEST_IN_NETNS, GUEST_RUN, IPERF3_PID.
+#   CONTENDER_TAP_QUEUES    optional (default 1): the TAP make_tap makes is multi_queue when more
+# and reads what the functions set: BACKEND_PID, GUEST_NIC, GUEST_IN_NETNS, GUEST_RUN, IPERF3_PID,
+# and for two guests SWITCH_NIC0, SWITCH_NIC1.
 
 CONTENDERS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 CONTENDER_BACKEND_CPU=0 CONTENDER_FRONTEND_CPU=1 CONTENDER_IPERF3_CPU=0 CONTENDER_SOCK_DIR=/tmp
+CONTENDER_TAP_QUEUES=1
 
 # The host's side of a guest's NIC: in every namespace the same TAP name and address, the guest
 # 10.0.2.2 (run-guest's default) and the iperf3 server at the host address.
@@ -63,9 +69,11 @@ start_dpdk() {
 # back-end (host_ours); the others take none.
 
 # make_tap NETNS: a persistent TAP with the host's address in NETNS, as guest-tests' HostSide
-# makes it, for a back-end or QEMU to attach to.
+# makes it, for a back-end or QEMU to attach to; multi_queue when CONTENDER_TAP_QUEUES > 1.
 make_tap() {
-    ip -n "$1" tuntap add dev "$CONTENDER_TAP" mode tap vnet_hdr &&
+    local flags=(vnet_hdr)
+    (( CONTENDER_TAP_QUEUES > 1 )) && flags+=(multi_queue)
+    ip -n "$1" tuntap add dev "$CONTENDER_TAP" mode tap "${flags[@]}" &&
         ip -n "$1" addr add "$CONTENDER_HOST_ADDR/24" dev "$CONTENDER_TAP" &&
         ip -n "$1" link set "$CONTENDER_TAP" up
 }
@@ -119,6 +127,66 @@ guest_host_down() {
 }
 
 listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
+
+# --- two guests joined ----------------------------------------------------------------------------
+# Guest i (0 or 1) at 10.0.2.(2+i)/24 with MAC 52:54:00:12:34:(56+i), as guest-tests' SwitchRig
+# boots them: SWITCH_GUEST0 and SWITCH_GUEST1 are run-guest's options for that, SWITCH_ADDR0 and
+# SWITCH_ADDR1 the addresses. switch_NAME NETNS RUN_DIR joins their NICs through contender NAME
+# and sets SWITCH_NIC0 and SWITCH_NIC1 (run-guest's options for each guest's NIC),
+# GUEST_IN_NETNS and, for a back-end, BACKEND_PID.
+SWITCH_CONTENDERS=(ours bridge dpdk)
+SWITCH_ADDR0=10.0.2.2 SWITCH_ADDR1=10.0.2.3
+SWITCH_GUEST0=(--ip "$SWITCH_ADDR0/24" --mac 52:54:00:12:34:56)
+SWITCH_GUEST1=(--ip "$SWITCH_ADDR1/24" --mac 52:54:00:12:34:57)
+SWITCH_NIC0=() SWITCH_NIC1=()
+
+# Our back-end, one process: a switch port on each guest's socket.
+switch_ours() {
+    local a=$CONTENDER_SOCK_DIR/guest-0.sock b=$CONTENDER_SOCK_DIR/guest-1.sock
+    SWITCH_NIC0=(--socket "$a") SWITCH_NIC1=(--socket "$b")
+    start_ours "$2" "$a" '' --switch --socket "$b" &&
+        bench_await "socket $b" 60 "$BACKEND_PID" test -S "$b"
+}
+
+# The kernel's path: a TAP for each guest's QEMU (vhost=off), both on a bridge in NETNS.
+switch_bridge() {
+    local ns=$1 i
+    ip -n "$ns" link add lvbr0 type bridge &&
+        ip -n "$ns" link set lvbr0 up || return 1
+    for i in 0 1; do
+        ip -n "$ns" tuntap add dev "lvbt$i" mode tap vnet_hdr &&
+            ip -n "$ns" link set "lvbt$i" master lvbr0 &&
+            ip -n "$ns" link set "lvbt$i" up || return 1
+    done
+    SWITCH_NIC0=(--tap lvbt0) SWITCH_NIC1=(--tap lvbt1)
+    GUEST_IN_NETNS=1
+}
+
+# DPDK: testpmd forwarding (io) between two net_vhost ports, a guest on each.
+switch_dpdk() {
+    local a=$CONTENDER_SOCK_DIR/guest-0.sock b=$CONTENDER_SOCK_DIR/guest-1.sock
+    SWITCH_NIC0=(--socket "$a") SWITCH_NIC1=(--socket "$b")
+    start_dpdk "$2" "$a" '' --second-socket "$b" --mode io --no-tx-first
+}
+
+# switch_up CONTENDER NETNS RUN_DIR: NETNS made, the guests' NICs joined in it through CONTENDER
+# (switch_CONTENDER NETNS RUN_DIR); sets GUEST_RUN as guest_host_up does. switch_down NETNS undoes
+# it, also after a failure here.
+switch_up() {
+    local contender=$1 ns=$2 run=$3
+    BACKEND_PID='' SWITCH_NIC0=() SWITCH_NIC1=() GUEST_IN_NETNS=0
+    GUEST_RUN=(taskset -c "$CONTENDER_FRONTEND_CPU")
+    bench_netns_add "$ns"
+    "switch_$contender" "$ns" "$run" || return 1
+    (( GUEST_IN_NETNS )) && GUEST_RUN+=(ip netns exec "$ns")
+    GUEST_RUN+=("$CONTENDERS_ROOT/guest-tests/scripts/run-guest")
+}
+
+switch_down() {
+    bench_stop "$BACKEND_PID" || true
+    bench_netns_del "$1"
+    BACKEND_PID=''
+}
 
 # --- a guest's iperf3 ---------------------------------------------------------------------------
 # The guest's console holds each iperf3 client run between "=== iperf3 begin ===" and
