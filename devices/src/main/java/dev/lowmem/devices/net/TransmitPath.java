@@ -29,6 +29,8 @@ final class TransmitPath {
     private TxHeaderCheck headerCheck;
     private int headerSize;
     private boolean portFull;
+    /** Chains given back since the last {@link #interruptIfAsked}: whether the driver may be owed an interrupt. */
+    private boolean gaveBack;
 
     TransmitPath(PortQueue port, QueuePairCounters counters, QueueWarnings warnings, Arena arena) {
         this.port = port;
@@ -89,16 +91,30 @@ final class TransmitPath {
                 break;
             }
             rings.pushUsed(chain, 0);
+            gaveBack = true;
             counters.increment(NetCounter.TX_FRAMES);
             counters.add(NetCounter.TX_BYTES, frame.packetLength());
             sent++;
         }
         rings.publishUsed();
-        if (rings.needsInterrupt()) {
+        return sent;
+    }
+
+    /** Whether chains were given back since the driver was last interrupted for them. */
+    boolean gaveBack() {
+        return gaveBack;
+    }
+
+    /**
+     * Interrupts the driver for the chains {@link #burst} gave back, if it asked; inside the
+     * queue's {@link ActiveQueue#tryEnter()}.
+     */
+    void interruptIfAsked(ActiveQueue tx) throws NativeIoException {
+        gaveBack = false;
+        if (tx.rings().needsInterrupt()) {
             tx.interruptDriver();
             counters.increment(NetCounter.TX_INTERRUPTS);
         }
-        return sent;
     }
 
     /**
@@ -141,6 +157,7 @@ final class TransmitPath {
 
     private void drop(DeviceQueue rings, NetCounter reason) {
         rings.pushUsed(chain, 0);
+        gaveBack = true;
         counters.increment(reason);
     }
 }
