@@ -31,9 +31,24 @@ final class QueueWarnings {
 
     void dropped(NetCounter reason, String detail) {
         if (dropsSeen.add(reason)) {
-            LOG.log(System.Logger.Level.WARNING, queue + ": " + reason.description() + " (" + detail
-                    + "); dropped and counted as " + reason.key() + ", later ones only counted");
+            warn(reason, detail);
         }
+    }
+
+    /**
+     * As {@link #dropped(NetCounter, String)}, the detail formatted from {@code detailFormat} and
+     * two numbers only when it is logged: a guest that repeats a bad frame costs a counter, not a
+     * string per frame.
+     */
+    void dropped(NetCounter reason, String detailFormat, long first, long second) {
+        if (dropsSeen.add(reason)) {
+            warn(reason, String.format(detailFormat, first, second));
+        }
+    }
+
+    private void warn(NetCounter reason, String detail) {
+        LOG.log(System.Logger.Level.WARNING, queue + ": " + reason.description() + " (" + detail
+                + "); dropped and counted as " + reason.key() + ", later ones only counted");
     }
 
 }

@@ -232,8 +232,8 @@ final class ReceivePath {
         if (chain.error() != null) {
             warnings.malformedChain(chain);
         } else {
-            warnings.dropped(NetCounter.RX_DROP_MALFORMED_CHAIN, "chain " + chain.head() + " has "
-                    + chain.writableLength() + " writable bytes, less than the " + headerSize + "-byte header");
+            warnings.dropped(NetCounter.RX_DROP_MALFORMED_CHAIN, "chain %d has %d writable bytes, less than the"
+                    + " virtio-net header", chain.head(), chain.writableLength());
         }
         rings.pushUsed(chain, 0);
         counters.increment(NetCounter.RX_DROP_MALFORMED_CHAIN);
@@ -255,12 +255,12 @@ final class ReceivePath {
             return 0;
         }
         if (length > buffers.capacity()) {
-            return dropped(NetCounter.RX_DROP_NO_ROOM, length + "-byte frame for " + buffers.capacity()
-                    + " bytes of buffers");
+            return dropped(NetCounter.RX_DROP_NO_ROOM, "%d-byte frame for %d bytes of buffers", length,
+                    buffers.capacity());
         }
         if (length > 0 && length < headerSize) {
-            return dropped(NetCounter.RX_DROP_PORT_ERROR, "the port gave a " + length
-                    + "-byte frame, shorter than its header");
+            return dropped(NetCounter.RX_DROP_PORT_ERROR, "the port gave a %d-byte frame, shorter than its %d-byte"
+                    + " header", length, headerSize);
         }
         return length;
     }
@@ -280,8 +280,8 @@ final class ReceivePath {
         }
     }
 
-    private long dropped(NetCounter reason, String detail) {
-        warnings.dropped(reason, detail);
+    private long dropped(NetCounter reason, String detailFormat, long first, long second) {
+        warnings.dropped(reason, detailFormat, first, second);
         counters.increment(reason);
         return -1;
     }

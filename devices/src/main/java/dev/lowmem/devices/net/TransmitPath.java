@@ -72,7 +72,7 @@ final class TransmitPath {
             }
             NetCounter refused = prepare();
             if (refused != null) {
-                warnings.dropped(refused, "chain " + chain.head() + ", " + chain.readableLength() + " bytes");
+                warnings.dropped(refused, "chain %d, %d bytes", chain.head(), chain.readableLength());
                 drop(rings, refused);
                 continue;
             }

@@ -3,6 +3,7 @@ package dev.lowmem.devices.net;
 import static dev.lowmem.devices.net.LoopbackDeviceTest.packet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowmem.devices.port.LoopbackPort;
 import dev.lowmem.virtio.Feature;
@@ -100,6 +101,24 @@ class DeviceBadInputTest {
     void aReceiveBufferTooSmallForTheHeader() throws Exception {
         driver.postRawRx(new DriverChain(1).writable(0x3F0_0000, 8));
         assertDroppedOnReceive();
+    }
+
+    @Test
+    void aGuestThatRepeatsABadFrameCostsACounterNotAnAllocation() throws Exception {
+        driver.send(new byte[4], new byte[0]);
+        driver.awaitTxReturned(1);
+        long allocatedBefore = backend.device.workerAllocatedBytes(0);
+        int repeats = 1000;
+        for (int i = 0; i < repeats; i++) {
+            driver.send(new byte[4], new byte[0]);
+        }
+        driver.awaitTxReturned(1 + repeats);
+
+        long allocated = backend.device.workerAllocatedBytes(0) - allocatedBefore;
+        assertEquals(before.get(NetCounter.TX_DROP_SHORT_FRAME) + 1 + repeats,
+                backend.counters().get(NetCounter.TX_DROP_SHORT_FRAME));
+        // Each warning's detail string cost about 100 bytes when it was built for every frame.
+        assertTrue(allocated < repeats * 8L, allocated + " bytes allocated by the worker for " + repeats + " drops");
     }
 
     /** The frame is sent with no RX buffer posted, so the bad chain is the first the device meets. */
