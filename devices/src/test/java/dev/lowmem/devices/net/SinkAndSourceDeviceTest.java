@@ -13,6 +13,8 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The benchmark ports behind the whole device: a sink takes everything, a source never runs dry. */
 class SinkAndSourceDeviceTest {
@@ -22,9 +24,10 @@ class SinkAndSourceDeviceTest {
     @TempDir
     Path dir;
 
-    @Test
-    void theSinkTakesEveryFrameAndCountsIt() throws Exception {
-        try (NetBackend backend = new NetBackend(dir, new SinkPort());
+    @ParameterizedTest(name = "copying {0}")
+    @ValueSource(booleans = {false, true})
+    void theSinkTakesEveryFrameAndCountsIt(boolean copying) throws Exception {
+        try (NetBackend backend = new NetBackend(dir, copying ? SinkPort.copying() : SinkPort.dropping());
                 NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
             long bytes = 0;
             for (int i = 0; i < 1000; i++) {
@@ -37,6 +40,7 @@ class SinkAndSourceDeviceTest {
             assertEquals(bytes, backend.counters().get(NetCounter.TX_BYTES));
             assertEquals(0, backend.counters().get(NetCounter.RX_FRAMES));
             assertEquals(0, backend.counters().drops());
+            assertEquals(0, backend.counters().get(NetCounter.TX_FAULTS));
         }
     }
 

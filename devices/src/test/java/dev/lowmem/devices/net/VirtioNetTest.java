@@ -49,7 +49,7 @@ class VirtioNetTest {
 
     @Test
     void refusesFeaturesItDidNotOffer() throws Exception {
-        try (VirtioNet device = new VirtioNet(NetDeviceOptions.defaults(), new SinkPort())) {
+        try (VirtioNet device = new VirtioNet(NetDeviceOptions.defaults(), SinkPort.dropping())) {
             assertThrows(FeatureNegotiationException.class,
                     () -> device.acknowledgeFeatures(Feature.NET_CTRL_VQ.mask()));
             device.acknowledgeFeatures(Feature.VERSION_1.mask());

@@ -129,6 +129,10 @@ final class CommandOptions {
         @Option(names = "--sink", description = "Count and drop what the guest transmits; give it nothing.")
         private boolean sink;
 
+        @Option(names = "--sink-copy", description = "As --sink, reading each frame into a buffer first, as DPDK's"
+                + " testpmd rxonly copies each into an mbuf.")
+        private boolean sinkCopy;
+
         @Option(names = "--source", paramLabel = "SIZE", description = "Give the guest generated Ethernet frames of"
                 + " SIZE bytes, 60 to 65535, as fast as it takes them; drop what it transmits.")
         private Integer sourceFrameSize;
@@ -221,8 +225,8 @@ final class CommandOptions {
         if (port.loopback) {
             return new PortChoice.Loopback();
         }
-        if (port.sink) {
-            return new PortChoice.Sink();
+        if (port.sink || port.sinkCopy) {
+            return new PortChoice.Sink(port.sinkCopy);
         }
         checks().range("--source", port.sourceFrameSize, SourcePort.MIN_FRAME, SourcePort.MAX_FRAME);
         return new PortChoice.Source(port.sourceFrameSize);

@@ -50,11 +50,11 @@ sealed interface PortChoice {
         }
     }
 
-    /** {@code --sink}: what the guest sends is counted and dropped. */
-    record Sink() implements PortChoice {
+    /** {@code --sink}: what the guest sends is counted and dropped; {@code --sink-copy} reads each frame first. */
+    record Sink(boolean copies) implements PortChoice {
         @Override
         public Port open(int queuePairs) {
-            return new SinkPort();
+            return copies ? SinkPort.copying() : SinkPort.dropping();
         }
     }
 

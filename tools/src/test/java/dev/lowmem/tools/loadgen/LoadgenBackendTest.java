@@ -99,7 +99,7 @@ class LoadgenBackendTest {
     @ParameterizedTest(name = "packed={0} eventIdx={1}")
     @CsvSource({"false, true", "false, false", "true, true", "true, false"})
     void everyFrameSentIsOneTheSinkCounted(boolean packed, boolean eventIdx) throws Exception {
-        try (Backend backend = new Backend(dir, new SinkPort())) {
+        try (Backend backend = new Backend(dir, SinkPort.dropping())) {
             Result result = run(settings(backend.socket, Mode.TX, 64, packed, eventIdx, true, 1));
 
             Counts totals = result.totals();
@@ -191,7 +191,7 @@ class LoadgenBackendTest {
 
     @Test
     void eachQueuePairHasItsOwnThreadAndTraffic() throws Exception {
-        try (Backend backend = new Backend(dir, new SinkPort(), NetDeviceOptions.defaults().withQueuePairs(2), false)) {
+        try (Backend backend = new Backend(dir, SinkPort.dropping(), NetDeviceOptions.defaults().withQueuePairs(2), false)) {
             Result result = run(settings(backend.socket, Mode.TX, 64, false, true, true, 2));
 
             assertEquals(2, result.pairWindows().size());
@@ -216,7 +216,7 @@ class LoadgenBackendTest {
                 throw new IllegalStateException(e);
             }
         });
-        try (Backend backend = new Backend(dir, new SinkPort(), NetDeviceOptions.defaults(), true)) {
+        try (Backend backend = new Backend(dir, SinkPort.dropping(), NetDeviceOptions.defaults(), true)) {
             Counts totals = running.get().totals();
 
             assertTrue(totals.txFrames() > 0);
@@ -253,7 +253,7 @@ class LoadgenBackendTest {
 
     @Test
     void morePairsThanTheBackendServesIsOneLineAndStatusOne() throws Exception {
-        try (Backend backend = new Backend(dir, new SinkPort())) {
+        try (Backend backend = new Backend(dir, SinkPort.dropping())) {
             ByteArrayOutputStream err = new ByteArrayOutputStream();
 
             int status = Loadgen.execute(new String[] {"--socket", backend.socket.toString(), "--queues", "2"},

@@ -17,7 +17,7 @@ class BannerTest {
     @Test
     void listening() {
         Settings settings = new Settings(List.of(Path.of("/run/vnet0.sock")), false, false, new SocketMode(0660),
-                Duration.ofSeconds(5), new PortChoice.Sink(), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT,
+                Duration.ofSeconds(5), new PortChoice.Sink(false), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT,
                 Duration.ofSeconds(300));
 
         assertEquals(List.of(

@@ -40,12 +40,13 @@ class CommandOptionsTest {
         assertFalse(settings.client());
         assertEquals(SocketMode.OWNER_ONLY, settings.socketMode());
         assertEquals(Duration.ofSeconds(5), settings.negotiationDeadline());
-        assertEquals(new PortChoice.Sink(), settings.port());
+        assertEquals(new PortChoice.Sink(false), settings.port());
         assertEquals(NetDeviceOptions.defaults(), settings.device());
         assertEquals(Duration.ZERO, settings.statsInterval());
         assertEquals(StatsFormat.TEXT, settings.statsFormat());
         assertEquals(64L << 20, settings.poolBudget());
         assertEquals(null, settings.commands(), "commands come on standard input");
+        assertEquals(new PortChoice.Sink(true), parse("--socket", SOCKET, "--sink-copy").port());
     }
 
     @Test
