@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -39,6 +40,15 @@ public final class Backend implements AutoCloseable {
     }
 
     /**
+     * Starts the backend with {@code --client}: it connects to the QEMU listening on {@code socket}
+     * (run-guest {@code --server}), and returns once it has.
+     */
+    public static Backend startClient(HostSide host, Path socket, Path logFile) throws IOException, InterruptedException {
+        return launch(host, List.of(), List.of("--client", "--socket", socket.toString(), "--tap", host.tap()),
+                List.of("front-end connected"), logFile);
+    }
+
+    /**
      * Starts the backend on {@code socket} and TAP {@code tap} of the host side, one queue pair, with
      * {@code jvmOptions} for its JVM (system properties).
      */
@@ -67,6 +77,13 @@ public final class Backend implements AutoCloseable {
 
     private static Backend launch(HostSide host, List<String> jvmOptions, List<String> arguments, int sockets, Path logFile)
             throws IOException, InterruptedException {
+        return launch(host, jvmOptions, arguments, Collections.nCopies(sockets, "listening for a vhost-user front-end"),
+                logFile);
+    }
+
+    /** Starts the command and returns once its log has had a line containing each of {@code readyLines}, in order. */
+    private static Backend launch(HostSide host, List<String> jvmOptions, List<String> arguments, List<String> readyLines,
+            Path logFile) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(jvmOptions);
@@ -78,9 +95,8 @@ public final class Backend implements AutoCloseable {
         Backend backend = new Backend(process, log, LineStream.follow("the backend's counters", process.getInputStream(),
                 logFile.resolveSibling(logFile.getFileName() + ".stats")).quoting(log));
         try {
-            for (int socket = 0; socket < sockets; socket++) {
-                backend.log.await(line -> line.contains("listening for a vhost-user front-end"), START_TIMEOUT,
-                        "backend start");
+            for (String ready : readyLines) {
+                backend.log.await(line -> line.contains(ready), START_TIMEOUT, "backend start");
             }
             return backend;
         } catch (IOException | RuntimeException e) {

@@ -78,6 +78,15 @@ public final class Guest implements AutoCloseable {
         return start(config, runGuestOptions, false);
     }
 
+    /**
+     * Starts QEMU and returns once it runs, before the guest boots: with {@code --server} among
+     * {@code runGuestOptions} QEMU waits for the backend to connect first. {@link #awaitBoot()}
+     * then waits for the guest.
+     */
+    public static Guest launch(Config config, List<String> runGuestOptions) throws IOException, InterruptedException {
+        return start(config, runGuestOptions, false);
+    }
+
     private static Guest start(Config config, List<String> runGuestOptions, boolean awaitBoot)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ProjectTree.guestScript("run-guest").toString(),
@@ -108,16 +117,20 @@ public final class Guest implements AutoCloseable {
         try {
             String qemu = launch.await(line -> line.startsWith("+ qemu-system"), BOOT_TIMEOUT, "QEMU's start");
             guest.accelerator = qemu.replaceFirst(".* -accel (\\S+).*", "$1");
-            if (!awaitBoot) {
-                return guest;
+            if (awaitBoot) {
+                guest.awaitBoot();
             }
-            guest.features = parseFeatures(guest.console.await(line -> line.startsWith(READY), BOOT_TIMEOUT, "guest boot"));
-            guest.console.await(line -> line.equals("GUEST-CONTROL"), BOOT_TIMEOUT, "the guest's command channel");
             return guest;
         } catch (IOException | RuntimeException e) {
             guest.close();
             throw e;
         }
+    }
+
+    /** Waits until eth0 is up and the guest takes commands. */
+    public void awaitBoot() throws IOException, InterruptedException {
+        features = parseFeatures(console.await(line -> line.startsWith(READY), BOOT_TIMEOUT, "guest boot"));
+        console.await(line -> line.equals("GUEST-CONTROL"), BOOT_TIMEOUT, "the guest's command channel");
     }
 
     /** The accelerator run-guest chose: kvm when a probe boot worked, else tcg. */

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -26,27 +27,34 @@ public final class GuestRig implements AutoCloseable {
      * (0: never); the guest has {@code memory} (run-guest's {@code --mem}, e.g. {@code 128M}; empty:
      * run-guest's default); {@code queuePairs} pairs run end to end (a multi-queue TAP, the
      * backend's {@code --queues}, QEMU's {@code queues=} and a vCPU per pair, for the guest's
-     * driver uses one pair per vCPU).
+     * driver uses one pair per vCPU); {@code backendConnects}: QEMU listens on the socket
+     * ({@code server=on}) and the backend connects to it ({@code --client}), again after each
+     * restart, as a backend restarted under running guests is deployed.
      */
-    public record Options(Path logDir, String deviceOptions, int reconnectSeconds, String memory, int queuePairs) {
+    public record Options(Path logDir, String deviceOptions, int reconnectSeconds, String memory, int queuePairs,
+            boolean backendConnects) {
         public static Options defaults(Path logDir) {
-            return new Options(logDir, "", 0, "", 1);
+            return new Options(logDir, "", 0, "", 1, false);
         }
 
         public Options withDeviceOptions(String options) {
-            return new Options(logDir, options, reconnectSeconds, memory, queuePairs);
+            return new Options(logDir, options, reconnectSeconds, memory, queuePairs, backendConnects);
         }
 
         public Options withReconnect(int seconds) {
-            return new Options(logDir, deviceOptions, seconds, memory, queuePairs);
+            return new Options(logDir, deviceOptions, seconds, memory, queuePairs, backendConnects);
         }
 
         public Options withMemory(String size) {
-            return new Options(logDir, deviceOptions, reconnectSeconds, size, queuePairs);
+            return new Options(logDir, deviceOptions, reconnectSeconds, size, queuePairs, backendConnects);
         }
 
         public Options withQueuePairs(int pairs) {
-            return new Options(logDir, deviceOptions, reconnectSeconds, memory, pairs);
+            return new Options(logDir, deviceOptions, reconnectSeconds, memory, pairs, backendConnects);
+        }
+
+        public Options withBackendConnecting() {
+            return new Options(logDir, deviceOptions, reconnectSeconds, memory, queuePairs, true);
         }
     }
 
@@ -74,14 +82,24 @@ public final class GuestRig implements AutoCloseable {
             String namespace = "lvg-" + ProcessHandle.current().pid() + "-" + RIGS.incrementAndGet();
             progress.accept("host side: network namespace " + namespace + ", TAP lvg0 " + HostSide.HOST_ADDRESS + "/24");
             rig.host = HostSide.create(namespace, "lvg0", options.queuePairs());
-            progress.accept("backend: vhost-user-net --tap lvg0" + (options.queuePairs() > 1 ? " --queues "
-                    + options.queuePairs() : "") + " on " + rig.socket);
-            rig.startBackend();
-            progress.accept("guest: booting" + (options.memory().isEmpty() ? "" : " with " + options.memory())
-                    + ", KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")");
-            rig.guest = Guest.boot(new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(),
-                    options.memory(), options.queuePairs(), rig.consoleLog(), HostSide.GUEST_ADDRESS,
-                    Guest.FIRST_MAC));
+            Guest.Config guest = new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(),
+                    options.memory(), options.queuePairs(), rig.consoleLog(), HostSide.GUEST_ADDRESS, Guest.FIRST_MAC);
+            String booting = "guest: booting" + (options.memory().isEmpty() ? "" : " with " + options.memory())
+                    + ", KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")";
+            String backend = "backend: vhost-user-net --tap lvg0" + (options.queuePairs() > 1 ? " --queues "
+                    + options.queuePairs() : "") + (options.backendConnects() ? " --client" : "") + " on " + rig.socket;
+            if (options.backendConnects()) {
+                progress.accept(booting + "; QEMU listens on the socket and waits for the backend");
+                rig.guest = Guest.launch(guest, List.of("--server"));
+                progress.accept(backend);
+                rig.startBackend();
+                rig.guest.awaitBoot();
+            } else {
+                progress.accept(backend);
+                rig.startBackend();
+                progress.accept(booting);
+                rig.guest = Guest.boot(guest);
+            }
             rig.negotiated = rig.backend.awaitNegotiated(NEGOTIATION_TIMEOUT);
             rig.traffic = new GuestTraffic(rig.host, rig.guest, rig.workDir, options.logDir());
             return rig;
@@ -93,8 +111,9 @@ public final class GuestRig implements AutoCloseable {
 
     private void startBackend() throws IOException, InterruptedException {
         backendStarts++;
-        backend = Backend.start(host, socket, options.queuePairs(),
-                options.logDir().resolve("backend-" + backendStarts + ".log"));
+        Path log = options.logDir().resolve("backend-" + backendStarts + ".log");
+        backend = options.backendConnects() ? Backend.startClient(host, socket, log)
+                : Backend.start(host, socket, options.queuePairs(), log);
     }
 
     private Path consoleLog() {
@@ -158,7 +177,10 @@ public final class GuestRig implements AutoCloseable {
      * must find it stale and replace it (UnixServerSocket), and this checks that it did.
      */
     public void restartBackend(boolean crash) throws IOException, InterruptedException {
-        if (crash) {
+        if (crash && options.backendConnects()) {
+            // QEMU's socket, not the backend's: there is no file for the new backend to replace.
+            backend.kill();
+        } else if (crash) {
             backend.kill();
             if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
                 throw new IOException("the killed backend left no socket file at " + socket
@@ -168,7 +190,7 @@ public final class GuestRig implements AutoCloseable {
             backend.stop();
         }
         startBackend();
-        if (crash) {
+        if (crash && !options.backendConnects()) {
             backend.awaitStaleSocketReplaced();
         }
         awaitNegotiation();
