@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lowmem.devices.port.sw.SwitchCounter;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
+import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -128,6 +130,38 @@ class SwitchDeviceTest {
         assertEquals(0, rig.pairCounters(A).drops());
         assertEquals(0, rig.pairCounters(B).drops());
         nothingFor(C);
+    }
+
+    @Test
+    void aUnicastSenderWaitsForThePoolsBuffersAndLosesNothing() throws Exception {
+        // 128 buffers in all, fewer than an inbox holds: the pool runs dry before B's inbox fills.
+        rig.close();
+        rig = new SwitchRig(Files.createDirectory(dir.resolve("small-pool")), 3,
+                new PoolConfig(2048, 64, 2 * 64 * 2048, 8, 8, 1));
+        for (int i = 0; i < guests.length; i++) {
+            guests[i].close();
+            guests[i] = NetDriver.connect(rig.socket(i), FEATURES[i]);
+        }
+        guests[A].fillRx(BUFFER);
+        expect(A, send(B, BROADCAST, 80));
+        // B posts no buffer yet: A's frames wait in B's inbox, in the pool's buffers.
+        int count = 200;
+        byte[][] sent = new byte[count][];
+        for (int i = 0; i < count; i++) {
+            sent[i] = send(A, mac(B), 1000 + i);
+        }
+        Eventually.holds(() -> rig.pairCounters(A).get(NetCounter.TX_PORT_FULL) > 0, "A's TX waiting for buffers");
+        assertTrue(rig.member(B).inboxDepth() < INBOX, "B's inbox is not what stopped A");
+
+        for (int i = 0; i < count; i++) {
+            if (i % 64 == 0) {
+                guests[B].fillRx(BUFFER);
+            }
+            expectFrame(B, sent[i]);
+        }
+        guests[A].awaitTxReturned(count);
+        assertEquals(0, rig.counters(B).drops(), "no frame for B dropped for want of a buffer");
+        assertEquals(0, rig.pairCounters(A).drops());
     }
 
     @Test

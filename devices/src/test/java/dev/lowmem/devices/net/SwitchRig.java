@@ -21,12 +21,19 @@ final class SwitchRig implements AutoCloseable {
     /** Device i's MAC: 52:54:00:12:34:(0x56 + i). */
     static final long FIRST_MAC = NetDeviceOptions.DEFAULT_MAC.value();
 
-    final PacketPool pool = new PacketPool(PoolConfig.defaults());
-    final L2Switch fabric = new L2Switch(new MacTable(), pool);
+    final PacketPool pool;
+    final L2Switch fabric;
     private final List<NetBackend> backends = new ArrayList<>();
     private Uplink uplink;
 
     SwitchRig(Path dir, int n) throws Exception {
+        this(dir, n, PoolConfig.defaults());
+    }
+
+    /** As {@link #SwitchRig(Path, int)}, the devices and the switch drawing on a pool of {@code poolConfig}. */
+    SwitchRig(Path dir, int n, PoolConfig poolConfig) throws Exception {
+        pool = new PacketPool(poolConfig);
+        fabric = new L2Switch(new MacTable(), pool);
         pool.startRefiller();
         try {
             for (int i = 0; i < n; i++) {

@@ -29,8 +29,12 @@ final class Forwarder implements AutoCloseable {
     private final MemorySegment head;
     private final PacketBuffer[] copy;
     private final PoolUser user;
-    /** The queue whose full inbox refused this queue's last unicast frame; null when none did. */
+    /** The queue that refused this queue's last unicast frame, for want of room or of buffers; null when none did. */
     private SwitchQueue blockedOn;
+    /** Why {@link #blockedOn} refused: no buffer in the pool, rather than a full inbox. */
+    private boolean blockedOnBuffers;
+    /** Set by {@link #deliver} when it refused a frame because the pool had no buffer for it. */
+    private boolean noBuffer;
 
     Forwarder(L2Switch fabric, SwitchQueue self, PacketPool pool, int maxBuffers, Arena arena) {
         this.fabric = fabric;
@@ -84,13 +88,20 @@ final class Forwarder implements AutoCloseable {
      */
     boolean blockedHasRoom() {
         SwitchQueue target = blockedOn;
-        return target != null && !target.inbox.isFull();
+        if (target == null) {
+            return false;
+        }
+        // Waiting for buffers, an inbox that emptied has given back all it will: try (and drop) once more.
+        return blockedOnBuffers ? target.inbox.isEmpty() : !target.inbox.isFull();
     }
 
     /**
      * A full inbox makes the sender wait while a guest drains it; with none there (its driver
      * went), waiting would stall this port's whole TX ring until the MAC ages out, so the frame
-     * is dropped instead, as a bridge drops for a port that is down.
+     * is dropped instead, as a bridge drops for a port that is down. A pool with no buffer for
+     * the frame makes it wait too while the target's inbox holds frames, whose delivery brings
+     * buffers home and wakes this sender as room does; an empty inbox brings none, and the frame
+     * is dropped ({@code drop_no_buffer}).
      */
     private boolean unicast(SwitchQueue target, TxFrame frame) {
         if (deliver(target, frame)) {
@@ -107,15 +118,21 @@ final class Forwarder implements AutoCloseable {
             blockedOn = null;
             return true;
         }
+        blockedOnBuffers = noBuffer;
+        if (noBuffer && target.inbox.isEmpty()) {
+            target.member().counters().increment(SwitchCounter.DROP_NO_BUFFER);
+            blockedOn = null;
+            return true;
+        }
         return false;
     }
 
-    /** To one queue of every other port; never waits: a queue whose inbox is full does not get its copy (counted). */
+    /** To one queue of every other port; never waits: a queue whose inbox is full, or with no buffer, misses its copy (counted). */
     private void flood(TxFrame frame, int flow) {
         port.counters().increment(SwitchCounter.FLOODED);
         for (SwitchMember target : fabric.memberArray()) {
             if (target != port && !target.closed() && !deliver(target.queueFor(flow), frame)) {
-                target.counters().increment(SwitchCounter.DROP_FLOOD_FULL);
+                target.counters().increment(noBuffer ? SwitchCounter.DROP_NO_BUFFER : SwitchCounter.DROP_FLOOD_FULL);
             }
         }
     }
@@ -124,11 +141,12 @@ final class Forwarder implements AutoCloseable {
      * Gives the frame to {@code target}'s guest now, or copies the packet into pool buffers and
      * queues it for {@code target}, with its header.
      *
-     * @return false when the target's inbox is full; a frame the pool had no buffer for, or
-     *         whose offloads the target's guest did not negotiate, is dropped and counted on the
-     *         target, and true
+     * @return false when the target's inbox is full or the pool had no buffer for the frame
+     *         ({@link #noBuffer} says which); a frame whose offloads the target's guest did not
+     *         negotiate is dropped and counted on the target, and true
      */
     private boolean deliver(SwitchQueue target, TxFrame frame) {
+        noBuffer = false;
         if (target.inbox.isFull()) {
             return false;
         }
@@ -142,8 +160,8 @@ final class Forwarder implements AutoCloseable {
         long length = frame.packetLength();
         int count = (int) ((length + bufferSize - 1) / bufferSize);
         if (!take(count)) {
-            target.member().counters().increment(SwitchCounter.DROP_NO_BUFFER);
-            return true;
+            noBuffer = true;
+            return false;
         }
         for (int i = 0; i < count; i++) {
             long offset = (long) i * bufferSize;
