@@ -87,4 +87,33 @@ class SwitchUplinkTest {
             }
         }
     }
+
+    @Test
+    void theUplinkHandsOverSegmentsWhenEveryGuestTakesThem() throws Exception {
+        String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        long takesSegments = LINUX | Features.of(Feature.NET_GUEST_CSUM, Feature.NET_GUEST_TSO4, Feature.NET_GUEST_TSO6);
+        try (NetworkNamespace host = NetworkNamespace.createWithoutIpv6("lmsw-" + id);
+                SwitchRig rig = new SwitchRig(dir, 2)) {
+            TapPort tap = TapPort.open("lmsw" + id, 1);
+            String tapName = tap.interfaceName();
+            rig.addUplink(tap);
+            host.adoptAsHost(tapName, NetworkNamespace.randomSubnet() + ".1/24");
+            try (NetDriver segments = NetDriver.connect(rig.socket(0), takesSegments)) {
+                try (NetDriver frames = NetDriver.connect(rig.socket(1), LINUX)) {
+                    assertEquals("off", segmentation(host, tapName), "one guest takes no segments");
+                }
+                try (NetDriver alsoSegments = NetDriver.connect(rig.socket(1), takesSegments)) {
+                    assertEquals("on", segmentation(host, tapName), "both guests take segments");
+                }
+            }
+        }
+    }
+
+    /** The TAP's tcp-segmentation-offload as ethtool reads it: whether the kernel hands over 64 KiB segments. */
+    private static String segmentation(NetworkNamespace host, String tap) throws Exception {
+        String features = host.exec("ethtool", "-k", tap);
+        return features.lines().filter(line -> line.startsWith("tcp-segmentation-offload:")).findFirst()
+                .orElseThrow(() -> new AssertionError("no tcp-segmentation-offload line in: " + features))
+                .split(":\\s+")[1].split("\\s")[0];
+    }
 }

@@ -35,6 +35,8 @@ public final class L2Switch implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     /** Copied on each add, so that senders read it without a lock. */
     private volatile SwitchMember[] members = new SwitchMember[0];
+    /** The host's port, once added; null without one. */
+    private Uplink uplink;
     /** Every port's queues, by lane, copied on each add as {@link #members} is. */
     private volatile SwitchQueue[] queues = new SwitchQueue[0];
 
@@ -70,7 +72,30 @@ public final class L2Switch implements AutoCloseable {
             tap.close();
             throw e;
         }
-        return Uplink.start(tap, member.queue(0), new Forwarder(this, member.queue(0), pool, maxBuffers, arena));
+        uplink = Uplink.start(tap, member.queue(0), new Forwarder(this, member.queue(0), pool, maxBuffers, arena));
+        guestFeaturesChanged();
+        return uplink;
+    }
+
+    /**
+     * A guest's driver settled its features: the uplink's TAP hands over checksum and
+     * segmentation offloads every guest negotiated (GUEST_CSUM, GUEST_TSO4, ...), so a host's
+     * 64 KiB segment crosses to the guests as one frame, as it does to a guest on a TAP of its
+     * own; one guest without them turns them off for all, for a frame the switch gives a guest
+     * that cannot take it is dropped ({@code drop_offload}), and the kernel, not the switch,
+     * segments. On the control plane's threads.
+     */
+    synchronized void guestFeaturesChanged() {
+        if (uplink == null) {
+            return;
+        }
+        long common = -1L;
+        for (SwitchMember member : members) {
+            if (member != uplink.member() && !member.closed()) {
+                common &= member.receiverFeatures();
+            }
+        }
+        uplink.offerOffloads(common);
     }
 
     private SwitchMember join(String name, int pairs) throws NativeIoException {

@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
  * queue and their order.
  */
 public final class SwitchMember {
+    private final L2Switch owner;
     private final int index;
     private final String name;
     private final SwitchPortCounters counters = new SwitchPortCounters();
@@ -26,6 +27,7 @@ public final class SwitchMember {
     /** With {@code pairs} queues, the switch's queues {@code firstLane} on. */
     SwitchMember(L2Switch owner, int index, String name, int firstLane, int pairs, int maxBuffers)
             throws NativeIoException {
+        this.owner = owner;
         this.index = index;
         this.name = name;
         this.queues = new SwitchQueue[pairs];
@@ -94,9 +96,15 @@ public final class SwitchMember {
         return closed;
     }
 
-    /** The guest's driver settled its features, before its queues run. */
+    /** The guest's driver settled its features, before its queues run; the uplink's offloads follow. */
     void receiverNegotiated(long features) {
         receiverFeatures = features;
+        owner.guestFeaturesChanged();
+    }
+
+    /** What {@link #accepts} lets through: a guest's negotiated features, or all bits when none yet. */
+    long receiverFeatures() {
+        return receiverFeatures;
     }
 
     /** Senders: whether this port's receiver may get a frame with {@code header} as it is. */

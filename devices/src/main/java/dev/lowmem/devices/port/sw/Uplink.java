@@ -23,8 +23,9 @@ import java.util.concurrent.locks.LockSupport;
  * frames into the switch and the switch's frames for the host out of the TAP. It sleeps in epoll
  * on the TAP's fd and on its port's {@link Doorbell}, as a queue pair's worker does on kicks.
  *
- * <p>The TAP runs with a 12-byte vnet header and no offloads, so the kernel hands over finished
- * frames and takes finished frames, as every switch port does (see {@link SwitchPort}). A frame
+ * <p>The TAP runs with a 12-byte vnet header and the offloads every guest on the switch
+ * negotiated ({@link #offerOffloads}), so the kernel hands over 64 KiB segments with partial
+ * checksums when all guests take them and finished frames otherwise; it takes any frame. A frame
  * from the host is read whole into a scratch buffer of the largest size, then forwarded as a
  * guest's is (copied into pool buffers for each port it goes to): one copy more than a guest's
  * frame, the price of reading a frame whose length is not known before the read. A frame for the
@@ -120,6 +121,21 @@ public final class Uplink implements AutoCloseable {
     /** The port as the switch's stats see it. */
     public SwitchMember member() {
         return switchQueue.member();
+    }
+
+    /**
+     * Sets the TAP's offloads to the GUEST_* ones among {@code guestFeatures}, what every guest
+     * takes (see {@link L2Switch#guestFeaturesChanged}); the thread reading the TAP goes on
+     * meanwhile. A TAP that refuses keeps the offloads it had, and frames a guest cannot take
+     * are dropped and counted for it.
+     */
+    void offerOffloads(long guestFeatures) {
+        try {
+            tap.negotiated(Feature.VERSION_1.mask() | guestFeatures & tap.offloadFeatures(), HEADER);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, tap.describe() + ": cannot set the offloads the guests take: "
+                    + e.getMessage());
+        }
     }
 
     private void run() {
