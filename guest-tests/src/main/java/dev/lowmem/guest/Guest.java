@@ -66,7 +66,7 @@ public final class Guest implements AutoCloseable {
      * {@code --qmp PATH}).
      */
     public static Guest boot(Config config, List<String> runGuestOptions) throws IOException, InterruptedException {
-        return start(config, runGuestOptions, true);
+        return start(List.of(), config, runGuestOptions, true);
     }
 
     /**
@@ -75,7 +75,7 @@ public final class Guest implements AutoCloseable {
      * guest takes commands on this console once it has migrated here.
      */
     public static Guest incoming(Config config, List<String> runGuestOptions) throws IOException, InterruptedException {
-        return start(config, runGuestOptions, false);
+        return start(List.of(), config, runGuestOptions, false);
     }
 
     /**
@@ -84,13 +84,22 @@ public final class Guest implements AutoCloseable {
      * then waits for the guest.
      */
     public static Guest launch(Config config, List<String> runGuestOptions) throws IOException, InterruptedException {
-        return start(config, runGuestOptions, false);
+        return start(List.of(), config, runGuestOptions, false);
     }
 
-    private static Guest start(Config config, List<String> runGuestOptions, boolean awaitBoot)
+    /**
+     * As {@link #boot(Config, List)} or, with {@code awaitBoot} false, {@link #incoming}, with QEMU
+     * run through {@code launcher} (e.g. {@code ip netns exec NS}), and on QEMU's own TAP netdev
+     * when {@code config.socket()} is null and {@code runGuestOptions} name one ({@code --tap}).
+     */
+    public static Guest start(List<String> launcher, Config config, List<String> runGuestOptions, boolean awaitBoot)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(ProjectTree.guestScript("run-guest").toString(),
-                "--socket", config.socket().toString(), "--script", "control", "--log", config.consoleLog().toString(),
+        List<String> command = new ArrayList<>(launcher);
+        command.add(ProjectTree.guestScript("run-guest").toString());
+        if (config.socket() != null) {
+            command.addAll(List.of("--socket", config.socket().toString()));
+        }
+        command.addAll(List.of("--script", "control", "--log", config.consoleLog().toString(),
                 // run-guest's own limit is only a backstop: every step here has its own.
                 "--timeout", "3600"));
         if (!config.deviceOptions().isEmpty()) {

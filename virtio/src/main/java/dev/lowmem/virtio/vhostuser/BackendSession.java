@@ -72,6 +72,21 @@ final class BackendSession implements AutoCloseable {
         }
     }
 
+    /** {@code -Dlowmem.vhost.trace=true}: every request and reply in the log, as 64-bit words in hex. */
+    private static final boolean TRACE = Boolean.getBoolean("lowmem.vhost.trace");
+
+    private static String words(MemorySegment body) {
+        StringBuilder text = new StringBuilder();
+        long size = Math.min(body.byteSize(), 64);
+        for (long at = 0; at + Long.BYTES <= size; at += Long.BYTES) {
+            text.append(' ').append(Long.toHexString(Wire.u64(body, at)));
+        }
+        if (size % Long.BYTES != 0) {
+            text.append(" (").append(body.byteSize()).append(" bytes)");
+        }
+        return text.toString();
+    }
+
     private boolean handle(VhostUserMessage message) {
         Deque<FileDescriptor> fds = new ArrayDeque<>(message.fds());
         try {
@@ -84,7 +99,14 @@ final class BackendSession implements AutoCloseable {
                 throw new VhostUserException(message.name() + " is not a request this back-end knows");
             }
             request.checkShape(message.body(), fds.size());
+            if (TRACE) {
+                LOG.log(System.Logger.Level.INFO, name + ": < " + message.name() + words(message.body())
+                        + (fds.isEmpty() ? "" : " +" + fds.size() + " fd"));
+            }
             MemorySegment reply = dispatch(request, message.body(), fds);
+            if (TRACE && reply != null) {
+                LOG.log(System.Logger.Level.INFO, name + ": > " + message.name() + words(reply));
+            }
             if (reply != null) {
                 send(message, reply);
             } else if (message.needsReply() && ProtocolFeature.REPLY_ACK.in(state.protocolFeatures())) {
