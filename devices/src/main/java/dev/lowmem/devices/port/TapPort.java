@@ -2,11 +2,13 @@ package dev.lowmem.devices.port;
 
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
+import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.tap.TapDevice;
 import dev.lowmem.vmm.core.tap.TunOffload;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -42,10 +44,15 @@ public final class TapPort implements Port {
         this.tap = tap;
         this.offloadFeatures = HOST_OFFLOADS | guestFeatures(kernelOffloads);
         this.queues = new TapQueue[tap.queueCount()];
+        FileDescriptor[] fds = new FileDescriptor[queues.length];
+        for (int pair = 0; pair < fds.length; pair++) {
+            fds[pair] = tap.queue(pair);
+        }
         // Freed by the garbage collector, not by close: a worker still in readv must not write to freed memory.
-        Arena spills = Arena.ofAuto();
+        Arena scratch = Arena.ofAuto();
         for (int pair = 0; pair < queues.length; pair++) {
-            queues[pair] = new TapQueue(tap.name(), tap.queue(pair), spills.allocate(1));
+            MemorySegment head = fds.length > 1 ? scratch.allocate(FlowHash.HEAD) : null;
+            queues[pair] = new TapQueue(tap.name(), fds[pair], scratch.allocate(1), fds, head);
         }
     }
 

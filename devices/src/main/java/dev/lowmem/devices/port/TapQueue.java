@@ -7,19 +7,38 @@ import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One queue of a {@link TapPort}: one fd of the TAP, through which every {@code writev} is one
- * frame to the host and every {@code readv} one frame from it, vnet header first.
+ * One queue of a {@link TapPort}: one fd of the TAP, through which every {@code readv} is one
+ * frame from the host, vnet header first, and every {@code writev} one frame to it.
+ *
+ * <p>On a TAP of several queues a frame goes out through the queue its connection hashes to
+ * ({@link FlowHash}), whichever pair's worker sends it. The kernel sends a connection's frames to
+ * the queue its last frame came in on (tun's flow table, updated on every write), and a guest
+ * sends one connection's ACKs from whichever vCPU it runs on: written through the sender's own
+ * queue, the connection's data moved between the TAP's queues, and frames still waiting on the
+ * old queue reached the guest after newer ones on the new (about 40,000 retransmits in 4 s of
+ * iperf3 -P 4 host to guest on 2 pairs, docs/PERFORMANCE.md). The kernel takes writes on any of
+ * the TAP's fds from any thread, a frame at a time.
  */
 final class TapQueue implements PortQueue {
     private final String tapName;
     private final FileDescriptor fd;
     private final MemorySegment spill;
+    /** Every queue's fd, this one's among them, by queue index; the frame's connection picks one. */
+    private final FileDescriptor[] outputs;
+    /** The first bytes of a frame to send, for its flow hash; null on a TAP of one queue. */
+    private final MemorySegment head;
 
-    /** @param spill one byte of native memory for {@link #receive}, this queue's alone */
-    TapQueue(String tapName, FileDescriptor fd, MemorySegment spill) {
+    /**
+     * @param spill one byte of native memory for {@link #receive}, this queue's alone
+     * @param outputs the fds of all the TAP's queues; with more than one, {@code head} is
+     *        {@link FlowHash#HEAD} bytes of native memory, this queue's alone
+     */
+    TapQueue(String tapName, FileDescriptor fd, MemorySegment spill, FileDescriptor[] outputs, MemorySegment head) {
         this.tapName = tapName;
         this.fd = fd;
         this.spill = spill;
+        this.outputs = outputs;
+        this.head = head;
     }
 
     @Override
@@ -31,10 +50,19 @@ final class TapQueue implements PortQueue {
     @Override
     public boolean transmit(TxFrame frame) throws NativeIoException {
         try {
-            return frame.iovecs().writev(fd) != 0;
+            return frame.iovecs().writev(output(frame)) != 0;
         } catch (NativeIoException e) {
             throw named("writev", e);
         }
+    }
+
+    private FileDescriptor output(TxFrame frame) {
+        if (outputs.length == 1) {
+            return fd;
+        }
+        int length = (int) Math.min(frame.packetLength(), FlowHash.HEAD);
+        frame.copyPacketTo(0, head, 0, length);
+        return outputs[Math.floorMod(FlowHash.of(head, length), outputs.length)];
     }
 
     /**

@@ -113,6 +113,16 @@ final class GuestSide implements AutoCloseable {
         }
     }
 
+    /** Whether a frame {@code wanted} is waiting now, without waiting for one; other frames are skipped. */
+    boolean hasNow(Predicate<ByteBuffer> wanted) throws IOException {
+        for (long length = queue.receive(rxBuffers); length > 0; length = queue.receive(rxBuffers)) {
+            if (wanted.test(copyOut(length).frame())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** One receive, without waiting: the length it returned, 0 when the host had no frame. */
     long receiveNow() throws IOException {
         return queue.receive(rxBuffers);

@@ -416,6 +416,50 @@ class TapPortTest {
     }
 
     @Test
+    void aConnectionsRepliesComeOnOneQueueWhicheverPairSendsIt() throws Exception {
+        try (NetworkNamespace multiHost = NetworkNamespace.createWithoutIpv6("lmvm-" + id);
+                TapPort multi = TapPort.open("lmvm" + id, 2)) {
+            String name = multi.interfaceName();
+            multiHost.adoptAsHost(name, hostAddress + "/24");
+            multiHost.exec("ip", "neighbour", "replace", guestAddress, "lladdr", GUEST_MAC.toString(), "dev", name,
+                    "nud", "permanent");
+            byte[] multiHostMac = MacAddress.parse(multiHost.exec("cat", "/sys/class/net/" + name + "/address").strip())
+                    .bytes();
+            multi.negotiated(NO_GUEST_OFFLOADS, VirtioNetHeader.SIZE);
+            GuestSide[] pairs = new GuestSide[2];
+            try (GuestSide first = new GuestSide(arena, multi.queue(0), VirtioNetHeader.SIZE, RX_CAPACITY);
+                    GuestSide second = new GuestSide(arena, multi.queue(1), VirtioNetHeader.SIZE, RX_CAPACITY)) {
+                pairs[0] = first;
+                pairs[1] = second;
+                Endpoints endpoints = new Endpoints(GUEST_MAC.bytes(), ip(guestAddress), multiHostMac, ip(hostAddress));
+                byte[] payload = "one connection, two senders".getBytes(StandardCharsets.US_ASCII);
+                int[] repliesOn = new int[2];
+                for (int sequence = 1; sequence <= 6; sequence++) {
+                    // The guest's vCPUs take turns sending, as a guest's ACKs do.
+                    assertTrue(pairs[sequence % 2].send(icmpEchoRequest(endpoints, 0x4242, sequence, payload)));
+                    repliesOn[replyQueue(pairs)]++;
+                }
+                assertTrue(repliesOn[0] == 6 || repliesOn[1] == 6,
+                        "replies on queue 0: " + repliesOn[0] + ", on queue 1: " + repliesOn[1]);
+            }
+        }
+    }
+
+    /** The queue an echo reply arrived on, waiting for it up to the receive timeout. */
+    private static int replyQueue(GuestSide[] pairs) throws Exception {
+        long deadline = System.nanoTime() + GuestSide.RECEIVE_TIMEOUT_MILLIS * 1_000_000;
+        while (System.nanoTime() < deadline) {
+            for (int queue = 0; queue < pairs.length; queue++) {
+                if (pairs[queue].hasNow(TapPortTest::isEchoReply)) {
+                    return queue;
+                }
+            }
+            Thread.sleep(1);
+        }
+        throw new AssertionError("no echo reply on any queue within " + GuestSide.RECEIVE_TIMEOUT_MILLIS + " ms");
+    }
+
+    @Test
     void closingThePortTakesTheTapOutOfTheHostsNamespace() throws Exception {
         port.close();
 

@@ -1,5 +1,6 @@
 package dev.lowmem.devices.port.sw;
 
+import dev.lowmem.devices.port.FlowHash;
 import dev.lowmem.devices.port.TxFrame;
 import dev.lowmem.vmm.core.pool.PacketBuffer;
 import dev.lowmem.vmm.core.pool.PacketPool;

@@ -1,4 +1,4 @@
-package dev.lowmem.devices.port.sw;
+package dev.lowmem.devices.port;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,10 +9,14 @@ import java.nio.ByteOrder;
  * addresses and, for TCP and UDP, the ports (a VLAN tag skipped); of the MAC addresses for
  * anything else. A multi-queue TAP steers by a flow hash too: the guest's driver then sees each
  * connection in order on one RX queue while connections spread over all of them.
+ *
+ * <p>Two users: the switch picks a receiving guest's queue by it, and a multi-queue TAP port
+ * writes each of a guest's frames through the TAP queue it picks, which is where the kernel then
+ * sends that connection's replies ({@link TapQueue}).
  */
-final class FlowHash {
+public final class FlowHash {
     /** The bytes of a frame the hash may read: an Ethernet header with a VLAN tag, an IPv4 header with options, the ports. */
-    static final int HEAD = 18 + 60 + 4;
+    public static final int HEAD = 18 + 60 + 4;
 
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -28,7 +32,7 @@ final class FlowHash {
     }
 
     /** The hash of the frame whose first {@code length} bytes (at most {@link #HEAD}, 14 at least) are in {@code head}. */
-    static int of(MemorySegment head, int length) {
+    public static int of(MemorySegment head, int length) {
         int type = Short.toUnsignedInt(head.get(BE16, 12));
         int ip = 14;
         if (type == VLAN && length >= 18) {

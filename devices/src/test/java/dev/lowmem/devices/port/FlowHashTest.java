@@ -1,4 +1,4 @@
-package dev.lowmem.devices.port.sw;
+package dev.lowmem.devices.port;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
