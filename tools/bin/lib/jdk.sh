@@ -28,3 +28,6 @@ MSG
 
 # Maven 3.8's bundled Guava calls sun.misc.Unsafe, which JDK 25 warns about on every run.
 export MAVEN_OPTS="${MAVEN_OPTS:+$MAVEN_OPTS }--sun-misc-unsafe-memory-access=allow"
+# Debian's Maven 3.8 (Jansi 2) writes two "reset attributes" codes (ESC[0m) as it starts and two as
+# it ends, even in batch mode with its output in a pipe; -B turns its colours off, this the resets.
+MAVEN_OPTS="$MAVEN_OPTS -Djansi.noreset=true"

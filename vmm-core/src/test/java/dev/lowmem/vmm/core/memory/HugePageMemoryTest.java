@@ -33,7 +33,7 @@ class HugePageMemoryTest {
                 .mapToLong(line -> Long.parseLong(line.replaceAll("\\D", "")))
                 .findFirst().orElse(0);
         assertTrue(free >= FILE_SIZE / HUGE_PAGE, "need 4 free huge pages, have " + free
-                + ": echo 8 > /proc/sys/vm/nr_hugepages (as root; .ci/run does this)");
+                + ": echo 8 > /proc/sys/vm/nr_hugepages (as root; tools/bin/test does this)");
     }
 
     @Test
