@@ -27,6 +27,7 @@ final class Banner {
             lines.add("socket: " + settings.sockets().get(i) + (settings.client()
                     ? ", connecting to the front-end listening there, again " + NetBackend.RECONNECT_DELAY.toSeconds()
                             + " s after it goes"
+                    : settings.listenFd() >= 0 ? ", inherited, listening"
                     : ", listening, mode " + settings.socketMode())
                     + "; a front-end has " + settings.negotiationDeadline().toMillis() + " ms to send SET_OWNER");
         }

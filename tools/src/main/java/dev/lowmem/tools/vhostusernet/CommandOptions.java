@@ -52,10 +52,19 @@ final class CommandOptions {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--socket", required = true, paramLabel = "PATH",
+    @Option(names = {"--socket", "--socket-path"}, paramLabel = "PATH",
             description = "The vhost-user socket: the path to listen on, or with --client the path QEMU listens on."
-                    + " With --switch, once per guest.")
-    private List<Path> sockets;
+                    + " With --switch, once per guest. Needed unless --fd, or systemd's socket activation, gives one.")
+    private List<Path> sockets = List.of();
+
+    @Option(names = "--fd", paramLabel = "N", description = "Serve on the listening UNIX socket open as descriptor N,"
+            + " inherited from the parent (a service manager's), instead of --socket. Under systemd's socket"
+            + " activation (LISTEN_FDS=1 for this process) fd " + SystemdSockets.FIRST_FD + " is taken without it.")
+    private Integer fd;
+
+    @Option(names = "--print-capabilities", description = "Print the capabilities as the vhost-user spec's back-end"
+            + " program conventions ask ({\"type\": \"net\"}, JSON) and exit; the other options are ignored.")
+    private boolean printCapabilities;
 
     @Option(names = "--switch", description = "Serve a device on each --socket and join them by a learning switch inside"
             + " this process; --tap NAME adds the host as one more switch port (two ports at least). Device i has"
@@ -138,9 +147,26 @@ final class CommandOptions {
         private Integer sourceFrameSize;
     }
 
-    /** The options checked together. */
+
+    /** What --print-capabilities prints: the vhost-user.json schema's VHostUserBackendCapabilities for "net". */
+    static final String CAPABILITIES = "{\"type\": \"net\"}";
+
+    /** The options checked together, systemd's socket activation seen in this process's environment. */
     Settings settings() {
-        for (Path socket : sockets) {
+        return settings(SystemdSockets.fromEnvironment(System.getenv(), ProcessHandle.current().pid()));
+    }
+
+    /**
+     * The options checked together.
+     *
+     * @param activated how many sockets systemd passed this process from fd 3 (0 for none)
+     */
+    Settings settings(int activated) {
+        int listenFd = listenFd(activated);
+        if (listenFd >= 0) {
+            sockets = List.of(Path.of("fd " + listenFd));
+        }
+        for (Path socket : listenFd >= 0 ? List.<Path>of() : sockets) {
             checks().socketPath("--socket", socket);
         }
         checkSwitch();
@@ -156,17 +182,48 @@ final class CommandOptions {
         } catch (IllegalArgumentException e) {
             throw checks().invalid("--pool-budget", e.getMessage());
         }
-        if (client && spec.commandLine().getParseResult().hasMatchedOption("--socket-mode")) {
+        if ((client || listenFd >= 0) && spec.commandLine().getParseResult().hasMatchedOption("--socket-mode")) {
             throw new ParameterException(spec.commandLine(), "--socket-mode sets the mode of a socket this command"
-                    + " creates; with --client it connects to QEMU's, whose mode QEMU sets");
+                    + " creates; " + (client ? "with --client it connects to QEMU's, whose mode QEMU sets"
+                            : "an inherited socket's mode is its creator's"));
         }
         if (commands != null && !isFifo(commands)) {
             throw checks().invalid("--commands", commands + " is not a named pipe; make one with mkfifo " + commands);
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
-        return new Settings(sockets, switching, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis),
+        return new Settings(sockets, listenFd, switching, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis),
                 portChoice(), device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
                 Duration.ofSeconds(macAgeingSeconds));
+    }
+
+    /**
+     * The inherited listening socket to serve: --fd N, else fd 3 under socket activation when no
+     * --socket is given; -1 for none (serve on --socket).
+     */
+    private int listenFd(int activated) {
+        if (fd != null) {
+            checks().range("--fd", fd, 0, Integer.MAX_VALUE);
+            if (!sockets.isEmpty()) {
+                throw problem("--fd and --socket each name the socket to serve: give one");
+            }
+            if (client) {
+                throw problem("--fd serves on a listening socket; --client connects to one by its path (--socket)");
+            }
+            if (switching) {
+                throw problem("--switch serves a socket per guest, each by --socket PATH; --fd gives one");
+            }
+            return fd;
+        }
+        if (!sockets.isEmpty()) {
+            return -1;
+        }
+        if (activated == 1 && !client && !switching) {
+            return SystemdSockets.FIRST_FD;
+        }
+        if (activated > 1) {
+            throw problem("systemd passed " + activated + " sockets (LISTEN_FDS); this command serves one");
+        }
+        throw problem("a socket is needed: --socket PATH, or --fd N for one inherited");
     }
 
     /** S_IFIFO in the file's mode (inode(7)). */

@@ -13,6 +13,7 @@ import dev.lowmem.vmm.core.nativeio.Errno;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import dev.lowmem.vmm.core.pool.PacketPool;
 import dev.lowmem.vmm.core.pool.PoolConfig;
+import dev.lowmem.vmm.core.socket.UnixServerSocket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -167,9 +168,26 @@ final class NetBackend implements AutoCloseable {
 
     private static VhostUserBackend serve(Settings settings, Path socket, VirtioNet device, EventLoop loop)
             throws StartupException {
-        return settings.client()
-                ? VhostUserBackend.connect(socket, RECONNECT_DELAY, settings.negotiationDeadline(), device, loop)
-                : listen(settings, socket, device, loop);
+        if (settings.client()) {
+            return VhostUserBackend.connect(socket, RECONNECT_DELAY, settings.negotiationDeadline(), device, loop);
+        }
+        return settings.listenFd() >= 0 ? serveInherited(settings, device, loop) : listen(settings, socket, device, loop);
+    }
+
+    /** Serves on the listening socket a service manager passed as {@link Settings#listenFd()}. */
+    private static VhostUserBackend serveInherited(Settings settings, VirtioNet device, EventLoop loop)
+            throws StartupException {
+        UnixServerSocket listener;
+        try {
+            listener = UnixServerSocket.inherit(settings.listenFd());
+        } catch (IOException e) {
+            throw StartupException.failed("cannot serve on --fd " + settings.listenFd() + ": " + e.getMessage(), e);
+        }
+        try {
+            return VhostUserBackend.serve(listener, settings.negotiationDeadline(), device, loop);
+        } catch (IOException e) {
+            throw StartupException.failed("cannot serve on fd " + settings.listenFd() + ": " + e.getMessage(), e);
+        }
     }
 
     private static VhostUserBackend listen(Settings settings, Path socket, VirtioNet device, EventLoop loop)

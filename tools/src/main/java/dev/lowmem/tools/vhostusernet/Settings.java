@@ -10,7 +10,8 @@ import java.util.List;
  * What the command runs, checked: every value here is one the device, the port and the socket
  * accept.
  *
- * @param sockets one per device: one without a switch, one or more with it
+ * @param sockets one per device: one without a switch, one or more with it; "fd N" for an inherited socket
+ * @param listenFd the inherited listening socket's descriptor ({@code --fd} or systemd's), or -1 for none
  * @param switching whether the devices are joined by a switch ({@code --switch}), with the port as its uplink
  * @param client connect to each socket (QEMU listens, {@code server=on}) instead of listening on it
  * @param socketMode the listening sockets' file mode; unused with {@code client}
@@ -22,7 +23,7 @@ import java.util.List;
  * @param statsInterval how often to print the counters; zero for only on SIGUSR1 and at exit
  * @param macAgeing how long the switch remembers a MAC that sends nothing; unused without a switch
  */
-record Settings(List<Path> sockets, boolean switching, boolean client, SocketMode socketMode, Duration negotiationDeadline,
+record Settings(List<Path> sockets, int listenFd, boolean switching, boolean client, SocketMode socketMode, Duration negotiationDeadline,
         PortChoice port, NetDeviceOptions device, long poolBudget, Path commands, Duration statsInterval,
         StatsFormat statsFormat, Duration macAgeing) {
 

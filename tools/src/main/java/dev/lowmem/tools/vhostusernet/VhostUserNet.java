@@ -36,6 +36,11 @@ public final class VhostUserNet {
      * @return the exit status
      */
     static int execute(String[] args, PrintStream out, PrintStream err) throws InterruptedException {
+        if (List.of(args).contains("--print-capabilities")) {
+            // The vhost-user spec's conventions: print them and exit, whatever else is given.
+            out.println(CommandOptions.CAPABILITIES);
+            return 0;
+        }
         Settings settings;
         try {
             CommandOptions options = new CommandOptions();

@@ -16,7 +16,7 @@ class BannerTest {
 
     @Test
     void listening() {
-        Settings settings = new Settings(List.of(Path.of("/run/vnet0.sock")), false, false, new SocketMode(0660),
+        Settings settings = new Settings(List.of(Path.of("/run/vnet0.sock")), -1, false, false, new SocketMode(0660),
                 Duration.ofSeconds(5), new PortChoice.Sink(false), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT,
                 Duration.ofSeconds(300));
 
@@ -33,7 +33,7 @@ class BannerTest {
 
     @Test
     void connecting() {
-        Settings settings = new Settings(List.of(Path.of("/run/qemu.sock")), false, true, SocketMode.OWNER_ONLY,
+        Settings settings = new Settings(List.of(Path.of("/run/qemu.sock")), -1, false, true, SocketMode.OWNER_ONLY,
                 Duration.ofMillis(250), new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
                         Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON,
                 Duration.ofSeconds(300));
@@ -57,7 +57,7 @@ class BannerTest {
 
     @Test
     void aSwitch() {
-        Settings settings = new Settings(List.of(Path.of("/run/a.sock"), Path.of("/run/b.sock")), true, false,
+        Settings settings = new Settings(List.of(Path.of("/run/a.sock"), Path.of("/run/b.sock")), -1, true, false,
                 SocketMode.OWNER_ONLY, Duration.ofSeconds(5), new PortChoice.Tap("vsw0"), NetDeviceOptions.defaults(),
                 64L << 20, null, Duration.ZERO, StatsFormat.TEXT, Duration.ofSeconds(120));
 

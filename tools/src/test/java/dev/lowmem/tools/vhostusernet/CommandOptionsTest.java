@@ -2,6 +2,7 @@ package dev.lowmem.tools.vhostusernet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowmem.devices.net.MacAddress;
@@ -13,12 +14,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine.ParameterException;
 
 class CommandOptionsTest {
     private static final String SOCKET = "/tmp/vnet-test.sock";
@@ -180,7 +183,59 @@ class CommandOptionsTest {
 
     @Test
     void aMissingSocketIsNamed() throws Exception {
-        assertRefused(2, "vhost-user-net: Missing required option: '--socket=PATH'\n", "--sink");
+        assertRefused(2, "vhost-user-net: a socket is needed: --socket PATH, or --fd N for one inherited\n", "--sink");
+    }
+
+    private static Settings parseActivated(int activated, String... args) {
+        CommandOptions options = new CommandOptions();
+        VhostUserNet.commandLine(options, System.out).parseArgs(args);
+        return options.settings(activated);
+    }
+
+    @Test
+    void anInheritedSocketByFdOrBySystemdsSocketActivation() {
+        Settings byFd = parse("--fd", "5", "--sink");
+        assertEquals(5, byFd.listenFd());
+        assertEquals(List.of(Path.of("fd 5")), byFd.sockets());
+        assertEquals(-1, parse("--socket", SOCKET, "--sink").listenFd());
+        assertEquals(List.of(Path.of(SOCKET)), parse("--socket-path", SOCKET, "--sink").sockets(),
+                "--socket-path, the vhost-user conventions' name");
+
+        assertEquals(3, parseActivated(1, "--sink").listenFd(), "LISTEN_FDS=1: fd 3");
+        assertEquals(-1, parseActivated(1, "--socket", SOCKET, "--sink").listenFd(), "--socket wins");
+        assertEquals(7, parseActivated(1, "--fd", "7", "--sink").listenFd(), "--fd wins");
+        ParameterException two = assertThrows(ParameterException.class, () -> parseActivated(2, "--sink"));
+        assertEquals("systemd passed 2 sockets (LISTEN_FDS); this command serves one", two.getMessage());
+    }
+
+    @Test
+    void fdRefusesWhatCannotGoWithAListeningSocket() throws Exception {
+        assertRefused(2, "vhost-user-net: --fd and --socket each name the socket to serve: give one\n",
+                "--fd", "3", "--socket", SOCKET, "--sink");
+        assertRefused(2, "vhost-user-net: --fd serves on a listening socket; --client connects to one by its path"
+                + " (--socket)\n", "--fd", "3", "--client", "--sink");
+        assertRefused(2, "vhost-user-net: --socket-mode sets the mode of a socket this command creates; an inherited"
+                + " socket's mode is its creator's\n", "--fd", "3", "--sink", "--socket-mode", "0660");
+        assertRefused(2, "vhost-user-net: Invalid value for option '--fd': -1 is outside 0..2147483647\n",
+                "--fd", "-1", "--sink");
+    }
+
+    @Test
+    void systemdsSocketsAreThoseForThisProcess() {
+        assertEquals(1, SystemdSockets.fromEnvironment(Map.of("LISTEN_FDS", "1", "LISTEN_PID", "42"), 42));
+        assertEquals(0, SystemdSockets.fromEnvironment(Map.of("LISTEN_FDS", "1", "LISTEN_PID", "41"), 42),
+                "a parent's, inherited with the environment");
+        assertEquals(0, SystemdSockets.fromEnvironment(Map.of("LISTEN_FDS", "1"), 42));
+        assertEquals(0, SystemdSockets.fromEnvironment(Map.of("LISTEN_FDS", "x", "LISTEN_PID", "42"), 42));
+        assertEquals(0, SystemdSockets.fromEnvironment(Map.of(), 42));
+    }
+
+    @Test
+    void printCapabilitiesIsTheConventionsJsonWhateverElseIsGiven() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, VhostUserNet.execute(new String[] {"--bogus", "--print-capabilities"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream())));
+        assertEquals("{\"type\": \"net\"}\n", out.toString(StandardCharsets.UTF_8));
     }
 
     @Test

@@ -32,7 +32,16 @@ final class CommandProcess implements AutoCloseable {
     }
 
     static CommandProcess start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return startUnder(List.of(), args);
+    }
+
+    /**
+     * The command run by {@code launcher}, a program that execs the rest of its command line
+     * (systemd-socket-activate, env), so that the command has the launcher's pid and descriptors.
+     */
+    static CommandProcess startUnder(List<String> launcher, String... args) throws IOException {
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED",
                 // Surefire sets java.class.path to the test class path, the main classes and their dependencies.

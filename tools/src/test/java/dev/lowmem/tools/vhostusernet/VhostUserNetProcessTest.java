@@ -193,6 +193,70 @@ class VhostUserNetProcessTest {
         }
     }
 
+    @Test
+    void printsItsCapabilitiesAsTheVhostUserConventionsAskAndExits() throws Exception {
+        try (CommandProcess command = CommandProcess.start("--print-capabilities", "--socket", "/nonexistent/x.sock")) {
+            assertEquals(0, command.awaitExit());
+            assertEquals(List.of("{\"type\": \"net\"}"), command.stdout());
+            assertEquals(List.of(), command.stderr());
+        }
+    }
+
+    @Test
+    void underSystemdSocketActivationServesTheSocketItIsHanded() throws Exception {
+        Path socket = directory.resolve("activated.sock");
+        // systemd-socket-activate listens, and on the first connection execs the command with the
+        // listening socket as fd 3, LISTEN_FDS=1 and LISTEN_PID its own pid, as a .socket unit does.
+        servesAnInheritedSocket(socket, List.of(systemdSocketActivate(), "--listen=" + socket), "--sink", "--stats-format", "json");
+    }
+
+    @Test
+    void withFdServesTheListeningSocketItInherits() throws Exception {
+        Path socket = directory.resolve("inherited.sock");
+        // The same socket as fd 3 with systemd's variables removed: only --fd 3 names it.
+        servesAnInheritedSocket(socket, List.of(systemdSocketActivate(), "--listen=" + socket,
+                "/usr/bin/env", "-u", "LISTEN_FDS", "-u", "LISTEN_PID", "-u", "LISTEN_FDNAMES"), "--fd", "3", "--sink",
+                "--stats-format", "json");
+    }
+
+    @Test
+    void withFdRefusesADescriptorThatIsNotAListeningSocket() throws Exception {
+        // Standard input, a pipe from ProcessBuilder.
+        try (CommandProcess command = CommandProcess.start("--fd", "0", "--sink")) {
+            assertEquals(1, command.awaitExit(), command.toString());
+            assertEquals(List.of("vhost-user-net: cannot serve on --fd 0: fd 0 is not a socket"),
+                    command.stderr().stream().filter(line -> line.startsWith("vhost-user-net:")).toList());
+        }
+    }
+
+    private void servesAnInheritedSocket(Path socket, List<String> launcher, String... args) throws Exception {
+        try (CommandProcess command = CommandProcess.startUnder(launcher, args);
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-fd-test", 4 << 20)) {
+            command.awaitStderr(line -> line.startsWith("Listening on"), "systemd-socket-activate listening");
+            try (VhostUserFrontend frontend = VhostUserFrontend.connect(socket, Duration.ofSeconds(5));
+                    FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                command.awaitStderr(line -> line.endsWith("and at exit"), "banner");
+                assertTrue(command.stderr().stream().anyMatch(line -> line.endsWith(" INFO socket: fd 3, inherited,"
+                        + " listening; a front-end has 5000 ms to send SET_OWNER")), command.toString());
+                long acked = setUpAsQemuDoes(frontend, memory, rx, tx);
+                command.awaitStderr(line -> line.endsWith(" INFO negotiated: " + Features.describe(acked)),
+                        "negotiation");
+                transmit(tx, memory);
+                requestStats(command, "\"tx_frames\":" + FRAMES + ",");
+            }
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit(), command.toString());
+            assertTrue(Files.exists(socket), "the socket file is its creator's to remove");
+        }
+    }
+
+    private static String systemdSocketActivate() {
+        Path tool = Path.of("/usr/bin/systemd-socket-activate");
+        assertTrue(Files.isExecutable(tool), "needs systemd-socket-activate: apt-get install -y systemd");
+        return tool.toString();
+    }
+
     /** QEMU's order: owner, features, protocol features, queue count, features acked, memory, rings, enable. */
     private static long setUpAsQemuDoes(VhostUserFrontend frontend, FrontendMemory memory, FrontendQueue rx,
             FrontendQueue tx) throws Exception {

@@ -89,7 +89,17 @@ public final class VhostUserBackend implements AutoCloseable {
      */
     public static VhostUserBackend listen(Path path, Set<PosixFilePermission> mode, Duration negotiationDeadline,
             VirtioDevice device, EventLoop loop) throws IOException {
-        UnixServerSocket listener = UnixServerSocket.listen(path, mode);
+        return serve(UnixServerSocket.listen(path, mode), negotiationDeadline, device, loop);
+    }
+
+    /**
+     * Serves on {@code listener}, a socket listening already (one inherited from a service
+     * manager, say), which it closes when it closes; otherwise as {@link #listen(Path, Set,
+     * Duration, VirtioDevice, EventLoop)}.
+     */
+    public static VhostUserBackend serve(UnixServerSocket listener, Duration negotiationDeadline, VirtioDevice device,
+            EventLoop loop) throws IOException {
+        Path path = listener.path();
         VhostUserBackend backend;
         try {
             backend = new VhostUserBackend(path, device, loop, listener, null, negotiationDeadline);
@@ -109,7 +119,8 @@ public final class VhostUserBackend implements AutoCloseable {
             backend.timers.shutdownNow();
             throw e;
         }
-        LOG.log(System.Logger.Level.INFO, "listening for a vhost-user front-end on " + path);
+        LOG.log(System.Logger.Level.INFO, "listening for a vhost-user front-end on " + path
+                + (listener.inherited() ? ", inherited" : ""));
         return backend;
     }
 

@@ -20,6 +20,7 @@ public final class Errno {
     public static final int EINVAL = 22;
     public static final int EPIPE = 32;
     public static final int ENAMETOOLONG = 36;
+    public static final int ENOTSOCK = 88;
     public static final int EADDRINUSE = 98;
     public static final int ECONNRESET = 104;
     public static final int ECONNREFUSED = 111;

@@ -33,6 +33,9 @@ public final class LibC {
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_CMSG_CLOEXEC = 0x40000000;
     public static final int SHUT_RDWR = 2;
+    public static final int SO_TYPE = 3;
+    public static final int SO_ACCEPTCONN = 30;
+    public static final int SO_DOMAIN = 39;
 
     // <sys/mman.h>
     public static final int PROT_READ = 0x1;
@@ -65,6 +68,8 @@ public final class LibC {
     public static final int EPOLLET = 1 << 31;
 
     // <fcntl.h>
+    public static final int F_SETFD = 2;
+    public static final int FD_CLOEXEC = 1;
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
     public static final int O_RDWR = 0x2;
@@ -95,6 +100,8 @@ public final class LibC {
     public static native int accept4(int fd, long sockaddr, long sockaddrLength, int flags);
 
     public static native int connect(int fd, long sockaddr, int sockaddrLength);
+
+    public static native int getsockopt(int fd, int level, int option, long value, long valueLength);
 
     public static native long sendmsg(int fd, long msghdr, int flags);
 

@@ -8,6 +8,8 @@ import dev.lowmem.vmm.core.nativeio.NativeIoException;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -21,7 +23,9 @@ import java.util.Set;
 /**
  * A listening UNIX stream socket bound to a path. It replaces a stale socket file left by a
  * process that died, refuses a path a live listener holds or that is not a socket, sets the
- * file's mode before any peer can connect, and removes its own file when closed.
+ * file's mode before any peer can connect, and removes its own file when closed. Or one a parent
+ * process (systemd's socket activation, say) made and handed over as an open descriptor, whose
+ * file, if any, stays its creator's.
  */
 public final class UnixServerSocket implements AutoCloseable {
     /** Owner read and write: only the user running the backend may connect. */
@@ -33,12 +37,15 @@ public final class UnixServerSocket implements AutoCloseable {
 
     private final FileDescriptor fd;
     private final Path path;
+    /** The bound file's key; null for an inherited socket, whose file this never removes. */
     private final Object fileKey;
+    private final boolean inherited;
 
-    private UnixServerSocket(FileDescriptor fd, Path path, Object fileKey) {
+    private UnixServerSocket(FileDescriptor fd, Path path, Object fileKey, boolean inherited) {
         this.fd = fd;
         this.path = path;
         this.fileKey = fileKey;
+        this.inherited = inherited;
     }
 
     /** Listens on {@code path}, owner-only. */
@@ -68,7 +75,7 @@ public final class UnixServerSocket implements AutoCloseable {
             Files.setPosixFilePermissions(path, mode);
             Errors.check("listen", path.toString(), LibC.listen(fd.intValue(), BACKLOG));
             Object fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            return new UnixServerSocket(fd, path, fileKey);
+            return new UnixServerSocket(fd, path, fileKey, false);
         } catch (IOException | RuntimeException e) {
             fd.close();
             Files.deleteIfExists(path);
@@ -106,6 +113,56 @@ public final class UnixServerSocket implements AutoCloseable {
         throw new NativeIoException("bind", path + " (a running listener holds it)", Errno.EADDRINUSE);
     }
 
+    /**
+     * The listening UNIX stream socket open as descriptor {@code number}, inherited from the
+     * parent; it is named "fd N" where a path would be, and set close-on-exec.
+     *
+     * @throws IOException naming what {@code number} is instead: not open, not a socket, not a
+     *         UNIX stream socket, or not listening
+     */
+    public static UnixServerSocket inherit(int number) throws IOException {
+        if (number < 0) {
+            throw new IllegalArgumentException("fd " + number);
+        }
+        String name = "fd " + number;
+        int domain;
+        int type;
+        int accepting;
+        try (Arena arena = Arena.ofConfined()) {
+            domain = socketOption(arena, number, LibC.SO_DOMAIN);
+            type = socketOption(arena, number, LibC.SO_TYPE);
+            accepting = socketOption(arena, number, LibC.SO_ACCEPTCONN);
+        } catch (NativeIoException e) {
+            throw switch (e.errno()) {
+                case Errno.EBADF -> new IOException(name + " is not open", e);
+                case Errno.ENOTSOCK -> new IOException(name + " is not a socket", e);
+                default -> e;
+            };
+        }
+        if (domain != LibC.AF_UNIX || type != LibC.SOCK_STREAM) {
+            throw new IOException(name + " is not a UNIX stream socket (domain " + domain + ", type " + type + ")");
+        }
+        if (accepting == 0) {
+            throw new IOException(name + " is a UNIX stream socket that is not listening");
+        }
+        Errors.check("fcntl(F_SETFD)", name, LibC.fcntl(number, LibC.F_SETFD, LibC.FD_CLOEXEC));
+        return new UnixServerSocket(FileDescriptor.adopt(number), Path.of(name), null, true);
+    }
+
+    private static int socketOption(Arena arena, int fd, int option) throws NativeIoException {
+        MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
+        MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
+        length.set(ValueLayout.JAVA_INT, 0, Integer.BYTES);
+        Errors.check("getsockopt", "fd " + fd, LibC.getsockopt(fd, LibC.SOL_SOCKET, option, value.address(),
+                length.address()));
+        return value.get(ValueLayout.JAVA_INT, 0);
+    }
+
+    /** Whether the socket came open from the parent ({@link #inherit}) rather than bound here. */
+    public boolean inherited() {
+        return inherited;
+    }
+
     /** Waits for and accepts one connection. */
     public UnixSocket accept() throws NativeIoException {
         int accepted;
@@ -130,6 +187,10 @@ public final class UnixServerSocket implements AutoCloseable {
     @Override
     public void close() throws IOException {
         fd.close();
+        if (inherited()) {
+            // Its file, if it has one, is its creator's to remove (systemd does when the unit stops).
+            return;
+        }
         try {
             Object current = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             if (Objects.equals(current, fileKey)) {
