@@ -31,7 +31,7 @@ class InstallDepsTest {
 
     @Test
     void refusesWhenNotRootAndSomethingIsMissingNamingWhyAndTheCommandToRun() throws Exception {
-        // A PATH with the shell's tools and no mvn or systemd-socket-activate, as on a fresh machine.
+        // A PATH with the shell's tools and no mvn, systemd-socket-activate or tcpdump, as on a fresh machine.
         Path bin = Files.createDirectory(directory.resolve("bin"));
         for (String tool : List.of("bash", "cat", "sed", "grep", "dirname", "apt-cache")) {
             // A script rather than a link, which JUnit warns about when it deletes the directory.
@@ -47,8 +47,9 @@ class InstallDepsTest {
                 "install-deps: this machine lacks what the command needs, and installing it needs root.",
                 "  maven: builds the jars and runs the tests",
                 "  systemd: systemd-socket-activate hands the backend a listening socket in its tests (--fd)",
+                "  tcpdump: reads back the packet captures the tests write",
                 "As root, run:",
-                "  apt-get update && apt-get install -y maven systemd",
+                "  apt-get update && apt-get install -y maven systemd tcpdump",
                 "or run this command as root, which does it."), run.stderr().lines().toList());
     }
 
