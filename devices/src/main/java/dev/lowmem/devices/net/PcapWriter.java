@@ -30,8 +30,13 @@ public final class PcapWriter implements AutoCloseable {
     /** The most of a frame a record holds: a 64 KiB TSO segment whole. */
     public static final int SNAP_LENGTH = 65_535;
 
+    private static final System.Logger LOG = System.getLogger(PcapWriter.class.getName());
+
+    private final Path path;
     private final FileChannel file;
     private final long maxBytes;
+    /** Added to {@link System#nanoTime()}: the wall clock in nanoseconds, without an allocation a frame. */
+    private final long epochOffsetNanos = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
     private final ReentrantLock lock = new ReentrantLock();
     private final ByteBuffer record = ByteBuffer.allocateDirect(RECORD_HEADER + SNAP_LENGTH)
             .order(ByteOrder.nativeOrder());
@@ -40,7 +45,8 @@ public final class PcapWriter implements AutoCloseable {
     private volatile boolean stopped;
     private long records;
 
-    private PcapWriter(FileChannel file, long maxBytes) {
+    private PcapWriter(Path path, FileChannel file, long maxBytes) {
+        this.path = path;
         this.file = file;
         this.maxBytes = maxBytes;
     }
@@ -56,7 +62,7 @@ public final class PcapWriter implements AutoCloseable {
         }
         FileChannel file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
-        PcapWriter writer = new PcapWriter(file, maxBytes);
+        PcapWriter writer = new PcapWriter(path, file, maxBytes);
         try {
             ByteBuffer header = ByteBuffer.allocate(FILE_HEADER).order(ByteOrder.nativeOrder());
             header.putInt(MAGIC).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(SNAP_LENGTH)
@@ -82,7 +88,11 @@ public final class PcapWriter implements AutoCloseable {
         lock.lock();
         int captured = Math.min(frameLength, SNAP_LENGTH);
         if (stopped || written + RECORD_HEADER + captured > maxBytes) {
-            stopped = true;
+            if (!stopped) {
+                stopped = true;
+                LOG.log(System.Logger.Level.WARNING, "capture " + path + " stopped at its cap of " + maxBytes
+                        + " bytes, after " + records + " frames");
+            }
             lock.unlock();
             return false;
         }
@@ -91,6 +101,16 @@ public final class PcapWriter implements AutoCloseable {
         record.putInt(0, (int) (micros / 1_000_000)).putInt(4, (int) (micros % 1_000_000))
                 .putInt(12, frameLength);
         return true;
+    }
+
+    /** As {@link #begin(long, int)}, the frame seen now. */
+    public boolean begin(int frameLength) {
+        return begin(epochOffsetNanos + System.nanoTime(), frameLength);
+    }
+
+    /** Releases the capture after {@link #begin} without writing the record: the frame could not be copied. */
+    public void abort() {
+        lock.unlock();
     }
 
     /** Where the caller copies the frame's first bytes (at most {@link #SNAP_LENGTH}) between begin and end. */
@@ -108,6 +128,7 @@ public final class PcapWriter implements AutoCloseable {
             records++;
         } catch (IOException e) {
             stopped = true;
+            LOG.log(System.Logger.Level.WARNING, "capture " + path + " stopped: " + e.getMessage());
             throw e;
         } finally {
             lock.unlock();

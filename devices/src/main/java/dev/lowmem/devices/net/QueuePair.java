@@ -60,14 +60,14 @@ public final class QueuePair {
     private boolean txKicked;
     private FaultListener faultListener = queue -> { };
 
-    QueuePair(int index, PortQueue port, int mtu, PacketPool pool, Arena arena) {
+    QueuePair(int index, PortQueue port, int mtu, PacketPool pool, PacketCapture capture, Arena arena) {
         this.index = index;
         this.port = port;
         this.txName = "queue " + txQueue(index) + " (TX of pair " + index + ")";
         this.rxName = "queue " + rxQueue(index) + " (RX of pair " + index + ")";
-        this.transmit = new TransmitPath(port, counters, new QueueWarnings(txName), arena);
+        this.transmit = new TransmitPath(port, counters, new QueueWarnings(txName), capture, arena);
         this.backlog = new RxBacklog(port, pool, "RX of pair " + index, counters, arena);
-        this.receive = new ReceivePath(backlog, counters, new QueueWarnings(rxName), mtu, arena);
+        this.receive = new ReceivePath(backlog, counters, new QueueWarnings(rxName), capture, mtu, arena);
         configure(0);
         port.receiveDirectlyWith(this::receiveDirect);
     }

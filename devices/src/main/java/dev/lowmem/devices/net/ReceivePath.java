@@ -36,6 +36,7 @@ final class ReceivePath {
     static final int WINDOW = 64;
 
     private final RxBacklog port;
+    private final PacketCapture capture;
     private final QueuePairCounters counters;
     private final QueueWarnings warnings;
     private final int mtu;
@@ -53,8 +54,10 @@ final class ReceivePath {
     private long starvedSince;
     private boolean portEmpty;
 
-    ReceivePath(RxBacklog port, QueuePairCounters counters, QueueWarnings warnings, int mtu, Arena arena) {
+    ReceivePath(RxBacklog port, QueuePairCounters counters, QueueWarnings warnings, PacketCapture capture, int mtu,
+            Arena arena) {
         this.port = port;
+        this.capture = capture;
         this.counters = counters;
         this.warnings = warnings;
         this.mtu = mtu;
@@ -297,6 +300,7 @@ final class ReceivePath {
             // Without MRG_RXBUF the field is there (VERSION_1) and must say 1 (virtio 1.2, 5.1.6.3.1).
             pieces.putShortLE(VirtioNetHeader.NUM_BUFFERS_OFFSET, (short) used);
         }
+        capture.received(pieces, headerSize, length - headerSize);
         long left = length;
         for (int i = 0; i < used; i++) {
             DescriptorChain chain = window[i];

@@ -20,6 +20,7 @@ import java.lang.foreign.MemorySegment;
  */
 final class TransmitPath {
     private final PortQueue port;
+    private final PacketCapture capture;
     private final QueuePairCounters counters;
     private final QueueWarnings warnings;
     private final MemorySegment headerScratch;
@@ -32,8 +33,9 @@ final class TransmitPath {
     /** Chains given back since the last {@link #interruptIfAsked}: whether the driver may be owed an interrupt. */
     private boolean gaveBack;
 
-    TransmitPath(PortQueue port, QueuePairCounters counters, QueueWarnings warnings, Arena arena) {
+    TransmitPath(PortQueue port, QueuePairCounters counters, QueueWarnings warnings, PacketCapture capture, Arena arena) {
         this.port = port;
+        this.capture = capture;
         this.counters = counters;
         this.warnings = warnings;
         this.headerScratch = arena.allocate(VirtioNetHeader.SIZE, Long.BYTES);
@@ -90,6 +92,7 @@ final class TransmitPath {
                 portFull = true;
                 break;
             }
+            capture.transmitted(frame);
             rings.pushUsed(chain, 0);
             gaveBack = true;
             counters.increment(NetCounter.TX_FRAMES);

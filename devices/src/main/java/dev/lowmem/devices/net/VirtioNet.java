@@ -35,6 +35,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private final NetConfigSpace config;
     private final long offered;
     private final Arena arena = Arena.ofShared();
+    private final PacketCapture capture = new PacketCapture();
     private final QueuePair[] pairs;
     private final QueuePairWorker[] workers;
     private volatile long negotiated;
@@ -70,7 +71,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         workers = new QueuePairWorker[pairs.length];
         try {
             for (int i = 0; i < pairs.length; i++) {
-                pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), pool, arena);
+                pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), pool, capture, arena);
                 workers[i] = new QueuePairWorker(pairs[i], options.pollWindow(), arena);
             }
         } catch (NativeIoException | RuntimeException e) {
@@ -105,6 +106,11 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     }
 
     /** The pair's datapath, for its counters and its port queue. */
+    /** Where this device's frames are captured, both ways: nowhere until given a {@link PcapWriter}. */
+    public PacketCapture capture() {
+        return capture;
+    }
+
     public QueuePair pair(int index) {
         return pairs[index];
     }

@@ -71,6 +71,18 @@ class PcapWriterTest {
         assertEquals(24 + 2 * (16 + 100), Files.size(file));
     }
 
+    /** What Debian's tcpdump prints reading {@code file}: a line a frame, with its addresses and length. */
+    static String tcpdump(Path file) throws Exception {
+        Path tcpdump = Path.of("/usr/bin/tcpdump");
+        assertTrue(Files.isExecutable(tcpdump), "needs tcpdump: apt-get install -y tcpdump");
+        Process process = new ProcessBuilder(tcpdump.toString(), "-r", file.toString(), "-n", "-e", "-q")
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, process.exitValue(), output);
+        return output;
+    }
+
     @Test
     void tcpdumpReadsItBackWithEachFramesLength() throws Exception {
         Path file = directory.resolve("frames.pcap");
@@ -81,13 +93,7 @@ class PcapWriterTest {
             }
             assertFalse(pcap.stopped());
         }
-        Path tcpdump = Path.of("/usr/bin/tcpdump");
-        assertTrue(Files.isExecutable(tcpdump), "needs tcpdump: apt-get install -y tcpdump");
-        Process process = new ProcessBuilder(tcpdump.toString(), "-r", file.toString(), "-n", "-e", "-q")
-                .redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, process.exitValue(), output);
+        String output = tcpdump(file);
         List<String> records = output.lines().filter(line -> line.contains("52:54:00:12:34:56 > ff:ff:ff:ff:ff:ff"))
                 .toList();
         assertEquals(lengths.size(), records.size(), output);

@@ -45,6 +45,8 @@ import picocli.CommandLine.Spec;
                 + " 130 or 143 after SIGINT or SIGTERM."})
 final class CommandOptions {
     static final long MAX_POLL_MICROS = 1_000_000;
+    /** A capture file's header and a 60-byte frame's record, rounded up. */
+    private static final long MIN_PCAP_BYTES = 1024;
     static final int MAX_STATS_INTERVAL_SECONDS = 86_400;
     static final long MAX_NEGOTIATION_DEADLINE_MS = 3_600_000;
     static final long MAX_MAC_AGEING_SECONDS = 1_000_000;
@@ -108,6 +110,14 @@ final class CommandOptions {
             + " for frames held while a guest's RX ring is empty, e.g. 512K, 64M; 0 holds none (default: 64M)."
             + " The command 'pool-budget SIZE' changes it while running (see --commands).")
     private String poolBudget = ByteSize.format(PoolConfig.defaults().budgetBytes());
+
+    @Option(names = "--pcap", paramLabel = "FILE", description = "Capture every frame that crosses the devices, both"
+            + " ways, into FILE in pcap format (tcpdump -r, Wireshark); off by default.")
+    private Path pcap;
+
+    @Option(names = "--pcap-max", paramLabel = "SIZE", description = "The most the capture may hold, e.g. 512K, 1G;"
+            + " it stops there (default: 64M).")
+    private String pcapMax = "64M";
 
     @Option(names = "--commands", paramLabel = "FIFO", description = "Read the commands (pool-budget SIZE, stats)"
             + " from the named pipe FIFO (mkfifo FIFO first) rather than from standard input: for scripts,"
@@ -182,6 +192,7 @@ final class CommandOptions {
         } catch (IllegalArgumentException e) {
             throw checks().invalid("--pool-budget", e.getMessage());
         }
+        Settings.Capture capture = capture();
         if ((client || listenFd >= 0) && spec.commandLine().getParseResult().hasMatchedOption("--socket-mode")) {
             throw new ParameterException(spec.commandLine(), "--socket-mode sets the mode of a socket this command"
                     + " creates; " + (client ? "with --client it connects to QEMU's, whose mode QEMU sets"
@@ -193,7 +204,21 @@ final class CommandOptions {
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
         return new Settings(sockets, listenFd, switching, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis),
                 portChoice(), device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
-                Duration.ofSeconds(macAgeingSeconds));
+                Duration.ofSeconds(macAgeingSeconds), capture);
+    }
+
+    /** --pcap and --pcap-max, checked; null without --pcap. */
+    private Settings.Capture capture() {
+        long max;
+        try {
+            max = ByteSize.parse(pcapMax);
+        } catch (IllegalArgumentException e) {
+            throw checks().invalid("--pcap-max", e.getMessage());
+        }
+        if (max < MIN_PCAP_BYTES) {
+            throw checks().invalid("--pcap-max", pcapMax + " holds no frame; give 1K or more");
+        }
+        return pcap == null ? null : new Settings.Capture(pcap, max);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.NetDeviceOptions;
+import dev.lowmem.devices.net.PcapWriter;
 import dev.lowmem.devices.net.VirtioNet;
 import dev.lowmem.devices.port.Port;
 import dev.lowmem.devices.port.TapPort;
@@ -122,7 +123,22 @@ final class NetBackend implements AutoCloseable {
             } else {
                 add(settings.device(), settings.port().open(settings.device().queuePairs()));
             }
+            if (settings.capture() != null) {
+                startCapture(settings.capture());
+            }
             pool.startRefiller();
+        }
+
+        /** One capture file for every device; closed before the devices, whose workers then skip it. */
+        private void startCapture(Settings.Capture capture) throws StartupException {
+            PcapWriter writer;
+            try {
+                writer = PcapWriter.create(capture.file(), capture.maxBytes());
+            } catch (IOException e) {
+                throw StartupException.failed("cannot write the capture " + capture.file() + ": " + e.getMessage(), e);
+            }
+            parts.push(writer);
+            devices.forEach(device -> device.capture().start(writer));
         }
 
         private SwitchPort switchPort(Path socket, int pairs) throws StartupException {

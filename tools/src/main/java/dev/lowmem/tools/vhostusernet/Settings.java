@@ -22,10 +22,15 @@ import java.util.List;
  * @param commands the named pipe to read commands from; null for standard input
  * @param statsInterval how often to print the counters; zero for only on SIGUSR1 and at exit
  * @param macAgeing how long the switch remembers a MAC that sends nothing; unused without a switch
+ * @param capture where every device's frames are captured ({@code --pcap}); null for nowhere
  */
 record Settings(List<Path> sockets, int listenFd, boolean switching, boolean client, SocketMode socketMode, Duration negotiationDeadline,
         PortChoice port, NetDeviceOptions device, long poolBudget, Path commands, Duration statsInterval,
-        StatsFormat statsFormat, Duration macAgeing) {
+        StatsFormat statsFormat, Duration macAgeing, Capture capture) {
+
+    /** A pcap file and the most it may hold. */
+    record Capture(Path file, long maxBytes) {
+    }
 
     Settings {
         sockets = List.copyOf(sockets);

@@ -50,6 +50,9 @@ class CommandOptionsTest {
         assertEquals(64L << 20, settings.poolBudget());
         assertEquals(null, settings.commands(), "commands come on standard input");
         assertEquals(new PortChoice.Sink(true), parse("--socket", SOCKET, "--sink-copy").port());
+        assertEquals(null, settings.capture(), "no capture");
+        assertEquals(new Settings.Capture(Path.of("/tmp/a.pcap"), 512 << 10),
+                parse("--socket", SOCKET, "--sink", "--pcap", "/tmp/a.pcap", "--pcap-max", "512K").capture());
     }
 
     @Test
@@ -155,6 +158,8 @@ class CommandOptionsTest {
                 refused("Invalid value for option '--commands': /etc/hostname is not a named pipe; make one with"
                         + " mkfifo /etc/hostname", "--sink", "--commands", "/etc/hostname"),
                 refused("Unknown option: '--bogus'", "--sink", "--bogus"),
+                refused("Invalid value for option '--pcap-max': 100 holds no frame; give 1K or more", "--sink",
+                        "--pcap", "/tmp/a.pcap", "--pcap-max", "100"),
                 refused("--switch joins two or more ports: give --socket once for each guest, and --tap NAME for the"
                         + " host", "--switch"),
                 refused("Invalid value for option '--mac-ageing': 0 is outside 1..1000000", "--sink", "--mac-ageing",

@@ -13,11 +13,15 @@ import dev.lowmem.virtio.vhostuser.VhostUserFrontend;
 import dev.lowmem.vmm.core.socket.UnixServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,6 +92,39 @@ class VhostUserNetProcessTest {
             assertTrue(atExit.getFirst().contains("\"tx_frames\":" + FRAMES + ","), atExit.getFirst());
             assertTrue(Files.notExists(socket), "the socket file is removed at exit");
         }
+    }
+
+    @Test
+    void withPcapCapturesWhatTheGuestSendsIntoAFileTcpdumpReads() throws Exception {
+        Path socket = directory.resolve("vnet.sock");
+        Path capture = directory.resolve("vnet.pcap");
+        try (CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--sink",
+                "--stats-format", "json", "--pcap", capture.toString(), "--pcap-max", "1M");
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-test", 4 << 20)) {
+            command.awaitStderr(line -> line.endsWith("and at exit"), "banner");
+            try (VhostUserFrontend frontend = VhostUserFrontend.connect(socket, Duration.ofSeconds(5));
+                    FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                setUpAsQemuDoes(frontend, memory, rx, tx);
+                transmit(tx, memory);
+                requestStats(command, "\"tx_frames\":" + FRAMES + ",");
+            }
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit());
+        }
+        // pcap: a 24-byte file header, then per frame a 16-byte record header (its captured length
+        // at offset 8, in the writer's byte order, which the magic number gives) and the frame.
+        ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(capture));
+        file.order(file.getInt(0) == 0xa1b2c3d4 ? file.order() : swapped(file.order()));
+        List<Integer> lengths = new ArrayList<>();
+        for (int at = 24; at < file.limit(); at += 16 + file.getInt(at + 8)) {
+            lengths.add(file.getInt(at + 12));
+        }
+        assertEquals(Collections.nCopies(FRAMES, FRAME - 12), lengths, "each frame's length on the wire");
+    }
+
+    private static ByteOrder swapped(ByteOrder order) {
+        return order == ByteOrder.BIG_ENDIAN ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
     }
 
     @Test
