@@ -107,7 +107,8 @@ bench_field() {
 
 # bench_table PART CASES CONTENDERS RATIOS CASE_HEADER UNIT FMT1 FMT2: a table (tab-separated,
 # header first) of PART's results: a row per case, a column per contender holding the median of
-# the value and of the second value ("FMT1 (FMT2)"), then a column per ratio of medians.
+# the value and of the second value ("FMT1 (FMT2)"; the value alone when FMT2 is empty), then a
+# column per ratio of medians.
 #   CASES, CONTENDERS: lists separated by "|", in the order to print them.
 #   RATIOS: "A/B=LABEL|..." with A and B contenders.
 # A cell marked "*" lost some runs (failed); "failed" lost them all.
@@ -144,7 +145,7 @@ bench_table() {
                     m1[j] = median(v1[k]); m2 = median(v2[k])
                     if (!(k in runs)) cell = "-"
                     else if (m1[j] == "") cell = "failed"
-                    else cell = sprintf(fmt1, m1[j]) " (" (m2 == "" ? "?" : sprintf(fmt2, m2)) ")" (failed[k] ? "*" : "")
+                    else cell = sprintf(fmt1, m1[j]) (fmt2 == "" ? "" : " (" (m2 == "" ? "?" : sprintf(fmt2, m2)) ")") (failed[k] ? "*" : "")
                     line = line "\t" cell
                     col[ct[j]] = j
                 }

@@ -7,31 +7,38 @@
 #                              net_vhost, tools/scripts/testpmd-vhost-backend) on a socket, for any
 #                              front-end
 #   guest_host_up, _down       a guest's host side in a network namespace of its own, through one
-#                              of GUEST_CONTENDERS, with an iperf3 server there
+#                              of GUEST_CONTENDERS (or LATENCY_CONTENDERS), with an iperf3 server
+#                              there (or a sockperf server)
 #   switch_up, _down           two guests' NICs joined, through one of SWITCH_CONTENDERS: our
 #                              --switch, a Linux bridge between QEMU TAPs, or testpmd between two
 #                              net_vhost ports
 #   iperf3_result, iperf3_intervals   a guest's iperf3 client output, from its console log
+#   sockperf_result            a guest's sockperf ping-pong output, from its console log
 #
 # The caller sets, before use:
 #   CONTENDER_BACKEND_CPU   the back-end's CPU (all of the JVM's threads, or testpmd's lcores)
 #   CONTENDER_FRONTEND_CPU  QEMU's CPU, for guest_host_up's GUEST_RUN
-#   CONTENDER_IPERF3_CPU    the host iperf3 server's CPU
+#   CONTENDER_IPERF3_CPU    the host iperf3 (or sockperf) server's CPU
+#   CONTENDER_SERVER        optional (default iperf3): the server guest_host_up starts, iperf3 or
+#                           sockperf
 #   CONTENDER_SOCK_DIR      a short directory for sockets (a UNIX socket's path has at most 107 bytes)
 #   CONTENDER_TAP_QUEUES    optional (default 1): the TAP make_tap makes is multi_queue when more
-# and reads what the functions set: BACKEND_PID, GUEST_NIC, GUEST_IN_NETNS, GUEST_RUN, IPERF3_PID,
+# and reads what the functions set: BACKEND_PID, GUEST_NIC, GUEST_IN_NETNS, GUEST_RUN, SERVER_PID,
 # and for two guests SWITCH_NIC0, SWITCH_NIC1.
 
 CONTENDERS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 CONTENDER_BACKEND_CPU=0 CONTENDER_FRONTEND_CPU=1 CONTENDER_IPERF3_CPU=0 CONTENDER_SOCK_DIR=/tmp
-CONTENDER_TAP_QUEUES=1
+CONTENDER_TAP_QUEUES=1 CONTENDER_SERVER=iperf3
 
 # The host's side of a guest's NIC: in every namespace the same TAP name and address, the guest
-# 10.0.2.2 (run-guest's default) and the iperf3 server at the host address.
+# 10.0.2.2 (run-guest's default) and the iperf3 or sockperf server at the host address (the
+# guest's sockperf scenario sends to port 11111). LATENCY_CONTENDERS adds QEMU's TAP with INTx
+# (vectors=0, as vhost-user has under TCG) to QEMU's TAP with its default (MSI-X).
 GUEST_CONTENDERS=(ours qemu-tap dpdk)
-CONTENDER_TAP=lvb0 CONTENDER_HOST_ADDR=10.0.2.1 CONTENDER_IPERF3_PORT=5201
+LATENCY_CONTENDERS=(ours qemu-tap qemu-tap-intx dpdk)
+CONTENDER_TAP=lvb0 CONTENDER_HOST_ADDR=10.0.2.1 CONTENDER_IPERF3_PORT=5201 CONTENDER_SOCKPERF_PORT=11111
 
-BACKEND_PID='' GUEST_NIC=() GUEST_IN_NETNS=0 GUEST_RUN=() IPERF3_PID=''
+BACKEND_PID='' GUEST_NIC=() GUEST_IN_NETNS=0 GUEST_RUN=() SERVER_PID=''
 
 # --- back-ends on a socket ------------------------------------------------------------------------
 
@@ -92,6 +99,12 @@ host_qemu_tap() {
     GUEST_IN_NETNS=1
 }
 
+# QEMU's TAP with the NIC on INTx, as a vhost-user NIC must be under TCG (run-guest --vectors 0).
+host_qemu_tap_intx() {
+    host_qemu_tap "$@" || return 1
+    GUEST_NIC+=(--vectors 0)
+}
+
 # net_tap makes the TAP itself.
 host_dpdk() {
     GUEST_NIC=(--socket "$CONTENDER_SOCK_DIR/guest.sock")
@@ -100,33 +113,43 @@ host_dpdk() {
 
 # guest_host_up CONTENDER NETNS RUN_DIR "IPERF3_SERVER_ARGS" [OPTION...]: NETNS made, CONTENDER's
 # host side in it (host_CONTENDER NETNS RUN_DIR OPTION...), and iperf3 -s IPERF3_SERVER_ARGS there
-# (pinned, listening on CONTENDER_IPERF3_PORT, its output in RUN_DIR/iperf3-server.*). Sets
-# GUEST_RUN, the command prefix that runs run-guest for it (pinned, and in NETNS when QEMU holds
-# the TAP), and IPERF3_PID. guest_host_down NETNS undoes it, also after a failure here.
+# (pinned, listening on CONTENDER_IPERF3_PORT, its output in RUN_DIR/iperf3-server.*), or with
+# CONTENDER_SERVER=sockperf a sockperf server on the host address, UDP port
+# CONTENDER_SOCKPERF_PORT (RUN_DIR/sockperf-server.*; IPERF3_SERVER_ARGS unused). Sets GUEST_RUN,
+# the command prefix that runs run-guest for it (pinned, and in NETNS when QEMU holds the TAP),
+# and SERVER_PID. guest_host_down NETNS undoes it, also after a failure here.
 guest_host_up() {
     local contender=$1 ns=$2 run=$3 server_args=$4
     shift 4
-    BACKEND_PID='' GUEST_NIC=() GUEST_IN_NETNS=0 IPERF3_PID=''
+    BACKEND_PID='' GUEST_NIC=() GUEST_IN_NETNS=0 SERVER_PID=''
     GUEST_RUN=(taskset -c "$CONTENDER_FRONTEND_CPU")
     bench_netns_add "$ns"
     "host_${contender//-/_}" "$ns" "$run" "$@" || return 1
     (( GUEST_IN_NETNS )) && GUEST_RUN+=(ip netns exec "$ns")
     GUEST_RUN+=("$CONTENDERS_ROOT/guest-tests/scripts/run-guest")
+    if [[ $CONTENDER_SERVER == sockperf ]]; then
+        bench_start "$run/sockperf-server" ip netns exec "$ns" taskset -c "$CONTENDER_IPERF3_CPU" \
+            sockperf server -i "$CONTENDER_HOST_ADDR" -p "$CONTENDER_SOCKPERF_PORT"
+        SERVER_PID=$BENCH_PID
+        bench_await "sockperf server" 20 "$SERVER_PID" listening_udp "$ns" "$CONTENDER_SOCKPERF_PORT"
+        return
+    fi
     # shellcheck disable=SC2086 # the server's arguments are words
     bench_start "$run/iperf3-server" ip netns exec "$ns" taskset -c "$CONTENDER_IPERF3_CPU" \
         iperf3 -s -p "$CONTENDER_IPERF3_PORT" $server_args
-    IPERF3_PID=$BENCH_PID
-    bench_await "iperf3 server" 20 "$IPERF3_PID" listening "$ns" "$CONTENDER_IPERF3_PORT"
+    SERVER_PID=$BENCH_PID
+    bench_await "iperf3 server" 20 "$SERVER_PID" listening "$ns" "$CONTENDER_IPERF3_PORT"
 }
 
 guest_host_down() {
-    bench_stop "$IPERF3_PID" 5 || true
+    bench_stop "$SERVER_PID" 5 || true
     bench_stop "$BACKEND_PID" || true
     bench_netns_del "$1"
-    BACKEND_PID='' IPERF3_PID=''
+    BACKEND_PID='' SERVER_PID=''
 }
 
 listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
+listening_udp() { [[ -n $(ip netns exec "$1" ss -Hlun "sport = :$2") ]]; }
 
 # --- two guests joined ----------------------------------------------------------------------------
 # Guest i (0 or 1) at 10.0.2.(2+i)/24 with MAC 52:54:00:12:34:(56+i), as guest-tests' SwitchRig
@@ -235,4 +258,27 @@ iperf3_intervals() {
             scale = $i ~ /^G/ ? 1000 : $i ~ /^M/ ? 1 : $i ~ /^K/ ? 0.001 : 1e-6
             printf "%s %s %.1f\n", t[1], t[2], $(i - 1) * scale
         }'
+}
+
+# --- a guest's sockperf ---------------------------------------------------------------------------
+# The guest's console holds its sockperf ping-pong client's output (run with --full-rtt: the
+# figures are round trips) between "=== sockperf begin ===" and "=== sockperf end ===" (run-guest
+# --script sockperf), its statistics lines as:
+#   sockperf: Summary: Round trip is 818.525 usec
+#   sockperf: ---> percentile 99.900 = 6077.964
+#   sockperf: ---> percentile 50.000 =  778.632
+
+# sockperf_result CONSOLE_LOG: "MEDIAN_US P99_US P99.9_US", round trips in microseconds; fails
+# without them, or when the figures are not round trips (a client run without --full-rtt prints
+# "Latency is", half of each round trip).
+sockperf_result() {
+    tr -d '\r' <"$1" | sed -n '/^=== sockperf begin ===$/,/^=== sockperf end ===$/p' | awk '
+        /Summary: Round trip is/ { rtt = 1 }
+        /---> percentile / {
+            # "percentile 50.000 =  778.632": the value is the last field
+            if ($(NF - 2) + 0 == 50) p50 = $NF
+            else if ($(NF - 2) + 0 == 99) p99 = $NF
+            else if ($(NF - 2) + 0 == 99.9) p999 = $NF
+        }
+        END { if (!rtt || p50 == "" || p99 == "" || p999 == "") exit 1; print p50, p99, p999 }'
 }
