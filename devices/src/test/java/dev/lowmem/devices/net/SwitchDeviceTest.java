@@ -302,6 +302,32 @@ class SwitchDeviceTest {
         }
     }
 
+    /**
+     * SEND_RARP for guest A: its port floods the announcement to every other guest, and the switch
+     * learns A's MAC on A's port from it, so that unicast to A goes to A alone from then on.
+     */
+    @Test
+    void sendRarpFloodsTheAnnouncementFromTheGuestsPortAndTeachesTheSwitchItsMac() throws Exception {
+        for (NetDriver guest : guests) {
+            guest.fillRx(BUFFER);
+        }
+        byte[] macA = ByteBuffer.allocate(8).putLong(mac(A) << 16).array();
+        guests[A].sendRarp(java.util.Arrays.copyOf(macA, 6));
+        byte[] announcement = Announcement.rarpFrame(java.util.Arrays.copyOf(macA, 6));
+        expect(B, announcement);
+        expect(C, announcement);
+        assertEquals(1, rig.pairCounters(A).get(NetCounter.RARP_SENT));
+
+        byte[] toA = send(B, mac(A), 100);
+        expect(A, toA);
+        nothingFor(C);
+        nothingFor(A);
+        for (int port = A; port <= C; port++) {
+            assertEquals(0, rig.counters(port).drops());
+            assertEquals(0, rig.pairCounters(port).drops());
+        }
+    }
+
     private static long mac(int port) {
         return SwitchRig.FIRST_MAC + port;
     }

@@ -235,7 +235,10 @@ final class BackendSession implements AutoCloseable {
                 state.setLogFd();
                 yield null;
             }
-            case SEND_RARP -> throw notOffered(request, "protocol feature RARP");
+            case SEND_RARP -> {
+                state.sendRarp(Wire.u64(body, 0));
+                yield null;
+            }
             case NET_SET_MTU -> throw notOffered(request, "protocol feature NET_MTU");
         };
     }
