@@ -293,6 +293,11 @@ final class BackendState implements AutoCloseable {
 
     // ---- memory table ----
 
+    /** The current mapping of the memory table, null while it is empty. */
+    GuestMemory memory() {
+        return memoryTable.memory();
+    }
+
     long getMaxMemSlots() {
         return MemoryTable.MAX_MEM_SLOTS;
     }
