@@ -140,6 +140,67 @@ class GuestMemoryHotplugTest {
         }
     }
 
+    /**
+     * More regions than the 32 this back-end took before: 40 DIMMs of 16 MiB plugged one after
+     * another, each an ADD_MEM_REG, the back-end's table 41 regions in the end (QEMU 7.2 refuses a
+     * DIMM once a vhost back-end has no free memory slot: "a used vhost backend has no free memory
+     * slots left", which 32 would have meant at the 32nd). The guest does not online them (x86
+     * Linux adds memory in 128 MiB blocks), and its network runs on through every change of the
+     * table: ping, and 16 MiB each way intact.
+     */
+    @Test
+    void fortyDimmsMakeFortyOneRegionsAndTheNetworkRunsOn() throws Exception {
+        int dimms = 40;
+        Path logs = Files.createDirectories(GuestLogs.dirFor(GuestMemoryHotplugTest.class, "many"));
+        Path work = Files.createTempDirectory("lowmem-vnet-hotplug");
+        String namespace = "lvd-" + ProcessHandle.current().pid();
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            HostSide host = HostSide.createBridged(namespace, List.of("lvg0"));
+            opened.add(host);
+            Path socket = work.resolve("vnet.sock");
+            Path backendLog = logs.resolve("backend.log");
+            Backend backend = Backend.start(host, "lvg0", socket, List.of("-Dlowmem.vhost.trace=true"), backendLog);
+            opened.add(backend);
+            Path qmpSocket = work.resolve("qmp.sock");
+            Guest guest = Guest.boot(new Guest.Config(socket, "", 0, "512M", 1, logs.resolve("console.log"),
+                    HostSide.GUEST_ADDRESS, Guest.FIRST_MAC),
+                    List.of("--qmp", qmpSocket.toString(), "--maxmem", "2G", "--mem-slots", Integer.toString(dimms)));
+            opened.add(guest);
+            backend.awaitNegotiated(SHORT);
+            int regionsBefore = lastTableSize(backendLog);
+            long started = System.nanoTime();
+            try (Qmp qmp = Qmp.connect(qmpSocket, SHORT)) {
+                for (int i = 0; i < dimms; i++) {
+                    qmp.execute("{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-memfd\",\"id\":\"s" + i
+                            + "\",\"size\":" + (16L << 20) + ",\"share\":true}}");
+                    qmp.execute("{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"pc-dimm\",\"id\":\"ds" + i
+                            + "\",\"memdev\":\"s" + i + "\"}}");
+                }
+            }
+            int regionsAfter = awaitTableLargerThan(backendLog, regionsBefore + dimms - 1);
+            report("many DIMMs", dimms + " DIMMs of 16 MiB plugged in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms, back-end table " + regionsBefore
+                    + " -> " + regionsAfter + " regions");
+            assertEquals(regionsBefore + dimms, regionsAfter);
+
+            GuestTraffic traffic = new GuestTraffic(host, guest, work, logs);
+            PingResult ping = traffic.pingFromGuest(3);
+            report("many DIMMs: ping", ping.summary());
+            assertEquals(3, ping.received(), ping.summary());
+            for (GuestTraffic.Transfer transfer : List.of(traffic.sendToGuest(16L << 20), traffic.sendToHost(16L << 20))) {
+                report("many DIMMs: transfer", transfer.summary());
+                assertTrue(transfer.intact(), transfer::summary);
+            }
+            assertEquals(0, backend.stats().faults(), "no queue faulted");
+        } finally {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                opened.get(i).close();
+            }
+            new ScratchDirectory(work).close();
+        }
+    }
+
     private static long memTotalKib(Guest guest) throws IOException, InterruptedException {
         return Long.parseLong(guest.check(SHORT, "awk '/^MemTotal/ {print $2}' /proc/meminfo").strip());
     }
