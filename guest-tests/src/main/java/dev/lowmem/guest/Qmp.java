@@ -69,13 +69,15 @@ public final class Qmp implements AutoCloseable {
             if (line == null) {
                 throw new IOException("QEMU closed its QMP monitor before answering " + command);
             }
-            if (line.startsWith("{\"event\"")) {
-                continue;
-            }
-            if (line.contains("\"error\"")) {
+            // An answer begins with its "return" or "error"; anything else is an event, which QEMU
+            // writes as {"timestamp": ..., "event": ...} (a guest's ACPI_DEVICE_OST after device_add,
+            // say) and which, taken for an answer, put every later answer one command behind.
+            if (line.startsWith("{\"error\"")) {
                 throw new QmpError(command, field(line, "desc"));
             }
-            return line;
+            if (line.startsWith("{\"return\"")) {
+                return line;
+            }
         }
     }
 

@@ -181,6 +181,11 @@ class GuestMigrationTest {
             BackendStats after = backendB.stats();
             report("backend B after", "rx " + after.get("rx_frames") + " frames, tx " + after.get("tx_frames")
                     + " frames, drops " + after.drops() + ", faults " + after.faults());
+            // QEMU on the destination asks the back-end to announce the guest (SEND_RARP, as the
+            // guest lacks VIRTIO_NET_F_GUEST_ANNOUNCE), once per round of its announce timer.
+            report("announced after migration", after.get("rarp_sent") + " RARP frames written to lvg1 by backend B, "
+                    + backendA.stats().get("rarp_sent") + " by backend A");
+            assertTrue(after.get("rarp_sent") >= 1, "backend B announced the guest's MAC on its TAP after the migration");
             }
         } finally {
             for (int i = opened.size() - 1; i >= 0; i--) {

@@ -43,6 +43,7 @@ public final class QueuePair {
     private final TransmitPath transmit;
     private final RxBacklog backlog;
     private final ReceivePath receive;
+    private final Announcement announcement;
     private final String rxName;
     private final String txName;
     private volatile ActiveQueue rx;
@@ -68,6 +69,7 @@ public final class QueuePair {
         this.transmit = new TransmitPath(port, counters, new QueueWarnings(txName), capture, arena);
         this.backlog = new RxBacklog(port, pool, "RX of pair " + index, counters, arena);
         this.receive = new ReceivePath(backlog, counters, new QueueWarnings(rxName), capture, mtu, arena);
+        this.announcement = new Announcement(counters, arena);
         configure(0);
         port.receiveDirectlyWith(this::receiveDirect);
     }
@@ -126,6 +128,7 @@ public final class QueuePair {
     void configure(long features) {
         transmit.configure(features);
         receive.configure(features);
+        announcement.configure(features);
     }
 
     /** Control plane: the queue runs from now; the caller then wakes the runner. */
@@ -159,6 +162,14 @@ public final class QueuePair {
         resets++;
     }
 
+    /**
+     * Control plane: the next cycle sends {@code rarpFrame} out of the port
+     * ({@link Announcement}); the caller then wakes the runner.
+     */
+    void announce(byte[] rarpFrame) {
+        announcement.request(rarpFrame);
+    }
+
     /** The runner saw the queue's kick fire: the next cycle consumes it. */
     void kicked(int queueIndex) {
         if (queueIndex == rxQueue(index)) {
@@ -184,6 +195,9 @@ public final class QueuePair {
         servedRx = rxQueue;
         if (rxQueue != null) {
             backlog.open();
+        }
+        if (announcement.hasPending()) {
+            announcement.sendPending(port);
         }
         int moved = 0;
         ActiveQueue txQueue = tx;

@@ -93,6 +93,12 @@ final class QueuePairWorker implements AutoCloseable {
         wakeup.signal();
     }
 
+    /** Control plane: the worker sends a RARP announcement out of the pair's port on its next cycle. */
+    void announce(byte[] rarpFrame) throws NativeIoException {
+        pair.announce(rarpFrame);
+        wakeup.signal();
+    }
+
     /** Control plane: the device was reset; the worker drops what the pair held for the driver. */
     void reset() throws NativeIoException {
         pair.reset();

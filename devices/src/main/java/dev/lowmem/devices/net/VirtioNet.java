@@ -210,6 +210,26 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         }
     }
 
+    /** A virtio-net device announces its guest after a migration (vhost-user's RARP). */
+    @Override
+    public boolean canAnnounce() {
+        return true;
+    }
+
+    /**
+     * Sends a RARP announcement of {@code mac} out of the port, from pair 0's worker: a TAP writes
+     * it to the host, a switch floods it from this guest's port (and learns the guest's MAC there);
+     * a loopback, sink or source ignores it ({@code rarp_ignored}).
+     */
+    @Override
+    public void announce(byte[] mac) {
+        try {
+            workers[0].announce(Announcement.rarpFrame(mac));
+        } catch (NativeIoException e) {
+            throw new IllegalStateException("cannot wake queue pair 0 to announce the guest", e);
+        }
+    }
+
     /** Stops the workers and closes the port, and the pool if it is the device's own. */
     @Override
     public void close() {

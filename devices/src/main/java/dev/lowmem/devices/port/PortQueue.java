@@ -91,6 +91,16 @@ public interface PortQueue {
     default void receiveDirectlyWith(DirectReceiver receiver) {
     }
 
+    /**
+     * Whether a frame the device makes itself, a RARP announcement of the guest after a
+     * migration, goes out through {@link #transmit}: true for a port with a host side to announce
+     * on (a TAP, a switch port), false for one without (a loopback, a sink, a source), which
+     * would only hand it back to the guest or throw it away.
+     */
+    default boolean carriesAnnouncements() {
+        return false;
+    }
+
     /** Frames the port holds for the guest that have not been received yet (a loopback's backlog). */
     default int backlog() {
         return 0;

@@ -46,6 +46,11 @@ final class TapQueue implements PortQueue {
         return fd;
     }
 
+    @Override
+    public boolean carriesAnnouncements() {
+        return true;
+    }
+
     /** The kernel takes a frame whole or not at all, so 0 bytes written can only mean EAGAIN. */
     @Override
     public boolean transmit(TxFrame frame) throws NativeIoException {

@@ -171,4 +171,20 @@ class LoopbackDeviceTest {
         header.set(VirtioNetHeader.LE16, VirtioNetHeader.CSUM_OFFSET_OFFSET, (short) 16);
         return header.toArray(ValueLayout.JAVA_BYTE);
     }
+
+    /** A loopback has no host side to announce on: SEND_RARP is counted as ignored, and nothing reaches the guest. */
+    @org.junit.jupiter.api.Test
+    void sendRarpIsIgnoredAndCounted() throws Exception {
+        long features = Features.of(Feature.VERSION_1, Feature.NET_MRG_RXBUF, Feature.RING_EVENT_IDX);
+        try (NetBackend backend = new NetBackend(dir, new LoopbackPort(1));
+                NetDriver driver = NetDriver.connect(backend.socket, features)) {
+            driver.postRx(8, 2048);
+            driver.sendRarp(new byte[] {0x52, 0x54, 0x00, 0x12, 0x34, 0x56});
+            Eventually.holds(() -> backend.counters().get(NetCounter.RARP_IGNORED) == 1, "the announcement is ignored");
+            driver.send(driver.plainHeader(), packet(7, 100));
+            assertArrayEquals(packet(7, 100), driver.receive().packet(), "the next frame the guest gets is its own");
+            assertEquals(0, backend.counters().get(NetCounter.RARP_SENT));
+            assertEquals(0, backend.counters().drops());
+        }
+    }
 }

@@ -47,7 +47,7 @@ final class NetDriver implements AutoCloseable {
     private static final long RX_SLOT = 80 << 10;
     private static final int TIMEOUT_MS = 5000;
     static final long PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ, ProtocolFeature.REPLY_ACK,
-            ProtocolFeature.CONFIG, ProtocolFeature.STATUS);
+            ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.RARP);
 
     /** One frame as the guest received it. */
     record Received(byte[] header, byte[] packet, int buffers) {
@@ -66,6 +66,7 @@ final class NetDriver implements AutoCloseable {
     private final Epoll interrupts;
     private final EpollEvents ready = new EpollEvents(arena, 1);
     private VhostUserFrontend frontend;
+    private long protocolFeatures;
     private long rxSlot;
     private long txSlot;
     private int txReturned;
@@ -117,7 +118,8 @@ final class NetDriver implements AutoCloseable {
         frontend.setOwner();
         long offered = frontend.getFeatures();
         assertEquals(0, features & ~offered, "the device offers " + dev.lowmem.virtio.Features.describe(offered));
-        frontend.setProtocolFeatures(frontend.getProtocolFeatures() & PROTOCOL_FEATURES);
+        protocolFeatures = frontend.getProtocolFeatures() & PROTOCOL_FEATURES;
+        frontend.setProtocolFeatures(protocolFeatures);
         frontend.setFeatures(features | Feature.VHOST_USER_PROTOCOL_FEATURES.mask());
         frontend.setMemTable(memory.regions(2));
         int fresh = QueueLayout.of(features) == QueueLayout.PACKED ? PackedDeviceQueue.INITIAL_RING_BASE : 0;
@@ -333,6 +335,22 @@ final class NetDriver implements AutoCloseable {
     void stopRings() throws Exception {
         frontend.getVringBase(0);
         frontend.getVringBase(1);
+    }
+
+    /** The protocol features the back-end agreed to. */
+    long protocolFeatures() {
+        return protocolFeatures;
+    }
+
+    /**
+     * SEND_RARP as QEMU sends it after a migration (hw/virtio/vhost-user.c,
+     * vhost_user_migration_done): the MAC in the first six bytes of the u64, no reply asked for.
+     */
+    void sendRarp(byte[] mac) throws Exception {
+        MemorySegment payload = Arena.ofAuto().allocate(Long.BYTES);
+        MemorySegment.copy(mac, 0, payload, ValueLayout.JAVA_BYTE, 0, 6);
+        frontend.send(dev.lowmem.virtio.vhostuser.VhostUserRequest.SEND_RARP.code(),
+                dev.lowmem.virtio.vhostuser.VhostUserHeader.VERSION, payload);
     }
 
     @Override

@@ -241,8 +241,9 @@ class SwitchDeviceTest {
         for (int i = 0; i < frames; i++) {
             expect(B, send(A, mac(B), 100 + i));
         }
-        // A frame finds B's queue taken now and then (its worker's own burst), and queues: most go straight.
-        assertTrue(rig.counters(B).get(SwitchCounter.FRAMES_DIRECT) > frames / 2,
+        // A frame finds B's queue taken now and then (its worker's own burst, more often on a loaded
+        // machine) and queues; the share that goes straight depends on timing, that some do does not.
+        assertTrue(rig.counters(B).get(SwitchCounter.FRAMES_DIRECT) > 0,
                 rig.counters(B).get(SwitchCounter.FRAMES_DIRECT) + " of " + frames + " frames went straight to B");
         assertEquals(frames + 1, rig.pairCounters(B).get(NetCounter.RX_FRAMES), "counted as B's RX like any other");
 
@@ -299,6 +300,33 @@ class SwitchDeviceTest {
             for (int i = 0; i < count; i++) {
                 guests[B].receive();
             }
+        }
+    }
+
+    /**
+     * SEND_RARP for guest A: its port floods the announcement to every other guest, and the switch
+     * learns A's MAC on A's port from it, so that unicast to A goes to A alone from then on.
+     */
+    @Test
+    void sendRarpFloodsTheAnnouncementFromTheGuestsPortAndTeachesTheSwitchItsMac() throws Exception {
+        for (NetDriver guest : guests) {
+            guest.fillRx(BUFFER);
+        }
+        byte[] macA = ByteBuffer.allocate(8).putLong(mac(A) << 16).array();
+        guests[A].sendRarp(java.util.Arrays.copyOf(macA, 6));
+        byte[] announcement = Announcement.rarpFrame(java.util.Arrays.copyOf(macA, 6));
+        expect(B, announcement);
+        expect(C, announcement);
+        // Counted once transmit returns, which may be after the receivers have the frame.
+        Eventually.holds(() -> rig.pairCounters(A).get(NetCounter.RARP_SENT) == 1, "the announcement is counted");
+
+        byte[] toA = send(B, mac(A), 100);
+        expect(A, toA);
+        nothingFor(C);
+        nothingFor(A);
+        for (int port = A; port <= C; port++) {
+            assertEquals(0, rig.counters(port).drops());
+            assertEquals(0, rig.pairCounters(port).drops());
         }
     }
 

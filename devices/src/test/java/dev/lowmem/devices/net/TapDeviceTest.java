@@ -16,12 +16,16 @@ import static dev.lowmem.devices.port.EthernetFrames.bytes;
 import static dev.lowmem.devices.port.EthernetFrames.icmpEchoRequest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowmem.devices.port.EthernetFrames.Endpoints;
 import dev.lowmem.devices.port.NetworkNamespace;
 import dev.lowmem.devices.port.TapPort;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
+import dev.lowmem.virtio.vhostuser.ProtocolFeature;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -108,6 +112,39 @@ class TapDeviceTest {
             QueuePairCounters counters = backend.counters();
             assertEquals(4, counters.get(NetCounter.TX_FRAMES));
             assertEquals(0, counters.drops());
+        }
+    }
+
+    /**
+     * SEND_RARP over the socket, as QEMU sends it on the destination of a migration: the device
+     * writes QEMU's RARP announcement of the guest's MAC to the TAP, and a raw packet socket on
+     * the TAP's host end, in the test's namespace, captures it byte for byte.
+     */
+    @org.junit.jupiter.api.Test
+    void sendRarpAnnouncesTheGuestOnTheTap() throws Exception {
+        long features = Features.of(Feature.VERSION_1, Feature.NET_MRG_RXBUF, Feature.RING_EVENT_IDX);
+        String capture = "import socket,sys\n"
+                + "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW,socket.htons(0x8035))\n"
+                + "s.bind(('" + tap + "',0x8035))\n"
+                + "s.settimeout(20)\n"
+                + "print('ready',flush=True)\n"
+                + "print(s.recv(2048).hex(),flush=True)\n";
+        Process capturing = host.start("python3", "-c", capture);
+        BufferedReader captured = new BufferedReader(new InputStreamReader(capturing.getInputStream(), StandardCharsets.US_ASCII));
+        assertEquals("ready", captured.readLine(), "the capture started");
+        try (NetDriver driver = NetDriver.connect(backend.socket, features)) {
+            assertTrue(ProtocolFeature.RARP.in(driver.protocolFeatures()), "the back-end offers RARP");
+            byte[] mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+            driver.sendRarp(mac);
+            String frame = captured.readLine();
+            // net/announce.c's frame: broadcast, from the MAC, RARP; Ethernet/IPv4, 6/4, reverse request;
+            // sender MAC, IP 0, target MAC, IP 0; zeros to 60 bytes.
+            assertEquals("ffffffffffff" + "525400123456" + "8035" + "0001" + "0800" + "06" + "04" + "0003"
+                    + "525400123456" + "00000000" + "525400123456" + "00000000" + "00".repeat(18), frame);
+            Eventually.holds(() -> backend.counters().get(NetCounter.RARP_SENT) == 1, "the announcement is counted");
+            assertEquals(0, backend.counters().drops());
+        } finally {
+            capturing.destroy();
         }
     }
 }

@@ -39,6 +39,7 @@ class JsonStatsLineTest {
                 + "\"rx_kicks\":13,\"rx_interrupts\":14,\"rx_starved\":15,\"rx_starved_ns\":16,\"rx_held\":17,"
                 + "\"rx_pool_refused\":18,\"rx_drop_malformed_chain\":19,\"rx_drop_no_room\":20,"
                 + "\"rx_drop_port_error\":21,\"rx_drop_backlog\":22,\"tx_faults\":23,\"rx_faults\":24,\"worker_errors\":25,"
+                + "\"rarp_sent\":26,\"rarp_ignored\":27,"
                 + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 19 + 20 + 21 + 22) + ",\"backlog\":7,\"worker_alloc_bytes\":0}]}\n", line);
     }
 

@@ -65,4 +65,24 @@ public interface VirtioDevice {
 
     /** Back to the state before negotiation; every queue has been stopped already. */
     void reset();
+
+    /**
+     * Whether the device can announce a guest's MAC address on its host side ({@link #announce}):
+     * a vhost-user back-end offers the protocol feature RARP only then.
+     */
+    default boolean canAnnounce() {
+        return false;
+    }
+
+    /**
+     * After a live migration the front-end asks the device to tell the host's network where the
+     * guest now is (vhost-user's SEND_RARP): the device sends a RARP announcement of {@code mac}
+     * out of its host side, as QEMU's own network devices do. Must not block: the device sends it
+     * from its own thread.
+     *
+     * @param mac six bytes, first on the wire first
+     */
+    default void announce(byte[] mac) {
+        throw new UnsupportedOperationException("this device makes no announcements");
+    }
 }

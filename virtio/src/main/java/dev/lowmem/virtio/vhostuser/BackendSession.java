@@ -37,6 +37,11 @@ final class BackendSession implements AutoCloseable {
         this.state = new BackendState(name, device);
     }
 
+    /** The session's guest memory as mapped now, null while its table is empty; on the loop's thread. */
+    dev.lowmem.vmm.core.memory.GuestMemory memory() {
+        return state.memory();
+    }
+
     /** Whether the front-end has sent SET_OWNER: the session has started, and keeps its connection. */
     boolean settled() {
         return settled;
@@ -235,7 +240,10 @@ final class BackendSession implements AutoCloseable {
                 state.setLogFd();
                 yield null;
             }
-            case SEND_RARP -> throw notOffered(request, "protocol feature RARP");
+            case SEND_RARP -> {
+                state.sendRarp(Wire.u64(body, 0));
+                yield null;
+            }
             case NET_SET_MTU -> throw notOffered(request, "protocol feature NET_MTU");
         };
     }

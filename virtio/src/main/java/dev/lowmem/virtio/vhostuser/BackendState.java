@@ -30,7 +30,7 @@ import java.util.List;
  * state. Control-plane state: one thread only.
  */
 final class BackendState implements AutoCloseable {
-    /** What this back-end speaks of the protocol extensions. */
+    /** What this back-end speaks of the protocol extensions; RARP too when the device can announce. */
     static final long PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ, ProtocolFeature.LOG_SHMFD,
             ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS);
     /** The bits of the feature word that are vhost's, not the device's: never shown to the device. */
@@ -174,14 +174,32 @@ final class BackendState implements AutoCloseable {
     }
 
     long getProtocolFeatures() {
-        return PROTOCOL_FEATURES & ~PROTOCOL_NOT_OFFERED;
+        return (PROTOCOL_FEATURES | (device.canAnnounce() ? ProtocolFeature.RARP.mask() : 0)) & ~PROTOCOL_NOT_OFFERED;
+    }
+
+    // ---- announcing the guest after a migration ----
+
+    /**
+     * SEND_RARP: the u64 payload holds the guest's MAC in its first six bytes, as QEMU copies it
+     * there (hw/virtio/vhost-user.c, vhost_user_migration_done, which QEMU calls on the
+     * destination after a migration when the guest lacks VIRTIO_NET_F_GUEST_ANNOUNCE, once per
+     * round of its announce timer). The device sends the announcement from its own thread.
+     */
+    void sendRarp(long payload) throws VhostUserException {
+        requireProtocolFeature(ProtocolFeature.RARP, "SEND_RARP");
+        byte[] mac = new byte[6];
+        for (int i = 0; i < mac.length; i++) {
+            mac[i] = (byte) (payload >>> (8 * i));
+        }
+        LOG.log(System.Logger.Level.INFO, name + ": SEND_RARP: announcing " + java.util.HexFormat.ofDelimiter(":").formatHex(mac));
+        device.announce(mac);
     }
 
     void setProtocolFeatures(long features) throws VhostUserException {
         long unoffered = features & ~getProtocolFeatures();
         if (unoffered != 0) {
             throw new VhostUserException("SET_PROTOCOL_FEATURES: " + ProtocolFeature.describe(unoffered)
-                    + " not offered (this back-end offers " + ProtocolFeature.describe(PROTOCOL_FEATURES) + ")");
+                    + " not offered (this back-end offers " + ProtocolFeature.describe(getProtocolFeatures()) + ")");
         }
         protocolFeatures = features;
         LOG.log(System.Logger.Level.INFO, name + ": protocol features " + ProtocolFeature.describe(features));
@@ -274,6 +292,11 @@ final class BackendState implements AutoCloseable {
     }
 
     // ---- memory table ----
+
+    /** The current mapping of the memory table, null while it is empty. */
+    GuestMemory memory() {
+        return memoryTable.memory();
+    }
 
     long getMaxMemSlots() {
         return MemoryTable.MAX_MEM_SLOTS;

@@ -20,8 +20,13 @@ import java.util.Optional;
  * Control-plane state: one thread only.
  */
 final class MemoryTable implements AutoCloseable {
-    /** Regions a memory table may hold through ADD_MEM_REG (GET_MAX_MEM_SLOTS). */
-    static final int MAX_MEM_SLOTS = 32;
+    /**
+     * Regions a memory table may hold through ADD_MEM_REG (GET_MAX_MEM_SLOTS): 509, QEMU's
+     * VHOST_USER_MAX_RAM_SLOTS, as libvhost-user and rust-vmm answer (a KVM machine has 512
+     * memory slots, and QEMU keeps a few for itself). Translation is a binary search over the
+     * regions by address (AddressSpace), about nine steps with all of them.
+     */
+    static final int MAX_MEM_SLOTS = 509;
 
     private static final System.Logger LOG = System.getLogger(MemoryTable.class.getName());
 
@@ -108,7 +113,8 @@ final class MemoryTable implements AutoCloseable {
             return null;
         }
         if (regions.size() == MAX_MEM_SLOTS) {
-            throw new VhostUserException("ADD_MEM_REG " + description + ": the table is full (" + MAX_MEM_SLOTS + " regions)");
+            throw new VhostUserException("ADD_MEM_REG " + description + ": the memory table is full: it holds "
+                    + MAX_MEM_SLOTS + " regions, the most GET_MAX_MEM_SLOTS allows; remove one with REM_MEM_REG first");
         }
         MappedRegion added = new MappedRegion(description, fds.getFirst());
         sealAgainstShrinking(List.of(added));

@@ -148,6 +148,15 @@ public final class VhostUserBackend implements AutoCloseable {
         return path;
     }
 
+    /**
+     * The guest memory the current session has mapped (null without a session or with an empty
+     * table), read on the loop's thread: for tests that check translation against the front-end's
+     * bytes. Valid until the session's next memory-table change.
+     */
+    java.util.concurrent.CompletableFuture<dev.lowmem.vmm.core.memory.GuestMemory> currentMemory() {
+        return loop.submit(() -> session == null ? null : session.memory());
+    }
+
     private void accept() throws NativeIoException {
         UnixSocket socket;
         try {

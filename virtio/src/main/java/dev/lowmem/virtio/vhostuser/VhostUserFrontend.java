@@ -199,6 +199,18 @@ public final class VhostUserFrontend implements AutoCloseable {
         }
     }
 
+    /**
+     * SEND_RARP with {@code mac} in the first six bytes of the u64, as QEMU sends it after a
+     * migration (needs the protocol feature RARP); with REPLY_ACK it waits for the ack.
+     */
+    public void sendRarp(byte[] mac) throws IOException, VhostUserException {
+        long payload = 0;
+        for (int i = 0; i < 6; i++) {
+            payload |= (mac[i] & 0xFFL) << (8 * i);
+        }
+        request(VhostUserRequest.SEND_RARP, Wire.u64Payload(payload));
+    }
+
     public long getMaxMemSlots() throws IOException, VhostUserException {
         return query(VhostUserRequest.GET_MAX_MEM_SLOTS);
     }

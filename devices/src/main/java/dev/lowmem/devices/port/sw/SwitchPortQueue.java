@@ -43,6 +43,12 @@ final class SwitchPortQueue implements PortQueue {
         queue.receiveDirectlyWith(receiver);
     }
 
+    /** An announcement is flooded from this guest's port like any broadcast, and the switch learns the MAC here. */
+    @Override
+    public boolean carriesAnnouncements() {
+        return true;
+    }
+
     @Override
     public boolean transmit(TxFrame frame) {
         return forwarder.forward(frame);
