@@ -15,7 +15,9 @@ import java.util.function.LongConsumer;
 
 /**
  * A virtio-net device (virtio 1.2, 5.1) in front of a host-side {@link Port}: queue pair {@code p}
- * is RX queue {@code 2p} and TX queue {@code 2p+1}, each pair run by its own worker thread.
+ * is RX queue {@code 2p} and TX queue {@code 2p+1}, each pair run by a worker thread of its own or,
+ * for a VMM that embeds the device and runs its datapath itself ({@link Datapath#CALLER}), by
+ * whichever thread calls {@link #doWork(int)} (docs/EMBEDDING.md).
  *
  * <p>It offers what its datapath does itself (both ring layouts, EVENT_IDX, indirect descriptors,
  * mergeable RX buffers, MAC, MTU, link status) plus the offloads the port can honour, and
@@ -28,6 +30,20 @@ import java.util.function.LongConsumer;
  * <p>Owns the port: {@link #close()} closes it.
  */
 public final class VirtioNet implements VirtioDevice, AutoCloseable {
+    /** The device ID a transport reports for a network device (virtio 1.2, 5). */
+    public static final int DEVICE_ID = 1;
+
+    /** Who runs the queue pairs. */
+    public enum Datapath {
+        /** A worker thread per pair, sleeping in epoll on the pair's kicks and port. */
+        WORKERS,
+        /**
+         * The embedding VMM's own threads, each calling {@link #doWork(int)} for the pairs it
+         * runs; the device starts no thread for them.
+         */
+        CALLER
+    }
+
     private final NetDeviceOptions options;
     private final Port port;
     private final PacketPool pool;
@@ -36,13 +52,20 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private final long offered;
     private final Arena arena = Arena.ofShared();
     private final QueuePair[] pairs;
+    /** Null entries with {@link Datapath#CALLER}. */
     private final QueuePairWorker[] workers;
+    private final Datapath datapath;
     private volatile long negotiated;
     private volatile LongConsumer negotiationListener = features -> { };
 
     /** A device with a packet pool of its own, of {@link PoolConfig#defaults()}. */
     public VirtioNet(NetDeviceOptions options, Port port) throws NativeIoException {
-        this(options, port, new PacketPool(PoolConfig.defaults()), true);
+        this(options, port, Datapath.WORKERS);
+    }
+
+    /** A device with a packet pool of its own, its pairs run as {@code datapath} says. */
+    public VirtioNet(NetDeviceOptions options, Port port, Datapath datapath) throws NativeIoException {
+        this(options, port, new PacketPool(PoolConfig.defaults()), true, datapath);
     }
 
     /**
@@ -50,12 +73,19 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
      * and closes after the device.
      */
     public VirtioNet(NetDeviceOptions options, Port port, PacketPool pool) throws NativeIoException {
-        this(options, port, pool, false);
+        this(options, port, pool, false, Datapath.WORKERS);
     }
 
-    private VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, boolean ownsPool)
+    /** As {@link #VirtioNet(NetDeviceOptions, Port, PacketPool)}, its pairs run as {@code datapath} says. */
+    public VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, Datapath datapath)
+            throws NativeIoException {
+        this(options, port, pool, false, datapath);
+    }
+
+    private VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, boolean ownsPool, Datapath datapath)
             throws NativeIoException {
         this.pool = pool;
+        this.datapath = datapath;
         this.ownsPool = ownsPool;
         if (options.queuePairs() > port.maxQueuePairs()) {
             throw new IllegalArgumentException(options.queuePairs() + " queue pairs asked of " + port.describe()
@@ -71,7 +101,9 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         try {
             for (int i = 0; i < pairs.length; i++) {
                 pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), pool, arena);
-                workers[i] = new QueuePairWorker(pairs[i], options.pollWindow(), arena);
+                if (datapath == Datapath.WORKERS) {
+                    workers[i] = new QueuePairWorker(pairs[i], options.pollWindow(), arena);
+                }
             }
         } catch (NativeIoException | RuntimeException e) {
             closeWorkers();
@@ -83,8 +115,35 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
             pool.startRefiller();
         }
         for (QueuePairWorker worker : workers) {
-            worker.start();
+            if (worker != null) {
+                worker.start();
+            }
         }
+    }
+
+    public Datapath datapath() {
+        return datapath;
+    }
+
+    /**
+     * One duty cycle of pair {@code index} on the caller's thread ({@link Datapath#CALLER}): the
+     * pair's kicks are consumed and counted, then what there is to move moves, whether or not a
+     * kick came (the caller decides when to look). One thread at a time per pair. Before that
+     * thread sleeps it calls the pair's {@link QueuePair#prepareToSleep()}, and runs again
+     * instead when it says there is work; asleep, it waits for a queue notification of the pair
+     * and for {@link QueuePair#portInterest()} on the port's fd.
+     *
+     * @return the frames moved
+     * @throws IllegalStateException when the device's own workers run its pairs
+     */
+    public int doWork(int index) {
+        if (datapath != Datapath.CALLER) {
+            throw new IllegalStateException("the device's workers run its queue pairs");
+        }
+        QueuePair pair = pairs[index];
+        pair.kicked(QueuePair.rxQueue(index));
+        pair.kicked(QueuePair.txQueue(index));
+        return pair.doWork();
     }
 
     public NetDeviceOptions options() {
@@ -114,7 +173,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
      * JVM does not count): the datapath allocates nothing in steady state, and this shows it.
      */
     public long workerAllocatedBytes(int index) {
-        return workers[index].allocatedBytes();
+        return workers[index] == null ? -1 : workers[index].allocatedBytes();
     }
 
     /**
@@ -175,6 +234,10 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     @Override
     public void startQueue(ActiveQueue queue) {
+        if (datapath == Datapath.CALLER) {
+            pairs[queue.index() / 2].attach(queue);
+            return;
+        }
         try {
             workers[queue.index() / 2].attach(queue);
         } catch (NativeIoException e) {
@@ -184,6 +247,10 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     @Override
     public void stopQueue(int index) {
+        if (datapath == Datapath.CALLER) {
+            pairs[index / 2].detach(index);
+            return;
+        }
         try {
             workers[index / 2].detach(index);
         } catch (NativeIoException e) {
@@ -196,6 +263,10 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     public void reset() {
         negotiated = 0;
         for (int i = 0; i < workers.length; i++) {
+            if (workers[i] == null) {
+                pairs[i].reset();
+                continue;
+            }
             try {
                 workers[i].reset();
             } catch (NativeIoException e) {
@@ -204,10 +275,19 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         }
     }
 
-    /** Stops the workers and closes the port, and the pool if it is the device's own. */
+    /**
+     * Stops the workers and closes the port, and the pool if it is the device's own. With
+     * {@link Datapath#CALLER}, no thread may be in {@link #doWork(int)} any more: what the pairs
+     * hold of the pool goes back on this thread.
+     */
     @Override
     public void close() {
         closeWorkers();
+        if (datapath == Datapath.CALLER) {
+            for (QueuePair pair : pairs) {
+                pair.release();
+            }
+        }
         arena.close();
         port.close();
         closeOwnPool();
