@@ -153,6 +153,10 @@ final class MmioNetDriver {
         return headerSize;
     }
 
+    GuestMemory memory() {
+        return memory;
+    }
+
     byte[] plainHeader() {
         return new byte[headerSize];
     }
@@ -205,6 +209,29 @@ final class MmioNetDriver {
 
     int usedLength(int queue) {
         return queues[queue].usedLength();
+    }
+
+    /**
+     * Asks for an interrupt at the next used chain of {@code queue}, as a driver does before it
+     * sleeps (virtqueue_enable_cb), and looks once more.
+     *
+     * @return true when used chains arrived meanwhile: take them instead of sleeping
+     */
+    boolean enableInterrupts(int queue) {
+        return queues[queue].enableInterrupts();
+    }
+
+    /** Breaks the TX ring as a hostile guest can: its avail idx runs more than a ring ahead, then it notifies. */
+    void breakTxRing(long txAvailIdx) {
+        MemorySegment index = bytes(txAvailIdx, Short.BYTES);
+        index.set(VirtioNetHeader.LE16, 0, (short) (index.get(VirtioNetHeader.LE16, 0) + rxBufferOf.length + 1));
+        write(QUEUE_NOTIFY, TX);
+    }
+
+    /** Where the TX ring's avail idx is: after its flags, in the driver area placed from the TX rings' base. */
+    long txAvailIdx(long features) {
+        return RingAddresses.placeFrom(base + TX_RINGS, QueueLayout.of(features), rxBufferOf.length).driverArea()
+                + Short.BYTES;
     }
 
     /** The next received frame, which must fit one buffer, or null when none came. */
