@@ -97,11 +97,13 @@ public final class QueuePair {
         faultListener = listener;
     }
 
-    static int rxQueue(int pair) {
+    /** The index of pair {@code pair}'s RX queue, as the transport numbers queues (virtio 1.2, 5.1.2). */
+    public static int rxQueue(int pair) {
         return 2 * pair;
     }
 
-    static int txQueue(int pair) {
+    /** The index of pair {@code pair}'s TX queue. */
+    public static int txQueue(int pair) {
         return 2 * pair + 1;
     }
 
