@@ -21,8 +21,10 @@ import java.util.function.LongConsumer;
  *
  * <p>It offers what its datapath does itself (both ring layouts, EVENT_IDX, indirect descriptors,
  * mergeable RX buffers, MAC, MTU, link status) plus the offloads the port can honour, and
- * multiqueue when it has more than one pair. The control queue is the transport's: QEMU keeps
- * it for vhost-user devices and tells the back-end which pairs run by enabling their rings.
+ * multiqueue when it has more than one pair. Under vhost-user the control queue is the
+ * front-end's: QEMU keeps it and tells the back-end which pairs run by enabling their rings. A
+ * device for a VMM's own transport runs it itself ({@link #withControlQueue}): the receive filter
+ * and the number of receiving pairs it sets apply to every pair's RX path.
  *
  * <p>Each pair's RX backlog draws on a {@link PacketPool}: one shared with other devices, or the
  * device's own.
@@ -49,6 +51,9 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private final PacketPool pool;
     private final boolean ownsPool;
     private final NetConfigSpace config;
+    private final NetControl control;
+    /** The device runs the control queue itself: no vhost-user front-end keeps it (docs/EMBEDDING.md). */
+    private final boolean hasControlQueue;
     private final long offered;
     private final Arena arena = Arena.ofShared();
     private final QueuePair[] pairs;
@@ -65,7 +70,19 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     /** A device with a packet pool of its own, its pairs run as {@code datapath} says. */
     public VirtioNet(NetDeviceOptions options, Port port, Datapath datapath) throws NativeIoException {
-        this(options, port, new PacketPool(PoolConfig.defaults()), true, datapath);
+        this(options, port, new PacketPool(PoolConfig.defaults()), true, datapath, false);
+    }
+
+    /**
+     * A device for a VMM's own transport (virtio-mmio, say): as {@link #VirtioNet(NetDeviceOptions,
+     * Port, Datapath)}, and with the control virtqueue, which vhost-user leaves to its front-end.
+     * It offers CTRL_VQ with RX mode (CTRL_RX, CTRL_RX_EXTRA), the MAC table and address
+     * (CTRL_MAC_ADDR), the VLAN filter (CTRL_VLAN) and, with more than one pair, MQ; the control
+     * queue is the last (virtio 1.2, 5.1.2), served by pair 0's datapath.
+     */
+    public static VirtioNet withControlQueue(NetDeviceOptions options, Port port, Datapath datapath)
+            throws NativeIoException {
+        return new VirtioNet(options, port, new PacketPool(PoolConfig.defaults()), true, datapath, true);
     }
 
     /**
@@ -73,17 +90,17 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
      * and closes after the device.
      */
     public VirtioNet(NetDeviceOptions options, Port port, PacketPool pool) throws NativeIoException {
-        this(options, port, pool, false, Datapath.WORKERS);
+        this(options, port, pool, false, Datapath.WORKERS, false);
     }
 
     /** As {@link #VirtioNet(NetDeviceOptions, Port, PacketPool)}, its pairs run as {@code datapath} says. */
     public VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, Datapath datapath)
             throws NativeIoException {
-        this(options, port, pool, false, datapath);
+        this(options, port, pool, false, datapath, false);
     }
 
-    private VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, boolean ownsPool, Datapath datapath)
-            throws NativeIoException {
+    private VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, boolean ownsPool, Datapath datapath,
+            boolean hasControlQueue) throws NativeIoException {
         this.pool = pool;
         this.datapath = datapath;
         this.ownsPool = ownsPool;
@@ -94,13 +111,17 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         this.options = options;
         this.port = port;
         this.config = new NetConfigSpace(options.mac(), options.queuePairs(), options.mtu());
+        this.control = new NetControl(config, options.queuePairs());
+        this.hasControlQueue = hasControlQueue;
         this.offered = NetFeatures.DEVICE_OWN | NetFeatures.consistentOffloads(port.offloadFeatures())
-                | (options.queuePairs() > 1 ? Feature.NET_MQ.mask() : 0);
+                | (options.queuePairs() > 1 ? Feature.NET_MQ.mask() : 0)
+                | (hasControlQueue ? NetFeatures.CONTROL_QUEUE : 0);
         pairs = new QueuePair[options.queuePairs()];
         workers = new QueuePairWorker[pairs.length];
         try {
             for (int i = 0; i < pairs.length; i++) {
-                pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), pool, arena);
+                pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), pool, control, hasControlQueue && i == 0,
+                        arena);
                 if (datapath == Datapath.WORKERS) {
                     workers[i] = new QueuePairWorker(pairs[i], options.pollWindow(), arena);
                 }
@@ -143,6 +164,9 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         QueuePair pair = pairs[index];
         pair.kicked(QueuePair.rxQueue(index));
         pair.kicked(QueuePair.txQueue(index));
+        if (hasControlQueue && index == 0) {
+            pair.kicked(controlQueueIndex());
+        }
         return pair.doWork();
     }
 
@@ -197,7 +221,17 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     @Override
     public int maxQueues() {
-        return 2 * pairs.length;
+        return 2 * pairs.length + (hasControlQueue ? 1 : 0);
+    }
+
+    /** The control queue's index: after every pair's with MQ, else after the first pair's (virtio 1.2, 5.1.2). */
+    private int controlQueueIndex() {
+        return Feature.NET_MQ.in(negotiated) ? 2 * pairs.length : 2;
+    }
+
+    /** The pair that runs queue {@code index}: pair 0 for the control queue. */
+    private int pairOf(int index) {
+        return hasControlQueue && index == controlQueueIndex() ? 0 : index / 2;
     }
 
     /** Queue pairs, as QEMU's vhost-user-net reads GET_QUEUE_NUM (net/vhost-user.c, vhost_user_start). */
@@ -218,6 +252,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         for (QueuePair pair : pairs) {
             pair.configure(features);
         }
+        control.configure(features);
         negotiated = features;
         negotiationListener.accept(features);
     }
@@ -235,11 +270,11 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     @Override
     public void startQueue(ActiveQueue queue) {
         if (datapath == Datapath.CALLER) {
-            pairs[queue.index() / 2].attach(queue);
+            pairs[pairOf(queue.index())].attach(queue);
             return;
         }
         try {
-            workers[queue.index() / 2].attach(queue);
+            workers[pairOf(queue.index())].attach(queue);
         } catch (NativeIoException e) {
             throw new IllegalStateException("cannot watch the kick of queue " + queue.index(), e);
         }
@@ -248,11 +283,11 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     @Override
     public void stopQueue(int index) {
         if (datapath == Datapath.CALLER) {
-            pairs[index / 2].detach(index);
+            pairs[pairOf(index)].detach(index);
             return;
         }
         try {
-            workers[index / 2].detach(index);
+            workers[pairOf(index)].detach(index);
         } catch (NativeIoException e) {
             throw new IllegalStateException("cannot stop watching the kick of queue " + index, e);
         }
@@ -261,6 +296,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     /** What the device held for the driver that went is dropped and counted, pair by pair, by each worker. */
     @Override
     public void reset() {
+        control.reset();
         negotiated = 0;
         for (int i = 0; i < workers.length; i++) {
             if (workers[i] == null) {

@@ -11,10 +11,10 @@ import java.util.Map;
 
 /**
  * The device as a VMM embeds it, and its guest driver, in the test's one thread (Firecracker's
- * net TestHelper): guest memory from an arena, a {@link VirtioNet} whose pair the rig runs
- * ({@link VirtioNet.Datapath#CALLER}), the virtio-mmio registers, an interrupt that only
- * counts, and a {@link MmioNetDriver} brought up over them. No socket, no sleep: the test
- * posts, calls {@link #runDevice()}, and looks.
+ * net TestHelper): guest memory from an arena, a {@link VirtioNet} with its control queue,
+ * whose pair the rig runs ({@link VirtioNet.Datapath#CALLER}), the virtio-mmio registers, an
+ * interrupt that only counts, and a {@link MmioNetDriver} brought up over them. No socket, no
+ * sleep: the test posts, calls {@link #runDevice()}, and looks.
  */
 final class EmbeddedNetRig implements AutoCloseable {
     /** High in guest-physical space, so the rings' high address halves count. */
@@ -28,17 +28,31 @@ final class EmbeddedNetRig implements AutoCloseable {
     private int interrupts;
 
     EmbeddedNetRig(Port port, long features) throws Exception {
+        this(port, NetDeviceOptions.defaults(), features);
+    }
+
+    EmbeddedNetRig(Port port, NetDeviceOptions options, long features) throws Exception {
         memory = GuestMemory.of(List.of(new MappedRegion(RAM_GPA, arena.allocate(MmioNetDriver.MEMORY_NEEDED, 4096))));
-        device = new VirtioNet(NetDeviceOptions.defaults(), port, VirtioNet.Datapath.CALLER);
+        device = VirtioNet.withControlQueue(options, port, VirtioNet.Datapath.CALLER);
         mmio = new VirtioMmio(device, VirtioNet.DEVICE_ID, memory, () -> interrupts++);
         driver = new MmioNetDriver(mmio, memory, RAM_GPA);
         driver.bringUp(features);
     }
 
-    /** Runs the pair until a cycle moves nothing: what the guest posted is served, whatever the port had is taken. */
+    /**
+     * Runs the pair as a VMM's datapath thread does until it would sleep: cycles until one moves
+     * nothing and {@link QueuePair#prepareToSleep()} finds nothing more. What the guest posted is
+     * served, whatever the port had is taken.
+     */
     void runDevice() {
-        for (int cycle = 0; cycle < 64 && device.doWork(0) > 0; cycle++) {
-            // Each cycle moves at most a burst per direction.
+        runDevice(0);
+    }
+
+    void runDevice(int pair) {
+        for (int cycle = 0; cycle < 64; cycle++) {
+            if (device.doWork(pair) == 0 && !device.pair(pair).prepareToSleep()) {
+                return;
+            }
         }
     }
 

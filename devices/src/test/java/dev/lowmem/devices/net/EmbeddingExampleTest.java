@@ -61,8 +61,9 @@ class EmbeddingExampleTest {
                 Arena ram = Arena.ofShared();
                 // Guest RAM however the VMM mapped it: the device sees it through a GuestMemory.
                 GuestMemory memory = GuestMemory.of(List.of(new MappedRegion(RAM_GPA, ram.allocate(RAM_SIZE, 4096))));
-                // The device on a TAP, its queue pair run by the VMM's thread below.
-                VirtioNet net = new VirtioNet(NetDeviceOptions.defaults(), tap(host), VirtioNet.Datapath.CALLER);
+                // The device on a TAP, with its control queue, its queue pair run by the VMM's thread below.
+                VirtioNet net = VirtioNet.withControlQueue(NetDeviceOptions.defaults(), tap(host),
+                        VirtioNet.Datapath.CALLER);
                 // The device's interrupt line: an eventfd for irqfd here; a routine that injects the IRQ does too.
                 EventFd irq = EventFd.create();
                 // The register file the VMM's MMIO exit handler calls for [base, base + WINDOW_SIZE).

@@ -28,10 +28,14 @@ import java.util.Arrays;
 final class MmioNetDriver {
     static final int RX = 0;
     static final int TX = 1;
-    /** Guest memory the driver needs from its base: rings, then TX and RX buffer slots. */
-    static final long MEMORY_NEEDED = 8L << 20;
+    /** Each pair's share of guest memory from the driver's base: rings, then TX and RX buffer slots. */
+    private static final long PAIR_MEMORY = 8L << 20;
+    /** Guest memory the driver needs from its base: two pairs' shares. */
+    static final long MEMORY_NEEDED = 2 * PAIR_MEMORY;
     private static final long RX_RINGS = 0x1000;
     private static final long TX_RINGS = 0x10000;
+    private static final long CONTROL_RINGS = 0x20000;
+    private static final long COMMANDS = 0x30000;
     private static final long TX_BUFFERS = 1L << 20;
     private static final long RX_BUFFERS = 4L << 20;
     private static final long SLOT = 8 << 10;
@@ -60,18 +64,20 @@ final class MmioNetDriver {
     private final VirtioMmio mmio;
     private final GuestMemory memory;
     private final long base;
-    private final DriverQueue[] queues = new DriverQueue[2];
-    private final long[] rxBufferOf;
+    /** By the device's queue index. */
+    private DriverQueue[] queues;
+    /** Each pair's RX buffer by chain id. */
+    private final long[][] rxBufferOf = new long[2][VirtioMmio.DEFAULT_MAX_QUEUE_SIZE];
+    private final long[] rxSlot = new long[2];
+    private final long[] txSlot = new long[2];
     private final DriverChain chain = new DriverChain(4);
     private int headerSize;
-    private long rxSlot;
-    private long txSlot;
+    private int controlQueue = -1;
 
     MmioNetDriver(VirtioMmio mmio, GuestMemory memory, long base) {
         this.mmio = mmio;
         this.memory = memory;
         this.base = base;
-        this.rxBufferOf = new long[VirtioMmio.DEFAULT_MAX_QUEUE_SIZE];
     }
 
     /**
@@ -103,8 +109,18 @@ final class MmioNetDriver {
         assertTrue((read(STATUS) & DeviceStatus.FEATURES_OK) != 0, "the device kept FEATURES_OK: " + mmio.lastError());
         headerSize = NetFeatures.headerSize(features);
 
-        setUpQueue(RX, features, base + RX_RINGS);
-        setUpQueue(TX, features, base + TX_RINGS);
+        // Linux reads max_virtqueue_pairs at probe and sets up every pair, then the control queue after them.
+        int pairs = Feature.NET_MQ.in(features) ? configShort(NetConfigSpace.MAX_VIRTQUEUE_PAIRS_OFFSET) : 1;
+        assertTrue(pairs <= rxBufferOf.length, "this driver runs " + rxBufferOf.length + " pairs at most");
+        queues = new DriverQueue[2 * pairs + 1];
+        for (int pair = 0; pair < pairs; pair++) {
+            setUpQueue(QueuePair.rxQueue(pair), features, pairBase(pair) + RX_RINGS);
+            setUpQueue(QueuePair.txQueue(pair), features, pairBase(pair) + TX_RINGS);
+        }
+        if (Feature.NET_CTRL_VQ.in(features)) {
+            controlQueue = 2 * pairs;
+            setUpQueue(controlQueue, features, base + CONTROL_RINGS);
+        }
         addStatus(DeviceStatus.DRIVER_OK);
         return features;
     }
@@ -161,15 +177,29 @@ final class MmioNetDriver {
         return new byte[headerSize];
     }
 
-    /** Posts {@code count} receive buffers of {@code size} bytes, one descriptor each (mergeable buffers). */
+    private long pairBase(int pair) {
+        return base + pair * PAIR_MEMORY;
+    }
+
+    /** The control queue's index: after every pair's (virtio 1.2, 5.1.2). */
+    int controlQueue() {
+        return controlQueue;
+    }
+
+    /** Posts {@code count} receive buffers of {@code size} bytes on pair 0, one descriptor each (mergeable buffers). */
     void postRx(int count, int size) {
+        postRx(0, count, size);
+    }
+
+    void postRx(int pair, int count, int size) {
+        int queue = QueuePair.rxQueue(pair);
         for (int i = 0; i < count; i++) {
-            long buffer = base + RX_BUFFERS + (rxSlot++ % rxBufferOf.length) * SLOT;
-            int id = queues[RX].add(chain.clear().writable(buffer, size), false);
+            long buffer = pairBase(pair) + RX_BUFFERS + (rxSlot[pair]++ % rxBufferOf[pair].length) * SLOT;
+            int id = queues[queue].add(chain.clear().writable(buffer, size), false);
             assertTrue(id >= 0, "room in the RX ring");
-            rxBufferOf[id] = buffer;
+            rxBufferOf[pair][id] = buffer;
         }
-        publish(RX);
+        publish(queue);
     }
 
     /** Posts a chain the test builds itself (a hostile one) on RX. */
@@ -178,16 +208,20 @@ final class MmioNetDriver {
         publish(RX);
     }
 
-    /** Transmits a frame as a header descriptor and a packet descriptor. */
+    /** Transmits a frame on pair 0 as a header descriptor and a packet descriptor. */
     void send(byte[] header, byte[] packet) {
-        long buffer = base + TX_BUFFERS + (txSlot++ % rxBufferOf.length) * SLOT;
+        send(0, header, packet);
+    }
+
+    void send(int pair, byte[] header, byte[] packet) {
+        long buffer = pairBase(pair) + TX_BUFFERS + (txSlot[pair]++ % rxBufferOf[pair].length) * SLOT;
         bytes(buffer, header.length).copyFrom(MemorySegment.ofArray(header));
         chain.clear().readable(buffer, header.length);
         if (packet.length > 0) {
             bytes(buffer + header.length, packet.length).copyFrom(MemorySegment.ofArray(packet));
             chain.readable(buffer + header.length, packet.length);
         }
-        sendRaw(chain);
+        postRaw(QueuePair.txQueue(pair), chain);
     }
 
     /** Transmits a chain the test builds itself. */
@@ -200,6 +234,35 @@ final class MmioNetDriver {
         if (queues[queue].publish()) {
             write(QUEUE_NOTIFY, queue);
         }
+    }
+
+    /**
+     * Posts a control command (class, code, data) with its ack byte after it, as Linux's
+     * virtnet_send_command does, and notifies.
+     */
+    void command(int commandClass, int code, byte[] data) {
+        MemorySegment bytes = bytes(base + COMMANDS, 2 + data.length + 1);
+        bytes.set(ValueLayout.JAVA_BYTE, 0, (byte) commandClass);
+        bytes.set(ValueLayout.JAVA_BYTE, 1, (byte) code);
+        bytes.asSlice(2, data.length).copyFrom(MemorySegment.ofArray(data));
+        bytes.set(ValueLayout.JAVA_BYTE, 2 + data.length, (byte) 0x7f);
+        postRaw(controlQueue, new DriverChain(2).readable(base + COMMANDS, 2 + data.length)
+                .writable(base + COMMANDS + 2 + data.length, 1));
+    }
+
+    /** The ack the device wrote for the last command, once it came back; -1 while it has not. */
+    int ack(int dataLength) {
+        if (takeUsed(controlQueue) < 0) {
+            return -1;
+        }
+        assertEquals(1, usedLength(controlQueue), "the ack byte written");
+        return bytes(base + COMMANDS + 2 + dataLength, 1).get(ValueLayout.JAVA_BYTE, 0);
+    }
+
+    /** Posts a chain the test builds itself on {@code queue}. */
+    void postRaw(int queue, DriverChain raw) {
+        assertTrue(queues[queue].add(raw, false) >= 0, "room in queue " + queue);
+        publish(queue);
     }
 
     /** The next used chain of {@code queue}, or -1; its length is {@link #usedLength(int)}. */
@@ -224,23 +287,28 @@ final class MmioNetDriver {
     /** Breaks the TX ring as a hostile guest can: its avail idx runs more than a ring ahead, then it notifies. */
     void breakTxRing(long txAvailIdx) {
         MemorySegment index = bytes(txAvailIdx, Short.BYTES);
-        index.set(VirtioNetHeader.LE16, 0, (short) (index.get(VirtioNetHeader.LE16, 0) + rxBufferOf.length + 1));
+        index.set(VirtioNetHeader.LE16, 0, (short) (index.get(VirtioNetHeader.LE16, 0) + queues[TX].size() + 1));
         write(QUEUE_NOTIFY, TX);
     }
 
     /** Where the TX ring's avail idx is: after its flags, in the driver area placed from the TX rings' base. */
     long txAvailIdx(long features) {
-        return RingAddresses.placeFrom(base + TX_RINGS, QueueLayout.of(features), rxBufferOf.length).driverArea()
+        return RingAddresses.placeFrom(base + TX_RINGS, QueueLayout.of(features), queues[TX].size()).driverArea()
                 + Short.BYTES;
     }
 
-    /** The next received frame, which must fit one buffer, or null when none came. */
+    /** The next frame received on pair 0, which must fit one buffer, or null when none came. */
     Received receive() {
-        int id = takeUsed(RX);
+        return receive(0);
+    }
+
+    Received receive(int pair) {
+        int queue = QueuePair.rxQueue(pair);
+        int id = takeUsed(queue);
         if (id < 0) {
             return null;
         }
-        byte[] all = bytes(rxBufferOf[id], usedLength(RX)).toArray(ValueLayout.JAVA_BYTE);
+        byte[] all = bytes(rxBufferOf[pair][id], usedLength(queue)).toArray(ValueLayout.JAVA_BYTE);
         return new Received(Arrays.copyOf(all, headerSize), Arrays.copyOfRange(all, headerSize, all.length));
     }
 
@@ -270,6 +338,8 @@ final class MmioNetDriver {
     /** Features a Linux guest's virtio_net asks for when the device offers them (a subset). */
     static long linuxFeatures() {
         return dev.lowmem.virtio.Features.of(Feature.VERSION_1, Feature.RING_EVENT_IDX, Feature.NET_MRG_RXBUF,
-                Feature.NET_MAC, Feature.NET_STATUS, Feature.NET_MTU, Feature.NET_CSUM, Feature.NET_GUEST_CSUM);
+                Feature.NET_MAC, Feature.NET_STATUS, Feature.NET_MTU, Feature.NET_CSUM, Feature.NET_GUEST_CSUM,
+                Feature.NET_CTRL_VQ, Feature.NET_CTRL_RX, Feature.NET_CTRL_VLAN, Feature.NET_CTRL_RX_EXTRA,
+                Feature.NET_CTRL_MAC_ADDR);
     }
 }
