@@ -261,14 +261,14 @@ public final class VirtioMmio implements AutoCloseable {
     }
 
     private void writeQueueReady(int value) {
-        MmioQueue queue = selectedQueue();
-        if (value == 0 && queue != null && (status & DeviceStatus.DRIVER_OK) == 0) {
-            queue.unready();
+        if (value != 0 && value != 1) {
+            refuse("QueueReady " + Integer.toUnsignedString(value) + " for queue " + queueSel + ": only 0 or 1");
             return;
         }
-        if (value != 1) {
-            refuse("QueueReady " + Integer.toUnsignedString(value) + " for queue " + queueSel
-                    + ": 1 makes a queue ready, 0 only before DRIVER_OK");
+        MmioQueue queue = selectedQueue();
+        if (value == 0 && queue != null && (status & DeviceStatus.DRIVER_OK) == 0) {
+            // Linux writes 0 when it deletes its queues, after the reset; a queue not ready stays so.
+            queue.unready();
             return;
         }
         queue = queueToSetUp("QueueReady");

@@ -328,6 +328,25 @@ class VirtioMmioTest {
     }
 
     @Test
+    void queueReadyZeroBeforeDriverOkUndoesTheSetup() {
+        negotiate();
+        setUpQueue(0, RAM_GPA + 0x4000);
+        write(QUEUE_READY, 0);
+        assertEquals(0, read(QUEUE_READY));
+        write(QUEUE_NUM, 16);
+        write(STATUS, status() | DeviceStatus.DRIVER_OK);
+        assertTrue(device.started.isEmpty(), "a queue made unready does not start");
+        assertHealthy();
+    }
+
+    @Test
+    void queueReadyOtherThanZeroOrOneIsRefused() {
+        negotiate();
+        write(QUEUE_READY, 2);
+        assertNeedsReset("only 0 or 1");
+    }
+
+    @Test
     void queueReadyBeforeFeaturesOkIsRefused() {
         acknowledgeAndDrive();
         setUpQueue(0, RAM_GPA + 0x4000);
