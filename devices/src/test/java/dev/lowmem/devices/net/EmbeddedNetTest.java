@@ -25,6 +25,7 @@ class EmbeddedNetTest {
     private static final long FEATURES = Features.of(Feature.VERSION_1, Feature.NET_MRG_RXBUF, Feature.RING_EVENT_IDX,
             Feature.NET_MAC, Feature.NET_STATUS, Feature.NET_MTU);
     private static final int STATUS = 0x070;
+    private static final int QUEUE_NOTIFY = 0x050;
 
     private EmbeddedNetRig rig;
     private MmioNetDriver driver;
@@ -87,12 +88,14 @@ class EmbeddedNetTest {
     }
 
     @Test
-    void aBrokenRingStopsItsQueueAndAsksForAReset() {
+    void aBrokenRingStopsItsQueueAndAsksForAReset() throws Exception {
         driver.breakTxRing(driver.txAvailIdx(FEATURES));
         rig.runDevice();
         assertEquals(1, rig.counters().get(NetCounter.TX_FAULTS));
         assertTrue((rig.mmio.read(STATUS, 4) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
         assertEquals(VirtioMmio.INTERRUPT_CONFIG_CHANGE, driver.takeInterrupt() & VirtioMmio.INTERRUPT_CONFIG_CHANGE);
+        rig.mmio.write(QUEUE_NOTIFY, 4, MmioNetDriver.TX);
+        assertEquals(0, rig.mmio.kick(MmioNetDriver.TX).read(), "no kick left unread for a queue nobody serves");
 
         MmioNetDriver next = new MmioNetDriver(rig.mmio, driver.memory(), EmbeddedNetRig.RAM_GPA);
         next.bringUp(FEATURES);

@@ -111,9 +111,9 @@ class EmbeddingExampleTest {
     }
 
     /**
-     * The VMM's own datapath thread for queue pair 0: it runs the pair while there is work, then
-     * sleeps in epoll on the queues' kick eventfds (what QueueNotify signals) and on the port's
-     * fd, for what {@link QueuePair#portInterest()} says the pair waits for. The order before
+     * The VMM's own datapath thread for the device's one queue pair: it runs the pair while there
+     * is work, then sleeps in epoll on the queues' kick eventfds (what QueueNotify signals) and on
+     * the port's fd, for what {@link QueuePair#portInterest()} says the pair waits for. The order before
      * sleeping matters: {@link QueuePair#prepareToSleep()} asks the guest for kicks and looks
      * once more, for a chain posted before the guest saw the request brings no kick.
      */
@@ -136,8 +136,10 @@ class EmbeddingExampleTest {
             epoll = Epoll.create();
             stop = EventFd.create();
             epoll.add(stop.fd(), LibC.EPOLLIN, STOP);
-            epoll.add(mmio.kick(QueuePair.rxQueue(0)).fd(), LibC.EPOLLIN, QueuePair.rxQueue(0));
-            epoll.add(mmio.kick(QueuePair.txQueue(0)).fd(), LibC.EPOLLIN, QueuePair.txQueue(0));
+            // Every queue's kick: the pair's, and the control queue's, which pair 0 serves.
+            for (int queue = 0; queue < net.maxQueues(); queue++) {
+                epoll.add(mmio.kick(queue).fd(), LibC.EPOLLIN, queue);
+            }
             epoll.add(portFd, 0, PORT);
             thread = Thread.ofPlatform().name("vmm-net-datapath").start(this::run);
         }

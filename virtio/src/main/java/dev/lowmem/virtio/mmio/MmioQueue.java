@@ -94,6 +94,11 @@ final class MmioQueue implements AutoCloseable {
         active = queue;
     }
 
+    /** Whether the device runs the queue (from DRIVER_OK to the reset). */
+    boolean running() {
+        return active != null;
+    }
+
     /** Whether the device runs the queue and it has faulted. */
     boolean faulted() {
         return active != null && active.fault() != null;

@@ -291,7 +291,11 @@ public final class VirtioMmio implements AutoCloseable {
             refuse("QueueNotify for queue " + Integer.toUnsignedString(value) + "; the device has " + queues.length);
             return;
         }
-        queues[value].kick().signal();
+        // A kick for a queue the device does not run, or no longer serves after a fault, would stay
+        // unread and wake a datapath loop that watches it for nothing, again and again.
+        if (queues[value].running() && !queues[value].faulted()) {
+            queues[value].kick().signal();
+        }
     }
 
     private void writeStatus(int value) throws NativeIoException {

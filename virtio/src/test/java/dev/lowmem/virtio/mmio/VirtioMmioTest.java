@@ -147,10 +147,14 @@ class VirtioMmioTest {
     }
 
     @Test
-    void queueNotifySignalsTheQueuesKick() throws Exception {
-        write(QUEUE_NOTIFY, 1);
-        assertEquals(1, mmio.kick(1).read());
-        assertEquals(0, mmio.kick(0).read());
+    void queueNotifySignalsTheKickOfARunningQueue() throws Exception {
+        write(QUEUE_NOTIFY, 0);
+        assertEquals(0, mmio.kick(0).read(), "nothing runs the queue yet: no kick to leave unread");
+        runQueue0();
+        write(QUEUE_NOTIFY, 0);
+        assertEquals(1, mmio.kick(0).read());
+        assertEquals(0, mmio.kick(1).read());
+        assertHealthy();
     }
 
     @Test
@@ -186,7 +190,7 @@ class VirtioMmioTest {
     @Test
     void writingZeroToStatusStopsTheQueuesAndResetsTheDevice() throws Exception {
         ActiveQueue queue = runQueue0();
-        write(QUEUE_NOTIFY, 0);
+        mmio.kick(0).signal();
         write(STATUS, 0);
 
         assertEquals(0, read(STATUS));
