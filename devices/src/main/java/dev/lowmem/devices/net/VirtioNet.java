@@ -65,18 +65,13 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     /** A device with a packet pool of its own, of {@link PoolConfig#defaults()}. */
     public VirtioNet(NetDeviceOptions options, Port port) throws NativeIoException {
-        this(options, port, Datapath.WORKERS);
-    }
-
-    /** A device with a packet pool of its own, its pairs run as {@code datapath} says. */
-    public VirtioNet(NetDeviceOptions options, Port port, Datapath datapath) throws NativeIoException {
-        this(options, port, new PacketPool(PoolConfig.defaults()), true, datapath, false);
+        this(options, port, new PacketPool(PoolConfig.defaults()), true, Datapath.WORKERS, false);
     }
 
     /**
-     * A device for a VMM's own transport (virtio-mmio, say): as {@link #VirtioNet(NetDeviceOptions,
-     * Port, Datapath)}, and with the control virtqueue, which vhost-user leaves to its front-end.
-     * It offers CTRL_VQ with RX mode (CTRL_RX, CTRL_RX_EXTRA), the MAC table and address
+     * A device for a VMM's own transport (virtio-mmio, say), with a packet pool of its own, its
+     * pairs run as {@code datapath} says, and with the control virtqueue, which vhost-user leaves
+     * to its front-end. It offers CTRL_VQ with RX mode (CTRL_RX, CTRL_RX_EXTRA), the MAC table and address
      * (CTRL_MAC_ADDR), the VLAN filter (CTRL_VLAN) and, with more than one pair, MQ; the control
      * queue is the last (virtio 1.2, 5.1.2), served by pair 0's datapath.
      */
@@ -91,12 +86,6 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
      */
     public VirtioNet(NetDeviceOptions options, Port port, PacketPool pool) throws NativeIoException {
         this(options, port, pool, false, Datapath.WORKERS, false);
-    }
-
-    /** As {@link #VirtioNet(NetDeviceOptions, Port, PacketPool)}, its pairs run as {@code datapath} says. */
-    public VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, Datapath datapath)
-            throws NativeIoException {
-        this(options, port, pool, false, datapath, false);
     }
 
     private VirtioNet(NetDeviceOptions options, Port port, PacketPool pool, boolean ownsPool, Datapath datapath,
@@ -140,10 +129,6 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
                 worker.start();
             }
         }
-    }
-
-    public Datapath datapath() {
-        return datapath;
     }
 
     /**
