@@ -25,6 +25,7 @@ public enum Feature implements FeatureBit {
     NET_CTRL_VQ(17),
     NET_CTRL_RX(18),
     NET_CTRL_VLAN(19),
+    NET_CTRL_RX_EXTRA(20),
     NET_GUEST_ANNOUNCE(21),
     NET_MQ(22),
     NET_CTRL_MAC_ADDR(23),

@@ -1,5 +1,6 @@
 package dev.lowmem.devices.net;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -34,6 +35,11 @@ final class NetConfigSpace {
         config.putShort(STATUS_OFFSET, LINK_UP);
         config.putShort(MAX_VIRTQUEUE_PAIRS_OFFSET, (short) queuePairs);
         config.putShort(MTU_OFFSET, (short) mtu);
+    }
+
+    /** The MAC as the 48 low bits of a long, first byte highest: the filter's unit. */
+    synchronized long mac() {
+        return RxFilter.address(MemorySegment.ofArray(bytes));
     }
 
     synchronized byte[] read(int offset, int length) {

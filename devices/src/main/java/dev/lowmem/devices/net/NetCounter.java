@@ -28,9 +28,13 @@ public enum NetCounter {
     RX_DROP_MALFORMED_CHAIN("RX chains the guest got wrong"),
     RX_DROP_NO_ROOM("frames larger than the guest's receive buffers"),
     RX_DROP_PORT_ERROR("failed reads from the port"),
+    RX_FILTERED("frames the driver's receive filter turned away (control queue: RX mode, MAC table, VLAN)"),
     RX_DROP_BACKLOG("frames held for the guest (the RX backlog, a loopback's queue) that its RX queue stopped or the device reset before it took"),
     TX_FAULTS("times the TX queue stopped for good: the guest broke its ring, or serving it failed (guest memory gone, say); it waits for a reset"),
     RX_FAULTS("times the RX queue stopped for good: the guest broke its ring, or serving it failed; it waits for a reset"),
+    CTRL_COMMANDS("control queue commands the device carried out"),
+    CTRL_ERRORS("control queue commands refused (unknown, not negotiated, malformed data or chain)"),
+    CTRL_FAULTS("times the control queue stopped for good: the guest broke its ring, or serving it failed"),
     WORKER_ERRORS("errors outside any one queue that the pair's worker survived (logged, then a 10 ms pause)"),
     RARP_SENT("RARP announcements of the guest's MAC sent out of the port (SEND_RARP, after a live migration)"),
     RARP_IGNORED("RARP announcements asked of a port without a host side to send them on (loopback, sink, source)");

@@ -22,6 +22,9 @@ final class NetFeatures {
     /** What the device does itself, whatever the port: rings, mergeable buffers, config fields. */
     static final long DEVICE_OWN = Features.of(Feature.VERSION_1, Feature.RING_EVENT_IDX, Feature.RING_INDIRECT_DESC,
             Feature.RING_PACKED, Feature.NET_MRG_RXBUF, Feature.NET_STATUS, Feature.NET_MAC, Feature.NET_MTU);
+    /** What a device with its own control queue offers besides (VirtioNet.withControlQueue). */
+    static final long CONTROL_QUEUE = Features.of(Feature.NET_CTRL_VQ, Feature.NET_CTRL_RX, Feature.NET_CTRL_RX_EXTRA,
+            Feature.NET_CTRL_VLAN, Feature.NET_CTRL_MAC_ADDR);
     /** The offloads a port may contribute. */
     static final long OFFLOADS = Features.of(NET_CSUM, NET_GUEST_CSUM, NET_HOST_TSO4, NET_HOST_TSO6, NET_HOST_ECN,
             NET_HOST_UFO, NET_GUEST_TSO4, NET_GUEST_TSO6, NET_GUEST_ECN, NET_GUEST_UFO);

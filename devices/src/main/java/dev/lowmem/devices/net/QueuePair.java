@@ -44,10 +44,15 @@ public final class QueuePair {
     private final RxBacklog backlog;
     private final ReceivePath receive;
     private final Announcement announcement;
+    private final NetControl control;
+    /** Null unless this pair serves the device's control queue. */
+    private final ControlPath controlPath;
     private final String rxName;
     private final String txName;
+    private final String controlName = "the control queue";
     private volatile ActiveQueue rx;
     private volatile ActiveQueue tx;
+    private volatile ActiveQueue controlQueue;
     /** Device resets so far: each one drops what the pair held for the driver before it. */
     private volatile int resets;
     private int resetsSeen;
@@ -59,17 +64,27 @@ public final class QueuePair {
     private volatile ActiveQueue servedRx;
     private boolean rxKicked;
     private boolean txKicked;
+    private boolean controlKicked;
     private FaultListener faultListener = queue -> { };
 
-    QueuePair(int index, PortQueue port, int mtu, PacketPool pool, PacketCapture capture, Arena arena) {
+    /**
+     * @param control        the device's control state: its receive filter and how many pairs receive
+     * @param servesControl  this pair runs the device's control queue (pair 0 of a device that has one)
+     * @param capture        where the device's frames are captured, if anywhere
+     */
+    QueuePair(int index, PortQueue port, int mtu, PacketPool pool, NetControl control, boolean servesControl,
+            PacketCapture capture, Arena arena) {
         this.index = index;
         this.port = port;
+        this.control = control;
         this.txName = "queue " + txQueue(index) + " (TX of pair " + index + ")";
         this.rxName = "queue " + rxQueue(index) + " (RX of pair " + index + ")";
         this.transmit = new TransmitPath(port, counters, new QueueWarnings(txName), capture, arena);
         this.backlog = new RxBacklog(port, pool, "RX of pair " + index, counters, arena);
-        this.receive = new ReceivePath(backlog, counters, new QueueWarnings(rxName), capture, mtu, arena);
+        this.receive = new ReceivePath(backlog, control, counters, new QueueWarnings(rxName), capture, mtu, arena);
         this.announcement = new Announcement(counters, arena);
+        this.controlPath = servesControl ? new ControlPath(control, counters, new QueueWarnings(controlName), arena)
+                : null;
         configure(0);
         port.receiveDirectlyWith(this::receiveDirect);
     }
@@ -99,11 +114,13 @@ public final class QueuePair {
         faultListener = listener;
     }
 
-    static int rxQueue(int pair) {
+    /** The index of pair {@code pair}'s RX queue, as the transport numbers queues (virtio 1.2, 5.1.2). */
+    public static int rxQueue(int pair) {
         return 2 * pair;
     }
 
-    static int txQueue(int pair) {
+    /** The index of pair {@code pair}'s TX queue. */
+    public static int txQueue(int pair) {
         return 2 * pair + 1;
     }
 
@@ -131,12 +148,19 @@ public final class QueuePair {
         announcement.configure(features);
     }
 
-    /** Control plane: the queue runs from now; the caller then wakes the runner. */
+    /**
+     * Control plane: the queue runs from now; the caller then wakes the runner. A queue that is
+     * neither of the pair's is the control queue, which the device hands only to the pair that serves it.
+     */
     void attach(ActiveQueue queue) {
         if (queue.index() == rxQueue(index)) {
             rx = queue;
-        } else {
+        } else if (queue.index() == txQueue(index)) {
             tx = queue;
+        } else if (controlPath != null) {
+            controlQueue = queue;
+        } else {
+            throw new IllegalArgumentException("queue " + queue.index() + " is not one of pair " + index + "'s");
         }
     }
 
@@ -146,9 +170,12 @@ public final class QueuePair {
         if (queueIndex == rxQueue(index)) {
             queue = rx;
             rx = null;
-        } else {
+        } else if (queueIndex == txQueue(index)) {
             queue = tx;
             tx = null;
+        } else {
+            queue = controlQueue;
+            controlQueue = null;
         }
         return queue;
     }
@@ -174,8 +201,10 @@ public final class QueuePair {
     void kicked(int queueIndex) {
         if (queueIndex == rxQueue(index)) {
             rxKicked = true;
-        } else {
+        } else if (queueIndex == txQueue(index)) {
             txKicked = true;
+        } else {
+            controlKicked = true;
         }
     }
 
@@ -186,7 +215,7 @@ public final class QueuePair {
      * @return the frames moved
      */
     public int doWork() {
-        ActiveQueue rxQueue = serving(rx);
+        ActiveQueue rxQueue = receiving();
         int resetsNow = resets;
         if (resetsNow != resetsSeen || rxQueue != servedRx && servedRx != null) {
             resetsSeen = resetsNow;
@@ -231,6 +260,7 @@ public final class QueuePair {
                 rxQueue.exit();
             }
         }
+        moved += serveControl();
         if (transmit.gaveBack()) {
             interruptForTransmitted(serving(tx));
         }
@@ -257,6 +287,40 @@ public final class QueuePair {
         } finally {
             txQueue.exit();
         }
+    }
+
+    /**
+     * The control queue's commands, after the bursts: a filter the driver changed applies from
+     * the next cycle's frames. Its notifications are never turned off, for commands are rare;
+     * {@link #prepareToSleep()} moves its event index past what was served.
+     */
+    private int serveControl() {
+        ActiveQueue queue = serving(controlQueue);
+        if (queue == null || !queue.tryEnter()) {
+            return 0;
+        }
+        try {
+            if (controlKicked) {
+                controlKicked = false;
+                queue.drainKick();
+            }
+            int served = controlPath.burst(queue, BURST);
+            stopIfRingBroken(queue, NetCounter.CTRL_FAULTS, controlName);
+            return served;
+        } catch (IOException | RuntimeException | Error e) {
+            faulted(queue, NetCounter.CTRL_FAULTS, controlName, e);
+            return 0;
+        } finally {
+            queue.exit();
+        }
+    }
+
+    /**
+     * The RX queue if it runs and the driver lets this pair receive: a driver that set fewer
+     * pairs (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET) gets no frames on the others' RX queues (5.1.6.5.5).
+     */
+    private ActiveQueue receiving() {
+        return index < control.receivingPairs() ? serving(rx) : null;
     }
 
     /** The queue, unless it has faulted: a faulted queue is served no more than one that stopped. */
@@ -315,11 +379,15 @@ public final class QueuePair {
         if (txQueue != null && !transmit.portFull() && moreAfterEnabling(txQueue, NetCounter.TX_FAULTS, txName)) {
             return true;
         }
-        ActiveQueue rxQueue = rx;
+        ActiveQueue rxQueue = receiving();
         if (rxQueue != null && receive.starved() && moreAfterEnabling(rxQueue, NetCounter.RX_FAULTS, rxName)) {
             return true;
         }
-        return port.prepareToSleep(serving(rx) != null && receive.wantsFrames(),
+        ActiveQueue commands = serving(controlQueue);
+        if (commands != null && moreAfterEnabling(commands, NetCounter.CTRL_FAULTS, controlName)) {
+            return true;
+        }
+        return port.prepareToSleep(rxQueue != null && receive.wantsFrames(),
                 serving(tx) != null && transmit.portFull());
     }
 
@@ -346,7 +414,7 @@ public final class QueuePair {
      */
     public int portInterest() {
         int events = 0;
-        if (serving(rx) != null && receive.wantsFrames()) {
+        if (receiving() != null && receive.wantsFrames()) {
             events |= LibC.EPOLLIN;
         }
         if (serving(tx) != null && transmit.portFull()) {

@@ -3,6 +3,7 @@ package dev.lowmem.virtio.device;
 import dev.lowmem.virtio.queue.DeviceQueue;
 import dev.lowmem.virtio.queue.InvalidQueueException;
 import dev.lowmem.vmm.core.event.EventFd;
+import dev.lowmem.vmm.core.event.Signal;
 import dev.lowmem.vmm.core.memory.DirtyLog;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,7 +26,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * with its other queues (docs/ARCHITECTURE.md, "Faults in the datapath").
  */
 public final class ActiveQueue {
-    /** The eventfds the device signals the driver with: used buffers, and a fault of the queue. */
+    /** What the device signals the driver with: used buffers, and a fault of the queue. */
     public enum Notifier {
         CALL, ERR
     }
@@ -34,8 +35,11 @@ public final class ActiveQueue {
     private final EventFd kick;
     private final ReentrantLock access = new ReentrantLock();
     private DeviceQueue rings;
-    /** The call and err eventfds, by {@link Notifier#ordinal()}; null where the driver wants no signal. */
-    private final EventFd[] notifiers = new EventFd[Notifier.values().length];
+    /**
+     * The call and err signals, by {@link Notifier#ordinal()}: vhost-user's eventfds, or an
+     * embedding transport's interrupt; null where the driver wants no signal.
+     */
+    private final Signal[] notifiers = new Signal[Notifier.values().length];
     private boolean stopped;
     private volatile Throwable fault;
 
@@ -43,7 +47,7 @@ public final class ActiveQueue {
      * @param call null when the driver polls for used buffers and wants no interrupt
      * @param err  null when the driver wants no error signal
      */
-    public ActiveQueue(int index, DeviceQueue rings, EventFd kick, EventFd call, EventFd err) {
+    public ActiveQueue(int index, DeviceQueue rings, EventFd kick, Signal call, Signal err) {
         this.index = index;
         this.rings = rings;
         this.kick = kick;
@@ -96,7 +100,7 @@ public final class ActiveQueue {
      * {@link #tryEnter()} and {@link #exit()}, so the eventfd cannot be closed under the write.
      */
     public void interruptDriver() throws NativeIoException {
-        EventFd call = notifiers[Notifier.CALL.ordinal()];
+        Signal call = notifiers[Notifier.CALL.ordinal()];
         if (call != null) {
             call.signal();
         }
@@ -109,7 +113,7 @@ public final class ActiveQueue {
      */
     public void fault(Throwable cause) {
         fault = cause;
-        EventFd err = notifiers[Notifier.ERR.ordinal()];
+        Signal err = notifiers[Notifier.ERR.ordinal()];
         if (err != null) {
             try {
                 err.signal();
@@ -170,21 +174,17 @@ public final class ActiveQueue {
     }
 
     /**
-     * Replaces the call or the err eventfd.
-     *
-     * @return the one replaced, for the caller to close
+     * Replaces the call or the err signal; once this returns no burst uses the one replaced, which
+     * the caller may then close.
      */
-    public EventFd replace(Notifier which, EventFd next) throws NativeIoException {
-        EventFd previous;
+    public void replace(Notifier which, Signal next) throws NativeIoException {
         access.lock();
         try {
-            previous = notifiers[which.ordinal()];
             notifiers[which.ordinal()] = next;
         } finally {
             access.unlock();
         }
         kick.signal();
-        return previous;
     }
 
     /**

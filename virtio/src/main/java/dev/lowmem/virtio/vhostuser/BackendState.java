@@ -472,7 +472,10 @@ final class BackendState implements AutoCloseable {
             throws VhostUserException, NativeIoException {
         Vring vring = vring(request, file);
         EventFd next = eventFd(request, file, fds);
-        EventFd previous = vring.running() ? vring.active().replace(which, next) : vring.notifier(which);
+        EventFd previous = vring.notifier(which);
+        if (vring.running()) {
+            vring.active().replace(which, next);
+        }
         vring.setNotifier(which, next);
         Vring.close(previous);
     }

@@ -17,7 +17,7 @@ import java.lang.foreign.ValueLayout;
  * thread. A write adds to a 64-bit counter; a read returns the counter and resets it (or, in
  * semaphore mode, returns 1 and decrements it). Neither allocates.
  */
-public final class EventFd implements AutoCloseable {
+public final class EventFd implements Signal, AutoCloseable {
     /** Each thread reads into its own eight bytes, so readers need no lock and no allocation. */
     private static final ThreadLocal<MemorySegment> READ_BUFFER =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(ValueLayout.JAVA_LONG));
@@ -64,6 +64,7 @@ public final class EventFd implements AutoCloseable {
     }
 
     /** Adds 1 to the counter, waking whoever waits on it. */
+    @Override
     public void signal() throws NativeIoException {
         write(1);
     }

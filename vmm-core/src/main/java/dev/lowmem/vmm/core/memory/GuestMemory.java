@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A guest's memory table: every region mapped {@code MAP_SHARED} from the descriptor the frontend
- * passed, translating guest-physical and frontend-virtual ranges into bounds-checked slices.
+ * passed ({@link #map}), or memory an embedding VMM mapped itself ({@link #of}), translating
+ * guest-physical and frontend-virtual ranges into bounds-checked slices.
  *
  * <p>All mappings of a table belong to one shared {@link Arena}. {@link #close()} retires the
  * table: the arena closes, every slice ever handed out stops working (an access then throws
@@ -96,6 +97,35 @@ public final class GuestMemory implements AutoCloseable {
             throw e;
         }
         return new GuestMemory(arena, regions, physStarts, guestPhysical, frontendVirtual);
+    }
+
+    /**
+     * A table over memory the caller mapped: an embedding VMM's guest RAM. Ring and buffer
+     * addresses are guest-physical in both of the table's address spaces. The table sees the
+     * regions through views of its own, so {@link #close()} retires those views (later accesses
+     * fail as for a mapped table) and leaves the VMM's memory mapped: it stays the VMM's to free,
+     * after the table is closed.
+     *
+     * @throws InvalidMemoryTableException when a region is empty, wraps or overlaps another
+     */
+    public static GuestMemory of(List<MappedRegion> table) throws InvalidMemoryTableException {
+        int count = table.size();
+        long[] physStarts = new long[count];
+        long[] sizes = new long[count];
+        for (int i = 0; i < count; i++) {
+            physStarts[i] = table.get(i).guestPhysAddr();
+            sizes[i] = table.get(i).bytes().byteSize();
+            if (sizes[i] == 0) {
+                throw new InvalidMemoryTableException("region " + i + ": size is 0");
+            }
+        }
+        AddressSpace guestPhysical = AddressSpace.of("guest physical", physStarts, sizes);
+        Arena arena = Arena.ofShared();
+        MemorySegment[] regions = new MemorySegment[count];
+        for (int i = 0; i < count; i++) {
+            regions[i] = MemorySegment.ofAddress(table.get(i).bytes().address()).reinterpret(sizes[i], arena, null);
+        }
+        return new GuestMemory(arena, regions, physStarts, guestPhysical, guestPhysical);
     }
 
     /** Touching a mapping past the end of its file raises SIGBUS, so such a region is refused up front. */
