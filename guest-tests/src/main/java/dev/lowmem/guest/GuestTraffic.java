@@ -1,15 +1,9 @@
 package dev.lowmem.guest;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -133,17 +127,17 @@ public final class GuestTraffic {
         host.awaitListening(TO_HOST_PORT, SHORT);
         String sent = sendRandomFile(guest, bytes, HostSide.HOST_ADDRESS, TO_HOST_PORT);
         awaitEnd(listener, "the host's nc");
-        return new Transfer(Direction.GUEST_TO_HOST.toString(), bytes, sent, Files.size(received), sha256(received));
+        return new Transfer(Direction.GUEST_TO_HOST.toString(), bytes, sent, Files.size(received), RandomFiles.sha256(received));
     }
 
     /** Sends {@code bytes} random bytes from the host to the guest with nc and compares SHA-256s. */
     public Transfer sendToGuest(long bytes) throws IOException, InterruptedException {
         Path file = workDir.resolve("to-guest");
-        writeRandom(file, bytes);
+        String sent = RandomFiles.write(file, bytes, bytes);
         listenForFile(guest, TO_GUEST_PORT);
         host.exec(transferTimeout(bytes), "sh", "-c", "exec busybox nc " + guest.address() + " " + TO_GUEST_PORT + " < " + file)
                 .checked();
-        return receivedFile(guest, Direction.HOST_TO_GUEST.toString(), bytes, sha256(file));
+        return receivedFile(guest, Direction.HOST_TO_GUEST.toString(), bytes, sent);
     }
 
     /** {@code guest} listens on {@code port} with nc (handing the connection to a cat: see {@link #sendToHost}). */
@@ -169,30 +163,6 @@ public final class GuestTraffic {
     private static Duration transferTimeout(long bytes) {
         // Generous for TCG: a guest moves at least a few MB/s even when the host is busy.
         return Duration.ofSeconds(60 + bytes / 1_000_000);
-    }
-
-    private static void writeRandom(Path file, long bytes) throws IOException {
-        Random random = new Random(bytes);
-        byte[] chunk = new byte[64 * 1024];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (long left = bytes; left > 0; left -= chunk.length) {
-                random.nextBytes(chunk);
-                out.write(chunk, 0, (int) Math.min(left, chunk.length));
-            }
-        }
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[64 * 1024];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
     }
 
     private static void awaitEnd(Process process, String what) throws IOException, InterruptedException {

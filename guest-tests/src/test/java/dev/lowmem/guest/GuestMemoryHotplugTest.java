@@ -4,16 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -75,7 +70,7 @@ class GuestMemoryHotplugTest {
                     + guest.check(SHORT, NORMAL_ZONE).strip() + ", back-end table of " + regionsBefore + " regions");
 
             Path toGuest = work.resolve("to-guest");
-            String toGuestSha = writeRandom(toGuest, TRANSFER_BYTES);
+            String toGuestSha = RandomFiles.write(toGuest, TRANSFER_BYTES, TRANSFER_BYTES ^ 0x5EED);
             Path fromGuest = work.resolve("from-guest");
             Process hostListener = host.start(logs.resolve("nc-host.log"), "busybox", "nc", "-l", "-p",
                     Integer.toString(TO_HOST_PORT), "-e", "sh", "-c", "cat > " + fromGuest);
@@ -113,7 +108,7 @@ class GuestMemoryHotplugTest {
             String zoneAfter = guest.check(SHORT, NORMAL_ZONE).strip();
             report("Normal zone (the DIMM): managed, free pages", "just after online " + zoneDuring + ", after the transfers " + zoneAfter);
             GuestTraffic.Transfer toHost = new GuestTraffic.Transfer("guest -> host", TRANSFER_BYTES, fromGuestSha,
-                    Files.size(fromGuest), sha256(fromGuest));
+                    Files.size(fromGuest), RandomFiles.sha256(fromGuest));
             GuestTraffic.Transfer toGuestResult = new GuestTraffic.Transfer("host -> guest", TRANSFER_BYTES, toGuestSha,
                     Long.parseLong(guestSide[1]), guestSide[2]);
             report("transfer across the plug", toHost.summary());
@@ -247,31 +242,5 @@ class GuestMemoryHotplugTest {
     private static String paced(String file, String ddQuiet) {
         return "i=0; while [ $i -lt " + CHUNKS + " ]; do dd if=" + file + " bs=1048576 skip=$i count=1 " + ddQuiet
                 + "; i=$((i + 1)); sleep " + CHUNK_PAUSE + "; done";
-    }
-
-    private static String writeRandom(Path file, long bytes) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        Random random = new Random(bytes ^ 0x5EED);
-        byte[] chunk = new byte[64 * 1024];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (long left = bytes; left > 0; left -= chunk.length) {
-                random.nextBytes(chunk);
-                int n = (int) Math.min(left, chunk.length);
-                out.write(chunk, 0, n);
-                digest.update(chunk, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[64 * 1024];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }
