@@ -28,14 +28,8 @@ import org.junit.jupiter.api.Test;
 @Tag("guest")
 @Tag("hotplug")
 class GuestMemoryHotplugTest {
-    private static final long TRANSFER_BYTES = 64L << 20;
     private static final long DIMM_BYTES = 128L << 20;
-    private static final int CHUNKS = 64;
-    private static final String CHUNK_PAUSE = "0.1";
-    private static final int TO_HOST_PORT = 5001;
-    private static final int TO_GUEST_PORT = 5002;
     private static final Duration SHORT = Duration.ofSeconds(30);
-    private static final Duration TRANSFER = Duration.ofSeconds(300);
     private static final Pattern TABLE = Pattern.compile("memory table of (\\d+) regions");
     /** The Normal zone's managed and free pages; "0 0" while the guest has none. */
     private static final String NORMAL_ZONE = "awk '/^Node/ {z=$4} z==\"Normal\" && $1==\"pages\" && $2==\"free\" {f=$3}"
@@ -69,21 +63,9 @@ class GuestMemoryHotplugTest {
             report("before the plug", "MemTotal " + memTotalBefore + " KiB, Normal zone (managed, free pages) "
                     + guest.check(SHORT, NORMAL_ZONE).strip() + ", back-end table of " + regionsBefore + " regions");
 
-            Path toGuest = work.resolve("to-guest");
-            String toGuestSha = RandomFiles.write(toGuest, TRANSFER_BYTES, TRANSFER_BYTES ^ 0x5EED);
-            Path fromGuest = work.resolve("from-guest");
-            Process hostListener = host.start(logs.resolve("nc-host.log"), "busybox", "nc", "-l", "-p",
-                    Integer.toString(TO_HOST_PORT), "-e", "sh", "-c", "cat > " + fromGuest);
-            host.awaitListening(TO_HOST_PORT, SHORT);
-            GuestTraffic.listenForFile(guest, TO_GUEST_PORT);
-            String fromGuestSha = guest.check(TRANSFER, "head -c " + TRANSFER_BYTES + " /dev/urandom > /tmp/out && sha256sum /tmp/out")
-                    .strip().split("\\s+")[0];
-            guest.check(SHORT, "(" + paced("/tmp/out", "2>/dev/null") + " | nc " + HostSide.HOST_ADDRESS + " "
-                    + TO_HOST_PORT + "; echo $? > /tmp/out.rc) >/dev/null 2>&1 &");
-            Process hostSender = host.start(logs.resolve("nc-to-guest.log"), "sh", "-c",
-                    paced(toGuest.toString(), "status=none") + " | busybox nc " + HostSide.GUEST_ADDRESS + " " + TO_GUEST_PORT);
+            PacedTransfers transfers = PacedTransfers.start(host, guest, work, logs, PacedTransfers.BYTES ^ 0x5EED);
             Thread.sleep(1500);
-            assertTrue(Files.exists(fromGuest) && Files.size(fromGuest) > 0, "guest -> host bytes flow before the plug");
+            assertTrue(transfers.receivedFromGuest() > 0, "guest -> host bytes flow before the plug");
 
             try (Qmp qmp = Qmp.connect(qmpSocket, SHORT)) {
                 qmp.execute("{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-memfd\",\"id\":\"m1\","
@@ -92,7 +74,7 @@ class GuestMemoryHotplugTest {
             }
             long plugged = System.nanoTime();
             int regionsAfter = awaitTableLargerThan(backendLog, regionsBefore);
-            boolean stillSending = hostSender.isAlive();
+            boolean stillSending = transfers.hostSending();
             long onlineKib = awaitMemTotalAbove(guest, memTotalBefore);
             report("the plug", "back-end table " + regionsBefore + " -> " + regionsAfter + " regions (ADD_MEM_REG), guest MemTotal "
                     + memTotalBefore + " -> " + onlineKib + " KiB, online "
@@ -101,21 +83,14 @@ class GuestMemoryHotplugTest {
             assertTrue(onlineKib - memTotalBefore >= (DIMM_BYTES >> 10) * 9 / 10, "the guest onlined the DIMM's memory");
             String zoneDuring = guest.check(SHORT, NORMAL_ZONE).strip();
 
-            assertTrue(awaitEnd(hostSender), "host -> guest transfer ended");
-            assertTrue(awaitEnd(hostListener), "guest -> host transfer ended");
-            String[] guestSide = guest.check(TRANSFER, "wait; cat /tmp/out.rc; wc -c < /tmp/in; sha256sum /tmp/in")
-                    .strip().split("\\s+");
+            PacedTransfers.Result ended = transfers.finish(guest, logs.resolve("console.log"));
             String zoneAfter = guest.check(SHORT, NORMAL_ZONE).strip();
             report("Normal zone (the DIMM): managed, free pages", "just after online " + zoneDuring + ", after the transfers " + zoneAfter);
-            GuestTraffic.Transfer toHost = new GuestTraffic.Transfer("guest -> host", TRANSFER_BYTES, fromGuestSha,
-                    Files.size(fromGuest), RandomFiles.sha256(fromGuest));
-            GuestTraffic.Transfer toGuestResult = new GuestTraffic.Transfer("host -> guest", TRANSFER_BYTES, toGuestSha,
-                    Long.parseLong(guestSide[1]), guestSide[2]);
-            report("transfer across the plug", toHost.summary());
-            report("transfer across the plug", toGuestResult.summary());
-            assertEquals("0", guestSide[0], "the guest's nc ended well");
-            assertTrue(toHost.intact(), toHost::summary);
-            assertTrue(toGuestResult.intact(), toGuestResult::summary);
+            report("transfer across the plug", ended.toHost().summary());
+            report("transfer across the plug", ended.toGuest().summary());
+            assertEquals("0", ended.guestNcStatus(), "the guest's nc ended well");
+            assertTrue(ended.toHost().intact(), ended.toHost()::summary);
+            assertTrue(ended.toGuest().intact(), ended.toGuest()::summary);
             long normalManaged = Long.parseLong(zoneAfter.split(" ")[0]);
             long normalFree = Long.parseLong(zoneAfter.split(" ")[1]);
             assertTrue(normalManaged > 0 && normalFree < normalManaged, "the guest allocates from the DIMM: " + zoneAfter);
@@ -232,15 +207,5 @@ class GuestMemoryHotplugTest {
             Thread.sleep(100);
         }
         return now;
-    }
-
-    private static boolean awaitEnd(Process process) throws InterruptedException {
-        return process.waitFor(TRANSFER.toSeconds(), TimeUnit.SECONDS);
-    }
-
-    /** A shell pipeline's head writing {@code file} a MiB at a time with a pause after each. */
-    private static String paced(String file, String ddQuiet) {
-        return "i=0; while [ $i -lt " + CHUNKS + " ]; do dd if=" + file + " bs=1048576 skip=$i count=1 " + ddQuiet
-                + "; i=$((i + 1)); sleep " + CHUNK_PAUSE + "; done";
     }
 }

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.Test;
 @Tag("guest")
 @Tag("migration")
 class GuestMigrationTest {
-    private static final long TRANSFER_BYTES = 64L << 20;
     /**
      * Guest RAM: 512 MiB and 64 KiB, deliberately not a multiple of 256 KiB. QEMU 7.2 syncs the
      * migration's dirty bitmap of a RAM block that is one 64-bit word at a time without resetting
@@ -40,13 +38,7 @@ class GuestMigrationTest {
     private static final String GUEST_RAM = "524352K";
     private static final long GUEST_RAM_BYTES = 524352L << 10;
     private static final int PAGE = 4096;
-    /** Both transfers go a MiB at a time with a pause between, so that they last well past the migration. */
-    private static final int CHUNKS = 64;
-    private static final String CHUNK_PAUSE = "0.1";
-    private static final int TO_HOST_PORT = 5001;
-    private static final int TO_GUEST_PORT = 5002;
     private static final Duration SHORT = Duration.ofSeconds(30);
-    private static final Duration TRANSFER = Duration.ofSeconds(300);
     private static final Duration MIGRATION = Duration.ofSeconds(180);
     private static final List<String> TCG_SINGLE = List.of("--accel", "tcg,thread=single");
 
@@ -102,21 +94,9 @@ class GuestMigrationTest {
             awaitFile(migration);
 
             // Both transfers start on the source, paced to last several seconds.
-            Path toGuest = work.resolve("to-guest");
-            String toGuestSha = RandomFiles.write(toGuest, TRANSFER_BYTES, TRANSFER_BYTES);
-            Path fromGuest = work.resolve("from-guest");
-            Process hostListener = host.start(logs.resolve("nc-host.log"), "busybox", "nc", "-l", "-p",
-                    Integer.toString(TO_HOST_PORT), "-e", "sh", "-c", "cat > " + fromGuest);
-            host.awaitListening(TO_HOST_PORT, SHORT);
-            GuestTraffic.listenForFile(source, TO_GUEST_PORT);
-            String fromGuestSha = source.check(TRANSFER, "head -c " + TRANSFER_BYTES + " /dev/urandom > /tmp/out && sha256sum /tmp/out")
-                    .strip().split("\\s+")[0];
-            source.check(SHORT, "(" + paced("/tmp/out", "2>/dev/null") + " | nc " + HostSide.HOST_ADDRESS + " "
-                    + TO_HOST_PORT + "; echo $? > /tmp/out.rc) >/dev/null 2>&1 &");
-            Process hostSender = host.start(logs.resolve("nc-to-guest.log"), "sh", "-c",
-                    paced(toGuest.toString(), "status=none") + " | busybox nc " + HostSide.GUEST_ADDRESS + " " + TO_GUEST_PORT);
+            PacedTransfers transfers = PacedTransfers.start(host, source, work, logs, PacedTransfers.BYTES);
             Thread.sleep(1500);
-            long beforeMigration = Files.exists(fromGuest) ? Files.size(fromGuest) : 0;
+            long beforeMigration = transfers.receivedFromGuest();
             assertTrue(beforeMigration > 0, "guest -> host bytes flow before the migration");
 
             try (Qmp qmp = Qmp.connect(qmpA, SHORT)) {
@@ -133,16 +113,16 @@ class GuestMigrationTest {
                         throw new IOException("the migration did not end within " + MIGRATION.toSeconds() + " s: " + answer);
                     }
                 } while (!"completed".equals(status) && !"failed".equals(status));
-                boolean toGuestUnfinished = hostSender.isAlive();
-                long atSwitchOver = Files.size(fromGuest);
+                boolean toGuestUnfinished = transfers.hostSending();
+                long atSwitchOver = transfers.receivedFromGuest();
                 assertEquals("completed", status, answer);
                 report("migration", String.format("total %s ms, downtime %s ms, setup %s ms, ram %s B at %s Mbit/s, %s dirty syncs",
                         Qmp.field(answer, "total-time"), Qmp.field(answer, "downtime"), Qmp.field(answer, "setup-time"),
                         Qmp.field(answer, "transferred"), Qmp.field(answer, "mbps"), Qmp.field(answer, "dirty-sync-count")));
                 report("guest -> host at the migration", beforeMigration + " B before it, " + atSwitchOver + " B when it completed, of "
-                        + TRANSFER_BYTES);
+                        + PacedTransfers.BYTES);
                 assertTrue(toGuestUnfinished, "host -> guest still sending when the migration completed");
-                assertTrue(atSwitchOver < TRANSFER_BYTES, "guest -> host still sending when the migration completed");
+                assertTrue(atSwitchOver < PacedTransfers.BYTES, "guest -> host still sending when the migration completed");
                 // Both sides stand still now: the source after the migration, the destination until
                 // cont. Every page of guest RAM must be the same on both, or a write went unlogged.
                 try (Qmp qmpDest = Qmp.connect(qmpB, SHORT)) {
@@ -155,20 +135,12 @@ class GuestMigrationTest {
             }
             source.stop();
 
-            Path destinationConsole = logs.resolve("console-b.log");
-            assertTrue(awaitEnd(hostSender, destinationConsole), "host -> guest transfer ended");
-            assertTrue(awaitEnd(hostListener, destinationConsole), "guest -> host transfer ended");
-            String[] guestSide = destination.check(TRANSFER, "wait; cat /tmp/out.rc; wc -c < /tmp/in; sha256sum /tmp/in")
-                    .strip().split("\\s+");
-            GuestTraffic.Transfer toHost = new GuestTraffic.Transfer("guest -> host", TRANSFER_BYTES, fromGuestSha,
-                    Files.size(fromGuest), RandomFiles.sha256(fromGuest));
-            GuestTraffic.Transfer toGuestResult = new GuestTraffic.Transfer("host -> guest", TRANSFER_BYTES, toGuestSha,
-                    Long.parseLong(guestSide[1]), guestSide[2]);
-            report("transfer across it", toHost.summary());
-            report("transfer across it", toGuestResult.summary());
-            assertEquals("0", guestSide[0], "the guest's nc ended well");
-            assertTrue(toHost.intact(), toHost::summary);
-            assertTrue(toGuestResult.intact(), toGuestResult::summary);
+            PacedTransfers.Result ended = transfers.finish(destination, logs.resolve("console-b.log"));
+            report("transfer across it", ended.toHost().summary());
+            report("transfer across it", ended.toGuest().summary());
+            assertEquals("0", ended.guestNcStatus(), "the guest's nc ended well");
+            assertTrue(ended.toHost().intact(), ended.toHost()::summary);
+            assertTrue(ended.toGuest().intact(), ended.toGuest()::summary);
 
             PingResult ping = GuestTraffic.ping(destination, 3, HostSide.HOST_ADDRESS);
             report("ping after migration", ping.summary());
@@ -221,28 +193,6 @@ class GuestMigrationTest {
             }
             new ScratchDirectory(work).close();
         }
-    }
-
-    /**
-     * Waits up to {@link #TRANSFER} for {@code process} to end, and fails at once when the guest's
-     * kernel reports an oops or a panic on its console (a transfer would otherwise wait its full time).
-     */
-    private static boolean awaitEnd(Process process, Path console) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TRANSFER.toNanos();
-        while (!process.waitFor(1, TimeUnit.SECONDS)) {
-            if (Files.exists(console)) {
-                String text = Files.readString(console, java.nio.charset.StandardCharsets.ISO_8859_1);
-                java.util.regex.Matcher oops = java.util.regex.Pattern
-                        .compile("(?m)^.*(Oops|BUG:|Kernel panic|list_add corruption|general protection fault).*$").matcher(text);
-                if (oops.find()) {
-                    throw new AssertionError("the destination guest's kernel failed after the migration: " + oops.group().strip());
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Waits for the destination to have loaded the whole migration and to stand paused (-S). */
@@ -313,11 +263,5 @@ class GuestMigrationTest {
         List<String> options = new ArrayList<>(TCG_SINGLE);
         options.addAll(List.of("--qmp", qmp.toString()));
         return options;
-    }
-
-    /** A shell pipeline's head writing {@code file} a MiB at a time with a pause after each ({@code ddQuiet}: dd's way to be silent). */
-    private static String paced(String file, String ddQuiet) {
-        return "i=0; while [ $i -lt " + CHUNKS + " ]; do dd if=" + file + " bs=1048576 skip=$i count=1 " + ddQuiet
-                + "; i=$((i + 1)); sleep " + CHUNK_PAUSE + "; done";
     }
 }
