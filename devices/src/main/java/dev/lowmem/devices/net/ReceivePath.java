@@ -330,9 +330,12 @@ final class ReceivePath {
             left -= written;
             windowRoom -= chain.writableLength();
         }
-        System.arraycopy(window, 0, filled, 0, used);
-        System.arraycopy(window, used, window, 0, windowCount - used);
-        System.arraycopy(filled, 0, window, windowCount - used, used);
+        if (used < windowCount) {
+            // The chains left over move to the front; the filled ones behind them, to be popped into again.
+            System.arraycopy(window, 0, filled, 0, used);
+            System.arraycopy(window, used, window, 0, windowCount - used);
+            System.arraycopy(filled, 0, window, windowCount - used, used);
+        }
         windowCount -= used;
         counters.increment(NetCounter.RX_FRAMES);
         counters.add(NetCounter.RX_BYTES, length - headerSize);
