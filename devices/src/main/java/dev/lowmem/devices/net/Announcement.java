@@ -2,6 +2,7 @@ package dev.lowmem.devices.net;
 
 import dev.lowmem.devices.port.PortQueue;
 import dev.lowmem.devices.port.TxFrame;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.memory.ScatterList;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
 import java.io.IOException;

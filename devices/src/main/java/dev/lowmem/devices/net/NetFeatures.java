@@ -11,6 +11,7 @@ import static dev.lowmem.virtio.Feature.NET_HOST_TSO4;
 import static dev.lowmem.virtio.Feature.NET_HOST_TSO6;
 import static dev.lowmem.virtio.Feature.NET_HOST_UFO;
 
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 

@@ -2,6 +2,7 @@ package dev.lowmem.devices.net;
 
 import dev.lowmem.devices.port.PortQueue;
 import dev.lowmem.devices.port.TxFrame;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.device.ActiveQueue;
 import dev.lowmem.virtio.queue.DescriptorChain;
 import dev.lowmem.virtio.queue.DeviceQueue;

@@ -1,8 +1,9 @@
 package dev.lowmem.devices.net;
 
-import static dev.lowmem.devices.net.VirtioNetHeader.F_DATA_VALID;
-import static dev.lowmem.devices.net.VirtioNetHeader.F_NEEDS_CSUM;
+import static dev.lowmem.devices.wire.VirtioNetHeader.F_DATA_VALID;
+import static dev.lowmem.devices.wire.VirtioNetHeader.F_NEEDS_CSUM;
 
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.Feature;
 import java.lang.foreign.MemorySegment;
 

@@ -1,6 +1,6 @@
 package dev.lowmem.devices.port;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -1,6 +1,6 @@
 package dev.lowmem.devices.port;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.memory.ScatterList;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
 import java.lang.foreign.MemorySegment;

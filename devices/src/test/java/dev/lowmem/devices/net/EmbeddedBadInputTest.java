@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowmem.devices.port.LoopbackPort;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import dev.lowmem.virtio.mmio.VirtioMmio;

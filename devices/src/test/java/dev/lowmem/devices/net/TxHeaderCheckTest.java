@@ -3,6 +3,7 @@ package dev.lowmem.devices.net;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import java.lang.foreign.MemorySegment;

@@ -1,6 +1,6 @@
 package dev.lowmem.devices.port;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.event.Epoll;
 import dev.lowmem.vmm.core.event.EpollEvents;
 import dev.lowmem.vmm.core.memory.ScatterList;

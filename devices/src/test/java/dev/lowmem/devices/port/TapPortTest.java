@@ -2,10 +2,10 @@ package dev.lowmem.devices.port;
 
 import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
-import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.EthernetFrames.Endpoints;
 import dev.lowmem.devices.port.GuestSide.Received;
 import dev.lowmem.devices.port.NetworkNamespace.Finished;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import dev.lowmem.vmm.core.nativeio.Errno;

@@ -1,6 +1,6 @@
 package dev.lowmem.tools.loadgen;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

@@ -1,6 +1,6 @@
 package dev.lowmem.tools.loadgen;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 

@@ -1,7 +1,7 @@
 package dev.lowmem.devices.port.sw;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.RxBuffers;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
 import dev.lowmem.vmm.core.pool.PacketBuffer;
 import java.lang.foreign.Arena;

@@ -1,7 +1,7 @@
 package dev.lowmem.devices.port.sw;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.FlowHash;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.lang.foreign.MemorySegment;
 

@@ -1,8 +1,8 @@
 package dev.lowmem.devices.port.sw;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.Port;
 import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 
 /**
  * The port one virtio-net device has on an {@link L2Switch}, with a {@link SwitchPortQueue} for

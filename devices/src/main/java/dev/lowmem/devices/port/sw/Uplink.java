@@ -1,10 +1,10 @@
 package dev.lowmem.devices.port.sw;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.PortQueue;
 import dev.lowmem.devices.port.RxBuffers;
 import dev.lowmem.devices.port.TapPort;
 import dev.lowmem.devices.port.TxFrame;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.vmm.core.event.Epoll;
 import dev.lowmem.vmm.core.event.EpollEvents;

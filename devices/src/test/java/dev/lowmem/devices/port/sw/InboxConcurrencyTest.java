@@ -3,8 +3,8 @@ package dev.lowmem.devices.port.sw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.RxBuffers;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.memory.ScatterList;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
 import dev.lowmem.vmm.core.pool.PacketBuffer;

@@ -3,10 +3,10 @@ package dev.lowmem.devices.port.sw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lowmem.devices.net.VirtioNetHeader;
 import dev.lowmem.devices.port.PortQueue;
 import dev.lowmem.devices.port.RxBuffers;
 import dev.lowmem.devices.port.TxFrame;
+import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.memory.ScatterList;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
 import dev.lowmem.vmm.core.pool.PacketPool;

@@ -1,9 +1,10 @@
-package dev.lowmem.devices.net;
+package dev.lowmem.devices.wire;
 
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * The layout of {@code struct virtio_net_hdr} (virtio 1.2, 5.1.6), which leads every frame in
@@ -51,7 +52,8 @@ public final class VirtioNetHeader {
             Feature.NET_HOST_TSO4, Feature.NET_GUEST_TSO4, Feature.NET_HOST_TSO6, Feature.NET_GUEST_TSO6,
             Feature.NET_HOST_ECN, Feature.NET_GUEST_ECN, Feature.NET_HOST_UFO, Feature.NET_GUEST_UFO);
 
-    static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** A 16-bit field of the header: little-endian (virtio 1.2, 5.1.6), anywhere in a buffer. */
+    public static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private VirtioNetHeader() {
     }
