@@ -244,9 +244,17 @@ final class BackendSession implements AutoCloseable {
                 yield Wire.u64Payload(ACK_SUCCESS);
             }
             case GET_INFLIGHT_FD -> {
-                InflightRegion.Made made = state.getInflightFd(InflightMessage.read(body));
-                replyFd = made.fd();
-                yield made.reply().encode();
+                InflightMessage asked = InflightMessage.read(body);
+                try {
+                    InflightRegion.Made made = state.getInflightFd(asked);
+                    replyFd = made.fd();
+                    yield made.reply().encode();
+                } catch (VhostUserException e) {
+                    // The spec's refusal: mmap_size 0 and no fd, which QEMU reads as "no inflight
+                    // tracking" (hw/virtio/vhost-user.c, vhost_user_get_inflight_fd).
+                    LOG.log(System.Logger.Level.WARNING, name + ": GET_INFLIGHT_FD answered with no buffer: " + e.getMessage());
+                    yield new InflightMessage(0, 0, asked.numQueues(), asked.queueSize()).encode();
+                }
             }
             case SET_INFLIGHT_FD -> {
                 state.setInflightFd(InflightMessage.read(body), fds);

@@ -391,7 +391,7 @@ final class BackendState implements AutoCloseable {
             return;
         }
         try {
-            vring.active().reopenRings(base -> openRings(vring, next, base));
+            vring.active().reopenRings(base -> openRings(vring, next, base, true));
         } catch (InvalidQueueException e) {
             problems.add("ring " + vring.index + " stopped: " + e.getMessage());
             // Its old rings are still mapped until the old table retires, so it stops where it stood.
@@ -461,7 +461,8 @@ final class BackendState implements AutoCloseable {
         if (memory != null && vring.size != 0) {
             // Checked now, against the table the front-end has sent, so the error comes with the request at fault.
             try {
-                openRings(vring, memory, vring.base);
+                // Without the inflight buffer: a check must not initialize or settle its region.
+                openRings(vring, memory, vring.base, false);
             } catch (InvalidQueueException e) {
                 vring.address = previous;
                 throw new VhostUserException("SET_VRING_ADDR: ring " + address.index() + ": " + e.getMessage(), e);
@@ -565,7 +566,7 @@ final class BackendState implements AutoCloseable {
         }
         DeviceQueue rings;
         try {
-            rings = openRings(vring, memory, vring.base);
+            rings = openRings(vring, memory, vring.base, true);
         } catch (InvalidQueueException e) {
             throw new VhostUserException("ring " + vring.index + " cannot start: " + e.getMessage(), e);
         }
@@ -595,13 +596,16 @@ final class BackendState implements AutoCloseable {
         device.stopQueue(vring.index);
     }
 
-    /** The ring's areas in {@code on}, at {@code base}; its ring addresses are the front-end's virtual ones. */
-    private DeviceQueue openRings(Vring vring, GuestMemory on, int base) throws InvalidQueueException {
+    /**
+     * The ring's areas in {@code on}, at {@code base}; its ring addresses are the front-end's
+     * virtual ones. {@code tracked}: with its region of the inflight buffer, if there is one.
+     */
+    private DeviceQueue openRings(Vring vring, GuestMemory on, int base, boolean tracked) throws InvalidQueueException {
         QueueConfig config = QueueConfig.of(ackedFeatures, vring.size, vring.rings());
         DeviceQueue rings;
         try {
             rings = DeviceQueue.open(config, on, on::translateFrontend, base,
-                    inflight == null ? null : inflight.queue(vring.index, vring.size, config.layout()));
+                    inflight == null || !tracked ? null : inflight.queue(vring.index, vring.size, config.layout()));
         } catch (IndexOutOfBoundsException | InternalError e) {
             // A region whose links lead out of it, or a buffer cut short under us (SIGBUS).
             throw new InvalidQueueException("inflight buffer: " + e.getMessage());

@@ -224,12 +224,21 @@ public final class VhostUserFrontend implements AutoCloseable {
         VhostUserRequest request = VhostUserRequest.GET_INFLIGHT_FD;
         send(request, VhostUserHeader.VERSION, new InflightMessage(0, 0, numQueues, queueSize).encode());
         VhostUserMessage message = message(request);
+        if (message.fds().isEmpty() && message.body().byteSize() == InflightMessage.SIZE
+                && InflightMessage.read(message.body()).mmapSize() == 0) {
+            throw new VhostUserException("backend refused " + request + " (mmap_size 0, no buffer)");
+        }
         if (message.fds().size() != 1) {
             message.closeFds();
             throw new VhostUserException(request + ": the reply came with " + message.fds().size()
                     + " file descriptors; it carries the buffer's");
         }
-        checkSize(request, message.body(), InflightMessage.SIZE);
+        try {
+            checkSize(request, message.body(), InflightMessage.SIZE);
+        } catch (VhostUserException e) {
+            message.closeFds();
+            throw e;
+        }
         return new Inflight(InflightMessage.read(message.body()), message.fds().getFirst());
     }
 
