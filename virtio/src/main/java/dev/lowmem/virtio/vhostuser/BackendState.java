@@ -186,6 +186,10 @@ final class BackendState implements AutoCloseable {
      * GET_INFLIGHT_FD: a zeroed buffer for {@code num_queues} queues of {@code queue_size} in the
      * layout negotiated so far (QEMU asks after SET_FEATURES), as a memfd for the front-end to
      * keep and hand back with SET_INFLIGHT_FD, to this back-end or to the next after a crash.
+     * QEMU asks for one for vhost-user-blk and -scsi only (hw/block/vhost-user-blk.c,
+     * hw/scsi/vhost-scsi-common.c); its virtio-net never does, and protects its guest across a
+     * back-end's crash by setting each ring's last_avail_idx back to its used index
+     * (hw/virtio/vhost.c, vhost_virtqueue_stop): docs/ARCHITECTURE.md, "Inflight I/O tracking".
      */
     InflightRegion.Made getInflightFd(InflightMessage request) throws VhostUserException, NativeIoException {
         requireProtocolFeature(ProtocolFeature.INFLIGHT_SHMFD, "GET_INFLIGHT_FD");
