@@ -63,10 +63,8 @@ final class PackedInflight {
 
     private final MemorySegment region;
     private final int size;
-    private final int[] resubmit;
-    private int resubmitCount;
-    private int resubmitNext;
-    private int ringPopsDuringResubmit;
+    /** The head entries to serve again, oldest counter first. */
+    private final ResubmitList resubmit;
     /** Head entries of the chains pushed used since the last publish. */
     private final int[] pending;
     private int pendingCount;
@@ -81,7 +79,7 @@ final class PackedInflight {
     private PackedInflight(MemorySegment region, int size) {
         this.region = region;
         this.size = size;
-        this.resubmit = new int[size];
+        this.resubmit = new ResubmitList(size);
         this.pending = new int[size];
     }
 
@@ -154,24 +152,16 @@ final class PackedInflight {
             taken[free] = true;
             free = next(free);
         }
-        long[] order = new long[size];
-        int count = 0;
-        long highest = -1;
         for (int head = 0; head < size; head++) {
-            if (taken[head] || region.get(U8, desc(head) + D_INFLIGHT) == 0) {
-                continue;
+            if (!taken[head] && region.get(U8, desc(head) + D_INFLIGHT) != 0) {
+                resubmit.add(region.get(U64, desc(head) + D_COUNTER), head, "entry");
             }
-            long headCounter = region.get(U64, desc(head) + D_COUNTER);
-            if (headCounter < 0 || headCounter >= 1L << 47) {
-                throw new InvalidQueueException("inflight region's entry " + head + " has counter " + headCounter);
-            }
-            order[count++] = headCounter << 16 | head;
-            highest = Math.max(highest, headCounter);
         }
+        resubmit.sort();
         // The free list's entries are not in flight, whatever their flag says: free them all again.
         Arrays.fill(taken, false);
-        for (int i = 0; i < count; i++) {
-            int head = (int) (order[i] & 0xFFFF);
+        for (int i = 0; i < resubmit.count(); i++) {
+            int head = resubmit.head(i);
             int num = Ring.u16(region, desc(head) + D_NUM);
             if (num == 0 || inflightSlots + num > size) {
                 throw new InvalidQueueException("inflight region's chain at entry " + head + " has " + num
@@ -188,12 +178,7 @@ final class PackedInflight {
             }
             inflightSlots += num;
         }
-        Arrays.sort(order, 0, count);
-        for (int i = 0; i < count; i++) {
-            resubmit[i] = (int) (order[i] & 0xFFFF);
-        }
-        resubmitCount = count;
-        counter = highest + 1;
+        counter = resubmit.nextCounter();
         rebuildFreeList(taken);
     }
 
@@ -255,12 +240,12 @@ final class PackedInflight {
     }
 
     boolean resubmitting() {
-        return resubmitNext < resubmitCount;
+        return resubmit.pending();
     }
 
     /** The head entry of the next chain to serve again. */
     int nextResubmitted() {
-        return resubmit[resubmitNext++];
+        return resubmit.take();
     }
 
     /** How many descriptors the chain at head entry {@code head} holds; the next of entry {@code entry}. */
@@ -295,9 +280,7 @@ final class PackedInflight {
      * wrote, checked again when it is resubmitted.
      */
     void popped(MemorySegment ring, int slot, int taken, DescriptorChain chain) {
-        if (resubmitCount > 0) {
-            ringPopsDuringResubmit++;
-        }
+        resubmit.ringPopped();
         int head = freeHead;
         chain.setInflightEntry(head);
         if (head >= size) {
@@ -330,12 +313,8 @@ final class PackedInflight {
 
     /** @return true when the chain popped last was a resubmitted one; otherwise its pop is undone */
     boolean unpopped(DescriptorChain chain) {
-        if (ringPopsDuringResubmit == 0 && resubmitNext > 0) {
-            resubmitNext--;
+        if (resubmit.unpopped()) {
             return true;
-        }
-        if (ringPopsDuringResubmit > 0) {
-            ringPopsDuringResubmit--;
         }
         int head = chain.inflightEntry();
         if (head < size) {
@@ -384,10 +363,6 @@ final class PackedInflight {
         Ring.putU16(region, OLD_FREE_HEAD, freeHead);
         Ring.putU16(region, OLD_USED_IDX, Ring.u16(region, USED_IDX));
         region.set(U8, OLD_USED_WRAP, region.get(U8, USED_WRAP));
-        if (resubmitNext == resubmitCount) {
-            resubmitCount = 0;
-            resubmitNext = 0;
-            ringPopsDuringResubmit = 0;
-        }
+        resubmit.published();
     }
 }

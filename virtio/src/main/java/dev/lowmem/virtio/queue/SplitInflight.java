@@ -3,7 +3,6 @@ package dev.lowmem.virtio.queue;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 
 import static dev.lowmem.virtio.queue.Ring.U64;
 
@@ -46,12 +45,8 @@ final class SplitInflight {
 
     private final MemorySegment region;
     private final int size;
-    /** The heads to serve again, oldest counter first, and how many of them were popped. */
-    private final int[] resubmit;
-    private int resubmitCount;
-    private int resubmitNext;
-    /** Ring pops since resubmission began: an unpop takes these back first (chains go back last first). */
-    private int ringPopsDuringResubmit;
+    /** The heads to serve again, oldest counter first. */
+    private final ResubmitList resubmit;
     private long counter;
     /** Heads pushed used since the last publish. */
     private int batchSize;
@@ -61,7 +56,7 @@ final class SplitInflight {
     private SplitInflight(MemorySegment region, int size) {
         this.region = region;
         this.size = size;
-        this.resubmit = new int[size];
+        this.resubmit = new ResubmitList(size);
     }
 
     /** The bytes a queue of {@code size} takes, before alignment. */
@@ -124,9 +119,6 @@ final class SplitInflight {
             }
             Ring.putU16(region, USED_IDX, usedIdx);
         }
-        long[] order = new long[size];
-        int count = 0;
-        long highest = -1;
         for (int head = 0; head < size; head++) {
             int flag = region.get(ValueLayout.JAVA_BYTE, desc(head) + D_INFLIGHT);
             if (flag == 0) {
@@ -135,20 +127,10 @@ final class SplitInflight {
             if (flag != 1) {
                 throw new InvalidQueueException("inflight region's descriptor " + head + " has inflight " + flag);
             }
-            long headCounter = region.get(U64, desc(head) + D_COUNTER);
-            if (headCounter < 0 || headCounter >= 1L << 47) {
-                throw new InvalidQueueException("inflight region's descriptor " + head + " has counter " + headCounter);
-            }
-            // Counter in the high bits, head in the low 16: sorting the longs sorts by counter.
-            order[count++] = headCounter << 16 | head;
-            highest = Math.max(highest, headCounter);
+            resubmit.add(region.get(U64, desc(head) + D_COUNTER), head, "descriptor");
         }
-        Arrays.sort(order, 0, count);
-        for (int i = 0; i < count; i++) {
-            resubmit[i] = (int) (order[i] & 0xFFFF);
-        }
-        resubmitCount = count;
-        counter = highest + 1;
+        resubmit.sort();
+        counter = resubmit.nextCounter();
         lastBatchHead = Ring.u16(region, LAST_BATCH_HEAD);
     }
 
@@ -163,24 +145,22 @@ final class SplitInflight {
 
     /** How many chains were inflight when the region was taken over: popped, so {@code last_avail_idx} is past them. */
     int inflightAtStart() {
-        return resubmitCount;
+        return resubmit.count();
     }
 
     /** Whether a chain waits to be served again. */
     boolean resubmitting() {
-        return resubmitNext < resubmitCount;
+        return resubmit.pending();
     }
 
     /** The head of the next chain to serve again; it stays inflight under its old counter. */
     int nextResubmitted() {
-        return resubmit[resubmitNext++];
+        return resubmit.take();
     }
 
     /** A head taken from the avail ring. */
     void popped(int head) {
-        if (resubmitCount > 0) {
-            ringPopsDuringResubmit++;
-        }
+        resubmit.ringPopped();
         long at = desc(head);
         region.set(U64, at + D_COUNTER, counter++);
         region.set(ValueLayout.JAVA_BYTE, at + D_INFLIGHT, (byte) 1);
@@ -192,12 +172,8 @@ final class SplitInflight {
      * @return true when it was a resubmitted chain, which the avail ring does not take back
      */
     boolean unpopped(int head) {
-        if (ringPopsDuringResubmit == 0 && resubmitNext > 0) {
-            resubmitNext--;
+        if (resubmit.unpopped()) {
             return true;
-        }
-        if (ringPopsDuringResubmit > 0) {
-            ringPopsDuringResubmit--;
         }
         region.set(ValueLayout.JAVA_BYTE, desc(head) + D_INFLIGHT, (byte) 0);
         counter--;
@@ -225,11 +201,6 @@ final class SplitInflight {
         // Nor used_idx moved before the heads are cleared: then recovery would not clear them.
         VarHandle.storeStoreFence();
         Ring.putU16(region, USED_IDX, usedIdx);
-        if (resubmitNext == resubmitCount) {
-            // Chains go back only within their burst: no resubmitted chain can come back after this.
-            resubmitCount = 0;
-            resubmitNext = 0;
-            ringPopsDuringResubmit = 0;
-        }
+        resubmit.published();
     }
 }

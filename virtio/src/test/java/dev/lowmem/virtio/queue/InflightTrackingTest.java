@@ -63,6 +63,17 @@ class InflightTrackingTest {
         return ids;
     }
 
+    /** Pops {@code count} chains and pushes the first {@code returned} of them used, unpublished. */
+    private static void popAndReturn(DeviceQueue device, int count, int returned) {
+        for (int i = 0; i < count; i++) {
+            DescriptorChain chain = device.newChain();
+            assertTrue(device.pop(chain));
+            if (i < returned) {
+                device.pushUsed(chain, 0);
+            }
+        }
+    }
+
     private static List<Integer> serveAll(DeviceQueue device) {
         List<Integer> served = new ArrayList<>();
         DescriptorChain chain = device.newChain();
@@ -82,17 +93,10 @@ class InflightTrackingTest {
         List<Integer> ids = post(6);
 
         DeviceQueue dying = open(region, layout);
-        DescriptorChain chain = dying.newChain();
-        for (int i = 0; i < 2; i++) {
-            assertTrue(dying.pop(chain));
-            dying.pushUsed(chain, 0);
-        }
+        popAndReturn(dying, 2, 2);
         dying.publishUsed();
-        // Three more popped, one of them pushed used but never published: then the back-end dies.
-        for (int i = 0; i < 3; i++) {
-            assertTrue(dying.pop(chain));
-        }
-        dying.pushUsed(chain, 0);
+        // Three more popped, the first pushed used but never published: then the back-end dies.
+        popAndReturn(dying, 3, 1);
 
         List<Integer> fresh = post(2);
         DeviceQueue resumed = open(region, layout);
@@ -114,11 +118,7 @@ class InflightTrackingTest {
         MemorySegment region = region(layout);
         List<Integer> ids = post(4);
         DeviceQueue dying = open(region, layout);
-        DescriptorChain chain = dying.newChain();
-        for (int i = 0; i < 3; i++) {
-            assertTrue(dying.pop(chain));
-            dying.pushUsed(chain, 0);
-        }
+        popAndReturn(dying, 3, 3);
         byte[] beforePublish = layout == QueueLayout.SPLIT ? region.toArray(ValueLayout.JAVA_BYTE) : null;
         int[] heads = layout == QueueLayout.PACKED ? packedInflightHeads(region) : null;
         long committed = layout == QueueLayout.PACKED ? region.get(ValueLayout.JAVA_LONG, 8) : 0;
