@@ -116,8 +116,14 @@ public final class GuestRig implements AutoCloseable {
                 : Backend.start(host, socket, options.queuePairs(), log);
     }
 
-    private Path consoleLog() {
+    /** The guest's kernel console, where {@link PacedTransfers#finish} looks for a kernel failure. */
+    public Path consoleLog() {
         return options.logDir().resolve("console.log");
+    }
+
+    /** Starts 64 MiB each way between the host and the guest, paced, the host's file made from {@code seed}. */
+    public PacedTransfers startPacedTransfers(long seed) throws IOException, InterruptedException {
+        return PacedTransfers.start(host, guest, workDir, options.logDir(), seed);
     }
 
     public Backend backend() {

@@ -24,6 +24,8 @@ public final class DescriptorChain {
     private final ScatterList buffers;
     private int head;
     private int ringSlots;
+    /** Packed rings with INFLIGHT_SHMFD: the chain's head entry in the inflight region; set by every pop then. */
+    private int inflightEntry;
     private int firstWritable;
     private boolean sawWritable;
     private long readableLength;
@@ -112,6 +114,14 @@ public final class DescriptorChain {
 
     void setHead(int head) {
         this.head = head;
+    }
+
+    void setInflightEntry(int entry) {
+        this.inflightEntry = entry;
+    }
+
+    int inflightEntry() {
+        return inflightEntry;
     }
 
     void setRingSlots(int ringSlots) {

@@ -39,6 +39,21 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
      */
     static DeviceQueue open(QueueConfig config, GuestMemory memory, RingMemory ringMemory, int ringBase)
             throws InvalidQueueException {
+        return open(config, memory, ringMemory, ringBase, null);
+    }
+
+    /**
+     * As {@link #open(QueueConfig, GuestMemory, RingMemory, int)}, with the queue's region of the
+     * front-end's inflight buffer (vhost-user's INFLIGHT_SHMFD), or null for none: the queue
+     * records there every chain it pops until the driver can see it used. A fresh region (version
+     * 0) is initialized; one a back-end used before decides where the queue starts, and the
+     * chains it still holds in flight are popped first, in the order they were first popped.
+     * Without a region the datapath pays one null check per pop, push and publish.
+     *
+     * @throws InvalidQueueException also when the region is too small or holds garbage
+     */
+    static DeviceQueue open(QueueConfig config, GuestMemory memory, RingMemory ringMemory, int ringBase,
+            MemorySegment inflightRegion) throws InvalidQueueException {
         int size = config.size();
         if (!QueueLayout.isValidSize(size)) {
             throw new InvalidQueueException("queue size " + size + " is not a power of two from 1 to "
@@ -53,8 +68,10 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
         MemorySegment device = area(ringMemory, "device area", rings.deviceArea(), layout.deviceAreaSize(size),
                 layout.deviceAlignment());
         return switch (layout) {
-            case SPLIT -> new SplitDeviceQueue(size, desc, driver, device, memory, config.eventIdx(), ringBase);
-            case PACKED -> new PackedDeviceQueue(size, desc, driver, device, memory, config.eventIdx(), ringBase);
+            case SPLIT -> new SplitDeviceQueue(size, desc, driver, device, memory, config.eventIdx(), ringBase,
+                    inflightRegion);
+            case PACKED -> new PackedDeviceQueue(size, desc, driver, device, memory, config.eventIdx(), ringBase,
+                    inflightRegion);
         };
     }
 
@@ -93,7 +110,8 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
 
     /**
      * Gives back the chain popped last, as if it had never been popped: RX takes more chains than a
-     * frame needs and returns the spare ones. Chains go back in the reverse order of popping.
+     * frame needs and returns the spare ones. Chains go back in the reverse order of popping, and
+     * before the next {@link #publishUsed()}.
      */
     void unpop(DescriptorChain chain);
 

@@ -52,9 +52,12 @@ public final class PackedDeviceQueue implements DeviceQueue {
     private final long ringGuestPhysAddr;
     /** The device event area's address for the log; -1 when its writes are not logged. */
     private long deviceEventLogAddr = -1;
+    /** INFLIGHT_SHMFD's bookkeeping; null, the common case, when the front-end gave no region. */
+    private final PackedInflight inflight;
 
     PackedDeviceQueue(int size, MemorySegment ring, MemorySegment driverEvent, MemorySegment deviceEvent,
-            GuestMemory memory, boolean eventIdx, int ringBase) throws InvalidQueueException {
+            GuestMemory memory, boolean eventIdx, int ringBase, MemorySegment inflightRegion)
+            throws InvalidQueueException {
         this.size = size;
         this.ring = ring;
         this.driverEvent = driverEvent;
@@ -69,6 +72,17 @@ public final class PackedDeviceQueue implements DeviceQueue {
         availWrap = (ringBase & 0x8000) != 0;
         usedSlot = slotOf(usedHalf, "used", size);
         usedWrap = (usedHalf & 0x8000) != 0;
+        inflight = inflightRegion == null ? null
+                : PackedInflight.recover(inflightRegion, ring, size, usedSlot, usedWrap);
+        if (inflight != null && !inflight.fresh()) {
+            // The region knows where the device stood better than a front-end that restored its
+            // own guess; the chains in flight lie between the used and the available position.
+            usedSlot = inflight.usedSlot();
+            usedWrap = inflight.usedWrap();
+            int linearAvail = (PackedRing.linear(usedSlot, usedWrap, size) + inflight.inflightSlots()) % (2 * size);
+            availSlot = linearAvail % size;
+            availWrap = linearAvail < size;
+        }
         publishedUsed = PackedRing.linear(usedSlot, usedWrap, size);
         signalledUsed = publishedUsed;
         ringGuestPhysAddr = memory.guestPhysAddrOf(ring.address());
@@ -92,6 +106,10 @@ public final class PackedDeviceQueue implements DeviceQueue {
     public boolean pop(DescriptorChain chain) {
         if (fault != null) {
             return false;
+        }
+        if (inflight != null && inflight.resubmitting()) {
+            resubmit(chain, inflight.nextResubmitted());
+            return true;
         }
         // Acquire: the driver writes a chain's other descriptors, then the head's flags with release.
         int flags = Ring.u16Acquire(ring, PackedRing.descOffset(availSlot) + PackedRing.DESC_FLAGS);
@@ -131,10 +149,35 @@ public final class PackedDeviceQueue implements DeviceQueue {
         // The buffer id travels in the chain's last descriptor.
         chain.setHead(id);
         chain.setRingSlots(taken);
+        if (inflight != null) {
+            inflight.popped(ring, availSlot, taken, chain);
+        }
         availSlot = slot;
         availWrap = wrap;
         unpoppedSlots = Math.max(0, unpoppedSlots - taken);
         return true;
+    }
+
+    /**
+     * Serves again a chain a crashed back-end left in flight, from the copies of its descriptors
+     * in the inflight region (the ring's may be used elements by now), oldest first (vhost-user,
+     * "Inflight I/O tracking"). It takes no ring slot: the available position is already past it.
+     */
+    private void resubmit(DescriptorChain chain, int head) {
+        chain.reset();
+        int num = inflight.descriptors(head);
+        int entry = head;
+        int id = 0;
+        for (int k = 0; k < num; k++) {
+            id = inflight.id(entry);
+            if (chain.error() == null) {
+                addDescriptor(chain, entry, inflight.flags(entry), inflight.address(entry), inflight.length(entry));
+            }
+            entry = inflight.nextEntry(entry);
+        }
+        chain.setHead(id);
+        chain.setRingSlots(num);
+        chain.setInflightEntry(head);
     }
 
     private void addDescriptor(DescriptorChain chain, int slot, int flags, long address, long length) {
@@ -168,6 +211,9 @@ public final class PackedDeviceQueue implements DeviceQueue {
 
     @Override
     public void unpop(DescriptorChain chain) {
+        if (inflight != null && inflight.unpopped(chain)) {
+            return;
+        }
         unpoppedSlots += chain.ringSlots();
         availSlot -= chain.ringSlots();
         if (availSlot < 0) {
@@ -189,6 +235,9 @@ public final class PackedDeviceQueue implements DeviceQueue {
         } else {
             // Not yet visible: the driver reads used elements in order, and the batch's first is unpublished.
             Ring.putU16(ring, at + PackedRing.DESC_FLAGS, flags);
+        }
+        if (inflight != null) {
+            inflight.used(chain);
         }
         if (log != null) {
             chain.logWritten(log, memory, writtenLength);
@@ -222,8 +271,14 @@ public final class PackedDeviceQueue implements DeviceQueue {
     @Override
     public void publishUsed() {
         if (pendingFlagsOffset >= 0) {
+            if (inflight != null) {
+                inflight.publishing(usedSlot, usedWrap);
+            }
             // Release: every element of the batch is visible before the flags that make its first one used.
             Ring.putU16Release(ring, pendingFlagsOffset, pendingFlags);
+            if (inflight != null) {
+                inflight.published();
+            }
             if (log != null) {
                 logRing(pendingFlagsOffset, Short.BYTES);
             }

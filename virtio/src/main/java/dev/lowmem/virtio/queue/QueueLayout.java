@@ -42,6 +42,17 @@ public enum QueueLayout {
         return this == SPLIT ? SplitRing.usedSize(size) : PackedRing.EVENT_AREA_SIZE;
     }
 
+    /**
+     * The bytes one queue of {@code size} takes in a vhost-user inflight buffer (INFLIGHT_SHMFD):
+     * the layout's queue region, rounded up to 64 bytes as DPDK and libvhost-user place them.
+     */
+    public long inflightRegionSize(int size) {
+        long bytes = this == SPLIT ? SplitInflight.regionSize(size) : PackedInflight.regionSize(size);
+        return (bytes + INFLIGHT_ALIGNMENT - 1) & -INFLIGHT_ALIGNMENT;
+    }
+
+    private static final long INFLIGHT_ALIGNMENT = 64;
+
     public int descAlignment() {
         return descAlignment;
     }

@@ -42,9 +42,11 @@ public final class SplitDeviceQueue implements DeviceQueue {
     private DirtyLog log;
     /** The used ring's guest-physical address for the log; -1 when its writes are not logged. */
     private long usedLogAddr = -1;
+    /** INFLIGHT_SHMFD's bookkeeping; null, the common case, when the front-end gave no region. */
+    private final SplitInflight inflight;
 
     SplitDeviceQueue(int size, MemorySegment desc, MemorySegment avail, MemorySegment used, GuestMemory memory,
-            boolean eventIdx, int ringBase) {
+            boolean eventIdx, int ringBase, MemorySegment inflightRegion) throws InvalidQueueException {
         this.size = size;
         this.mask = size - 1;
         this.desc = desc;
@@ -59,6 +61,14 @@ public final class SplitDeviceQueue implements DeviceQueue {
         usedIdx = Ring.u16Acquire(used, SplitRing.RING_IDX);
         publishedUsedIdx = usedIdx;
         signalledUsedIdx = usedIdx;
+        inflight = inflightRegion == null ? null : SplitInflight.recover(inflightRegion, size, usedIdx);
+        if (inflight != null && !inflight.fresh()) {
+            // Every chain popped is used or in flight, whatever base the front-end restored (QEMU
+            // restores used->idx after a crash, which would pop the chains in flight a second
+            // time), as libvhost-user starts.
+            lastAvailIdx = (usedIdx + inflight.inflightAtStart()) & 0xFFFF;
+            availIdx = lastAvailIdx;
+        }
     }
 
     @Override
@@ -68,6 +78,12 @@ public final class SplitDeviceQueue implements DeviceQueue {
 
     @Override
     public boolean pop(DescriptorChain chain) {
+        if (inflight != null && fault == null && inflight.resubmitting()) {
+            // The chains a crashed back-end left in flight come first, oldest first (vhost-user,
+            // "Inflight I/O tracking"); they were popped already and stay inflight until used.
+            start(chain, inflight.nextResubmitted());
+            return true;
+        }
         if (fault != null || (lastAvailIdx == availIdx && (!readAvailIdx() || availIdx == lastAvailIdx))) {
             return false;
         }
@@ -76,11 +92,18 @@ public final class SplitDeviceQueue implements DeviceQueue {
             return fail(QueueFault.HEAD_OUT_OF_RANGE, head);
         }
         lastAvailIdx = (lastAvailIdx + 1) & 0xFFFF;
+        if (inflight != null) {
+            inflight.popped(head);
+        }
+        start(chain, head);
+        return true;
+    }
+
+    private void start(DescriptorChain chain, int head) {
         chain.reset();
         chain.setHead(head);
         chain.setRingSlots(1);
         walk(chain, head);
-        return true;
     }
 
     /** Reads {@code avail->idx} into {@link #availIdx}; false, with a fault, when it is not believable. */
@@ -154,6 +177,9 @@ public final class SplitDeviceQueue implements DeviceQueue {
 
     @Override
     public void unpop(DescriptorChain chain) {
+        if (inflight != null && inflight.unpopped(chain.head())) {
+            return;
+        }
         lastAvailIdx = (lastAvailIdx - 1) & 0xFFFF;
     }
 
@@ -164,6 +190,9 @@ public final class SplitDeviceQueue implements DeviceQueue {
         used.set(U32, at + SplitRing.USED_ELEM_ID, chain.head());
         used.set(U32, at + SplitRing.USED_ELEM_LEN, writtenLength);
         usedIdx = (usedIdx + 1) & 0xFFFF;
+        if (inflight != null) {
+            inflight.used(chain.head());
+        }
         if (log != null) {
             chain.logWritten(log, memory, writtenLength);
             logUsed(at, SplitRing.USED_ELEM_SIZE);
@@ -189,6 +218,9 @@ public final class SplitDeviceQueue implements DeviceQueue {
             // Release: the used elements stored above are visible before the index that covers them.
             Ring.putU16Release(used, SplitRing.RING_IDX, usedIdx);
             publishedUsedIdx = usedIdx;
+            if (inflight != null) {
+                inflight.published(usedIdx);
+            }
             if (log != null) {
                 logUsed(SplitRing.RING_IDX, Short.BYTES);
             }

@@ -24,12 +24,15 @@ final class BackendSession implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BackendSession.class.getName());
     private static final long ACK_SUCCESS = 0;
     private static final long ACK_FAILURE = 1;
+    private static final FileDescriptor[] NO_FDS = {};
 
     private final String name;
     private final MessageChannel channel;
     private final BackendState state;
     /** Whether the front-end sent SET_OWNER, the spec's "session start" flag. */
     private boolean settled;
+    /** A file descriptor the reply being sent carries (GET_INFLIGHT_FD's), closed once sent. */
+    private FileDescriptor replyFd;
 
     BackendSession(String name, MessageChannel channel, VirtioDevice device) {
         this.name = name;
@@ -113,7 +116,7 @@ final class BackendSession implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, name + ": > " + message.name() + words(reply));
             }
             if (reply != null) {
-                send(message, reply);
+                send(message, reply, replyFd == null ? NO_FDS : new FileDescriptor[] {replyFd});
             } else if (message.needsReply() && ProtocolFeature.REPLY_ACK.in(state.protocolFeatures())) {
                 send(message, Wire.u64Payload(ACK_SUCCESS));
             }
@@ -128,6 +131,10 @@ final class BackendSession implements AutoCloseable {
             return false;
         } finally {
             fds.forEach(FileDescriptor::close);
+            if (replyFd != null) {
+                replyFd.close();
+                replyFd = null;
+            }
         }
     }
 
@@ -151,8 +158,8 @@ final class BackendSession implements AutoCloseable {
         }
     }
 
-    private void send(VhostUserMessage request, MemorySegment body) throws NativeIoException {
-        channel.send(request.code(), VhostUserHeader.VERSION | VhostUserHeader.REPLY, body);
+    private void send(VhostUserMessage request, MemorySegment body, FileDescriptor... fds) throws NativeIoException {
+        channel.send(request.code(), VhostUserHeader.VERSION | VhostUserHeader.REPLY, body, fds);
     }
 
     /** Decodes one well-formed request and carries it out; returns its reply body, or null when it has none. */
@@ -235,6 +242,23 @@ final class BackendSession implements AutoCloseable {
                 // The spec gives it no reply, QEMU waits for one with LOG_SHMFD (to know the
                 // back-end logs from now on): a u64 0, as libvhost-user and rust-vmm answer.
                 yield Wire.u64Payload(ACK_SUCCESS);
+            }
+            case GET_INFLIGHT_FD -> {
+                InflightMessage asked = InflightMessage.read(body);
+                try {
+                    InflightRegion.Made made = state.getInflightFd(asked);
+                    replyFd = made.fd();
+                    yield made.reply().encode();
+                } catch (VhostUserException e) {
+                    // The spec's refusal: mmap_size 0 and no fd, which QEMU reads as "no inflight
+                    // tracking" (hw/virtio/vhost-user.c, vhost_user_get_inflight_fd).
+                    LOG.log(System.Logger.Level.WARNING, name + ": GET_INFLIGHT_FD answered with no buffer: " + e.getMessage());
+                    yield new InflightMessage(0, 0, asked.numQueues(), asked.queueSize()).encode();
+                }
+            }
+            case SET_INFLIGHT_FD -> {
+                state.setInflightFd(InflightMessage.read(body), fds);
+                yield null;
             }
             case SET_LOG_FD -> {
                 state.setLogFd();

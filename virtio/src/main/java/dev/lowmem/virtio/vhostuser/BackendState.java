@@ -32,7 +32,8 @@ import java.util.List;
 final class BackendState implements AutoCloseable {
     /** What this back-end speaks of the protocol extensions; RARP too when the device can announce. */
     static final long PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ, ProtocolFeature.LOG_SHMFD,
-            ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS);
+            ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS,
+            ProtocolFeature.INFLIGHT_SHMFD);
     /** The bits of the feature word that are vhost's, not the device's: never shown to the device. */
     private static final long VHOST_FEATURES = Feature.VHOST_USER_PROTOCOL_FEATURES.mask() | Feature.VHOST_LOG_ALL.mask();
     /**
@@ -60,6 +61,8 @@ final class BackendState implements AutoCloseable {
     private boolean faultedSinceReset;
     /** The dirty-page log SET_LOG_BASE mapped, or null; marked only while VHOST_F_LOG_ALL is acked. */
     private DirtyLog dirtyLog;
+    /** The inflight buffer SET_INFLIGHT_FD mapped, or null: the rings then track nothing. */
+    private InflightRegion inflight;
 
     BackendState(String name, VirtioDevice device) {
         this.name = name;
@@ -175,6 +178,43 @@ final class BackendState implements AutoCloseable {
 
     long getProtocolFeatures() {
         return (PROTOCOL_FEATURES | (device.canAnnounce() ? ProtocolFeature.RARP.mask() : 0)) & ~PROTOCOL_NOT_OFFERED;
+    }
+
+    // ---- inflight I/O tracking ----
+
+    /**
+     * GET_INFLIGHT_FD: a zeroed buffer for {@code num_queues} queues of {@code queue_size} in the
+     * layout negotiated so far (QEMU asks after SET_FEATURES), as a memfd for the front-end to
+     * keep and hand back with SET_INFLIGHT_FD, to this back-end or to the next after a crash.
+     * QEMU asks for one for vhost-user-blk and -scsi only (hw/block/vhost-user-blk.c,
+     * hw/scsi/vhost-scsi-common.c); its virtio-net never does, and protects its guest across a
+     * back-end's crash by setting each ring's last_avail_idx back to its used index
+     * (hw/virtio/vhost.c, vhost_virtqueue_stop): docs/ARCHITECTURE.md, "Inflight I/O tracking".
+     */
+    InflightRegion.Made getInflightFd(InflightMessage request) throws VhostUserException, NativeIoException {
+        requireProtocolFeature(ProtocolFeature.INFLIGHT_SHMFD, "GET_INFLIGHT_FD");
+        return InflightRegion.create(QueueLayout.of(ackedFeatures), request, vrings.length);
+    }
+
+    /**
+     * SET_INFLIGHT_FD: maps the buffer the rings record their chains in from their next start; a
+     * buffer a crashed back-end left chains in makes those rings serve them first. Refused while a
+     * ring runs, since a running ring records in the buffer it started with.
+     */
+    void setInflightFd(InflightMessage message, Deque<FileDescriptor> fds) throws VhostUserException, NativeIoException {
+        requireProtocolFeature(ProtocolFeature.INFLIGHT_SHMFD, "SET_INFLIGHT_FD");
+        Vring running = runningRing();
+        if (running != null) {
+            throw new VhostUserException("SET_INFLIGHT_FD while ring " + running.index
+                    + " runs; stop it with GET_VRING_BASE first");
+        }
+        InflightRegion next = InflightRegion.map(QueueLayout.of(ackedFeatures), message, fds.getFirst(), vrings.length);
+        if (inflight != null) {
+            inflight.close();
+        }
+        inflight = next;
+        LOG.log(System.Logger.Level.INFO, name + ": inflight buffer of 0x" + Long.toHexString(message.mmapSize())
+                + " bytes for " + message.numQueues() + " queues of " + message.queueSize());
     }
 
     // ---- announcing the guest after a migration ----
@@ -355,7 +395,7 @@ final class BackendState implements AutoCloseable {
             return;
         }
         try {
-            vring.active().reopenRings(base -> openRings(vring, next, base));
+            vring.active().reopenRings(base -> openRings(vring, next, base, true));
         } catch (InvalidQueueException e) {
             problems.add("ring " + vring.index + " stopped: " + e.getMessage());
             // Its old rings are still mapped until the old table retires, so it stops where it stood.
@@ -425,7 +465,8 @@ final class BackendState implements AutoCloseable {
         if (memory != null && vring.size != 0) {
             // Checked now, against the table the front-end has sent, so the error comes with the request at fault.
             try {
-                openRings(vring, memory, vring.base);
+                // Without the inflight buffer: a check must not initialize or settle its region.
+                openRings(vring, memory, vring.base, false);
             } catch (InvalidQueueException e) {
                 vring.address = previous;
                 throw new VhostUserException("SET_VRING_ADDR: ring " + address.index() + ": " + e.getMessage(), e);
@@ -529,7 +570,7 @@ final class BackendState implements AutoCloseable {
         }
         DeviceQueue rings;
         try {
-            rings = openRings(vring, memory, vring.base);
+            rings = openRings(vring, memory, vring.base, true);
         } catch (InvalidQueueException e) {
             throw new VhostUserException("ring " + vring.index + " cannot start: " + e.getMessage(), e);
         }
@@ -559,10 +600,20 @@ final class BackendState implements AutoCloseable {
         device.stopQueue(vring.index);
     }
 
-    /** The ring's areas in {@code on}, at {@code base}; its ring addresses are the front-end's virtual ones. */
-    private DeviceQueue openRings(Vring vring, GuestMemory on, int base) throws InvalidQueueException {
-        DeviceQueue rings = DeviceQueue.open(QueueConfig.of(ackedFeatures, vring.size, vring.rings()), on,
-                on::translateFrontend, base);
+    /**
+     * The ring's areas in {@code on}, at {@code base}; its ring addresses are the front-end's
+     * virtual ones. {@code tracked}: with its region of the inflight buffer, if there is one.
+     */
+    private DeviceQueue openRings(Vring vring, GuestMemory on, int base, boolean tracked) throws InvalidQueueException {
+        QueueConfig config = QueueConfig.of(ackedFeatures, vring.size, vring.rings());
+        DeviceQueue rings;
+        try {
+            rings = DeviceQueue.open(config, on, on::translateFrontend, base,
+                    inflight == null || !tracked ? null : inflight.queue(vring.index, vring.size, config.layout()));
+        } catch (IndexOutOfBoundsException | InternalError e) {
+            // A region whose links lead out of it, or a buffer cut short under us (SIGBUS).
+            throw new InvalidQueueException("inflight buffer: " + e.getMessage());
+        }
         if (loggingOn()) {
             // Before the worker sees the queue: it marks from its first burst.
             rings.setWriteLog(dirtyLog, deviceAreaLogAddr(vring));
@@ -582,6 +633,10 @@ final class BackendState implements AutoCloseable {
         if (dirtyLog != null) {
             dirtyLog.close();
             dirtyLog = null;
+        }
+        if (inflight != null) {
+            inflight.close();
+            inflight = null;
         }
     }
 }

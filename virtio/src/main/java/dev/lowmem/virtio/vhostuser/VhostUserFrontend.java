@@ -211,6 +211,42 @@ public final class VhostUserFrontend implements AutoCloseable {
         request(VhostUserRequest.SEND_RARP, Wire.u64Payload(payload));
     }
 
+    /** GET_INFLIGHT_FD's answer: the buffer's description and its memfd, the caller's to keep and close. */
+    public record Inflight(InflightMessage description, FileDescriptor fd) {
+    }
+
+    /**
+     * Asks the back-end for an inflight buffer for {@code numQueues} queues of {@code queueSize}
+     * (needs INFLIGHT_SHMFD), as QEMU's vhost-user-blk does before it starts the device. Keep it
+     * across the back-end's crash and hand it back with {@link #setInflightFd}.
+     */
+    public Inflight getInflightFd(int numQueues, int queueSize) throws IOException, VhostUserException {
+        VhostUserRequest request = VhostUserRequest.GET_INFLIGHT_FD;
+        send(request, VhostUserHeader.VERSION, new InflightMessage(0, 0, numQueues, queueSize).encode());
+        VhostUserMessage message = message(request);
+        if (message.fds().isEmpty() && message.body().byteSize() == InflightMessage.SIZE
+                && InflightMessage.read(message.body()).mmapSize() == 0) {
+            throw new VhostUserException("backend refused " + request + " (mmap_size 0, no buffer)");
+        }
+        if (message.fds().size() != 1) {
+            message.closeFds();
+            throw new VhostUserException(request + ": the reply came with " + message.fds().size()
+                    + " file descriptors; it carries the buffer's");
+        }
+        try {
+            checkSize(request, message.body(), InflightMessage.SIZE);
+        } catch (VhostUserException e) {
+            message.closeFds();
+            throw e;
+        }
+        return new Inflight(InflightMessage.read(message.body()), message.fds().getFirst());
+    }
+
+    /** Hands the back-end the inflight buffer it made, in this session or an earlier one. */
+    public void setInflightFd(InflightMessage description, FileDescriptor fd) throws IOException, VhostUserException {
+        request(VhostUserRequest.SET_INFLIGHT_FD, description.encode(), fd);
+    }
+
     public long getMaxMemSlots() throws IOException, VhostUserException {
         return query(VhostUserRequest.GET_MAX_MEM_SLOTS);
     }
@@ -286,6 +322,16 @@ public final class VhostUserFrontend implements AutoCloseable {
     }
 
     private MemorySegment reply(VhostUserRequest request) throws IOException, VhostUserException {
+        VhostUserMessage message = message(request);
+        message.closeFds();
+        if (!message.fds().isEmpty() || message.fdsDiscarded()) {
+            throw new VhostUserException(request + ": the reply came with file descriptors; replies carry none");
+        }
+        return message.body();
+    }
+
+    /** The reply to {@code request}, its file descriptors still open. */
+    private VhostUserMessage message(VhostUserRequest request) throws IOException, VhostUserException {
         VhostUserMessage message;
         try {
             message = readReply();
@@ -293,14 +339,11 @@ public final class VhostUserFrontend implements AutoCloseable {
             throw closedBefore(request, e);
         }
         answered = true;
-        message.closeFds();
         if (message.code() != request.code()) {
+            message.closeFds();
             throw new VhostUserException("waiting for the reply to " + request + ", got one to " + message.name());
         }
-        if (!message.fds().isEmpty() || message.fdsDiscarded()) {
-            throw new VhostUserException(request + ": the reply came with file descriptors; replies carry none");
-        }
-        return message.body();
+        return message;
     }
 
     private static void checkSize(VhostUserRequest request, MemorySegment body, int size) throws VhostUserException {

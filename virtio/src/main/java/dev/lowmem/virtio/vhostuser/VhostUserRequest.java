@@ -7,6 +7,7 @@ import static dev.lowmem.virtio.vhostuser.VhostUserRequest.Fds.ONE_PER_REGION;
 import static dev.lowmem.virtio.vhostuser.VhostUserRequest.Fds.ONE_UNLESS_NOFD;
 import static dev.lowmem.virtio.vhostuser.VhostUserRequest.Payload.CONFIG;
 import static dev.lowmem.virtio.vhostuser.VhostUserRequest.Payload.EMPTY;
+import static dev.lowmem.virtio.vhostuser.VhostUserRequest.Payload.INFLIGHT;
 import static dev.lowmem.virtio.vhostuser.VhostUserRequest.Payload.LOG;
 import static dev.lowmem.virtio.vhostuser.VhostUserRequest.Payload.MEMORY_REGION;
 import static dev.lowmem.virtio.vhostuser.VhostUserRequest.Payload.MEMORY_TABLE;
@@ -44,6 +45,8 @@ public enum VhostUserRequest {
     NET_SET_MTU(20, U64, NONE, false),
     GET_CONFIG(24, CONFIG, NONE, true),
     SET_CONFIG(25, CONFIG, NONE, false),
+    GET_INFLIGHT_FD(31, INFLIGHT, NONE, true),
+    SET_INFLIGHT_FD(32, INFLIGHT, ONE, false),
     GET_MAX_MEM_SLOTS(36, EMPTY, NONE, true),
     ADD_MEM_REG(37, MEMORY_REGION, ONE, false),
     // The spec allows one stray fd here "for compatibility with existing incorrect implementations".
@@ -60,6 +63,7 @@ public enum VhostUserRequest {
         MEMORY_TABLE(-1),
         MEMORY_REGION(MemoryRegionMessage.SIZE),
         LOG(16),
+        INFLIGHT(InflightMessage.SIZE),
         CONFIG(-1);
 
         /** The one size that fits, or -1 when the payload says its own length. */

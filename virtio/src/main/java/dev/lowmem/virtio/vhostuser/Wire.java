@@ -7,8 +7,17 @@ import java.lang.foreign.ValueLayout;
 final class Wire {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private Wire() {
+    }
+
+    static int u16(MemorySegment body, long offset) {
+        return Short.toUnsignedInt(body.get(U16, offset));
+    }
+
+    static void putU16(MemorySegment body, long offset, int value) {
+        body.set(U16, offset, (short) value);
     }
 
     static int u32(MemorySegment body, long offset) {

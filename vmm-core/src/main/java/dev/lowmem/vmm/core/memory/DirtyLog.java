@@ -1,11 +1,7 @@
 package dev.lowmem.vmm.core.memory;
 
-import dev.lowmem.vmm.core.nativeio.Errno;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
-import dev.lowmem.vmm.core.nativeio.FileStatus;
-import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -30,10 +26,9 @@ public final class DirtyLog implements AutoCloseable {
     /** The log's page: VHOST_LOG_PAGE. */
     public static final long PAGE_SIZE = 0x1000;
     private static final int PAGE_SHIFT = 12;
-    private static final long MAPPING_ALIGNMENT = 4096;
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
-    private final Arena arena;
+    private final SharedMapping shared;
     /** The whole mapping, from a page boundary: its words are 8-byte aligned. */
     private final MemorySegment mapping;
     /** The bit of the mapping that is page 0's. */
@@ -41,8 +36,8 @@ public final class DirtyLog implements AutoCloseable {
     /** How many pages the log covers: 8 per byte. */
     private final long pages;
 
-    private DirtyLog(Arena arena, MemorySegment mapping, long firstBit, long pages) {
-        this.arena = arena;
+    private DirtyLog(SharedMapping shared, MemorySegment mapping, long firstBit, long pages) {
+        this.shared = shared;
         this.mapping = mapping;
         this.firstBit = firstBit;
         this.pages = pages;
@@ -57,28 +52,9 @@ public final class DirtyLog implements AutoCloseable {
      * @throws NativeIoException when the kernel refuses the mapping
      */
     public static DirtyLog map(FileDescriptor fd, long size, long offset) throws NativeIoException {
-        long end = offset + size;
-        if (size <= 0 || offset < 0 || end < offset) {
-            throw new IllegalArgumentException("a log of 0x" + Long.toHexString(size) + " bytes at offset 0x"
-                    + Long.toHexString(offset));
-        }
-        long fileSize = FileStatus.of(fd).size();
-        if (end > fileSize) {
-            throw new IllegalArgumentException("a log of 0x" + Long.toHexString(size) + " bytes at offset 0x"
-                    + Long.toHexString(offset) + " runs past the end of its file (0x" + Long.toHexString(fileSize) + " bytes)");
-        }
-        long fileOffset = offset & -MAPPING_ALIGNMENT;
-        long lead = offset - fileOffset;
         // Whole words: the last word may reach past the log's last byte, never past the mapping's page.
-        long length = (lead + size + MAPPING_ALIGNMENT - 1) & -MAPPING_ALIGNMENT;
-        long address = LibC.mmap(0, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd.intValue(), fileOffset);
-        if (address == LibC.MAP_FAILED) {
-            throw new NativeIoException("mmap", "dirty log (0x" + Long.toHexString(length) + " bytes)", Errno.last());
-        }
-        Arena arena = Arena.ofShared();
-        MemorySegment mapping = MemorySegment.ofAddress(address).reinterpret(length, arena,
-                unmapped -> LibC.munmap(address, length));
-        return new DirtyLog(arena, mapping, lead * Byte.SIZE, size * Byte.SIZE);
+        SharedMapping shared = SharedMapping.map(fd, size, offset, "dirty log");
+        return new DirtyLog(shared, shared.pages(), shared.lead() * Byte.SIZE, size * Byte.SIZE);
     }
 
     /** How many pages the log covers. */
@@ -129,6 +105,6 @@ public final class DirtyLog implements AutoCloseable {
     /** Unmaps the log; no thread may mark it any more. */
     @Override
     public void close() {
-        arena.close();
+        shared.close();
     }
 }
