@@ -32,4 +32,15 @@ record PairStats(int pair, Map<NetCounter, Long> values, int backlog, long worke
     long get(NetCounter counter) {
         return values.getOrDefault(counter, 0L);
     }
+
+    /** Frames dropped, over every drop reason. */
+    long drops() {
+        long total = 0;
+        for (NetCounter counter : NetCounter.values()) {
+            if (counter.isDrop()) {
+                total += get(counter);
+            }
+        }
+        return total;
+    }
 }
