@@ -9,6 +9,7 @@ import dev.lowmem.devices.port.sw.MacTable;
 import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,6 +125,15 @@ final class CommandOptions {
             + " echo 'pool-budget 64M' > FIFO.")
     private Path commands;
 
+    @Option(names = "--metrics", paramLabel = "ADDR:PORT", description = "Serve every counter in the Prometheus text"
+            + " format at http://ADDR:PORT" + MetricsServer.PATH + "; PORT alone listens on 127.0.0.1 (port 0: one the"
+            + " system picks, which the log names).")
+    private String metrics;
+
+    @Option(names = "--ctl", paramLabel = "SOCKET", description = "Listen for requests on the UNIX socket SOCKET (mode"
+            + " 0600): vhost-user-net ctl SOCKET stats, and the rest ctl lists.")
+    private Path ctl;
+
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "Print the counters every SECONDS"
             + " seconds; 0 for only on SIGUSR1 and at exit (default: ${DEFAULT-VALUE}).")
     private int statsIntervalSeconds;
@@ -198,13 +208,28 @@ final class CommandOptions {
                     + " creates; " + (client ? "with --client it connects to QEMU's, whose mode QEMU sets"
                             : "an inherited socket's mode is its creator's"));
         }
+        if (ctl != null) {
+            checks().socketPath("--ctl", ctl);
+        }
         if (commands != null && !isFifo(commands)) {
             throw checks().invalid("--commands", commands + " is not a named pipe; make one with mkfifo " + commands);
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
         return new Settings(sockets, listenFd, switching, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis),
                 portChoice(), device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
-                Duration.ofSeconds(macAgeingSeconds), capture);
+                Duration.ofSeconds(macAgeingSeconds), capture, metricsAddress(), ctl);
+    }
+
+    /** --metrics, checked; null without it. */
+    private InetSocketAddress metricsAddress() {
+        if (metrics == null) {
+            return null;
+        }
+        try {
+            return MetricsServer.address(metrics);
+        } catch (IllegalArgumentException e) {
+            throw checks().invalid("--metrics", e.getMessage());
+        }
     }
 
     /** --pcap and --pcap-max, checked; null without --pcap. */

@@ -1,7 +1,9 @@
 package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.MacAddress;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.List;
@@ -91,6 +93,16 @@ public final class VhostUserNet {
         };
     }
 
+    /** Serves the metrics until the process ends; the JDK's server stops with it. */
+    private static MetricsServer startMetrics(InetSocketAddress address, NetBackend backend) throws StartupException {
+        try {
+            return MetricsServer.start(address, () -> backend.snapshot(Instant.now()));
+        } catch (IOException e) {
+            backend.close();
+            throw StartupException.failed("cannot serve the metrics on " + address + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Starts the backend and serves until a signal ends the process, whose shutdown hook stops it. */
     private static void run(Settings settings, PrintStream out) throws StartupException, InterruptedException {
         NetBackend backend = NetBackend.start(settings, (socket, features) -> LOG.log(System.Logger.Level.INFO,
@@ -99,6 +111,10 @@ public final class VhostUserNet {
         for (String line : Banner.lines(settings, ports, backend.devices().getFirst().deviceFeatures(),
                 ProcessHandle.current().pid())) {
             LOG.log(System.Logger.Level.INFO, line);
+        }
+        if (settings.metrics() != null) {
+            MetricsServer metrics = startMetrics(settings.metrics(), backend);
+            LOG.log(System.Logger.Level.INFO, "metrics: " + metrics.url());
         }
         StatsReporter stats = new StatsReporter(() -> backend.snapshot(Instant.now()),
                 settings.statsFormat().formatter(), out);

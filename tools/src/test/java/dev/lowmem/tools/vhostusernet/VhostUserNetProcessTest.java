@@ -12,6 +12,10 @@ import dev.lowmem.virtio.vhostuser.ProtocolFeature;
 import dev.lowmem.virtio.vhostuser.VhostUserFrontend;
 import dev.lowmem.vmm.core.socket.UnixServerSocket;
 import java.net.StandardProtocolFamily;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -22,7 +26,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -121,6 +127,79 @@ class VhostUserNetProcessTest {
             lengths.add(file.getInt(at + 12));
         }
         assertEquals(Collections.nCopies(FRAMES, FRAME - 12), lengths, "each frame's length on the wire");
+    }
+
+    @Test
+    void withMetricsServesEveryCounterToAPrometheusScrapeAsFramesMove() throws Exception {
+        Path socket = directory.resolve("vnet.sock");
+        try (CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--sink",
+                "--metrics", "0", "--pool-budget", "2M");
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-metrics-test", 4 << 20)) {
+            String announced = command.awaitStderr(line -> line.contains(" INFO metrics: "), "the metrics' address");
+            URI metrics = URI.create(announced.substring(announced.indexOf("http://")));
+            assertTrue(metrics.toString().matches("http://127\\.0\\.0\\.1:\\d+/metrics"), metrics.toString());
+            Map<String, Double> before = scrape(metrics);
+            assertEquals(0.0, before.get("vhost_user_net_tx_frames_total{queue_pair=\"0\"}"), before.toString());
+            assertEquals(2.0 * (1 << 20), before.get("vhost_user_net_pool_budget_bytes"), before.toString());
+
+            try (VhostUserFrontend frontend = VhostUserFrontend.connect(socket, Duration.ofSeconds(5));
+                    FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                setUpAsQemuDoes(frontend, memory, rx, tx);
+                transmit(tx, memory);
+                // A worker publishes its counters after the used ring: scrape until they are there.
+                Map<String, Double> after = scrape(metrics);
+                long deadline = System.nanoTime() + CommandProcess.TIMEOUT.toNanos();
+                while (after.get("vhost_user_net_tx_frames_total{queue_pair=\"0\"}") < FRAMES
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                    after = scrape(metrics);
+                }
+                assertEquals((double) FRAMES, after.get("vhost_user_net_tx_frames_total{queue_pair=\"0\"}"),
+                        after.toString());
+                assertEquals((double) FRAMES * (FRAME - 12), after.get("vhost_user_net_tx_bytes_total{queue_pair=\"0\"}"));
+                assertTrue(after.get("vhost_user_net_tx_kicks_total{queue_pair=\"0\"}") >= 1, after.toString());
+                assertEquals(0.0, after.get("vhost_user_net_drops_total{queue_pair=\"0\"}"));
+                assertTrue(after.get("vhost_user_net_pool_users") >= 1, "the pool's users, now that a session runs: "
+                        + after);
+                assertTrue(after.containsKey("vhost_user_net_worker_alloc_bytes_total{queue_pair=\"0\"}"), after.toString());
+                assertTrue(after.containsKey("vhost_user_net_gc_collections_total"), after.toString());
+                assertTrue(after.containsKey("vhost_user_net_gc_seconds_total"), after.toString());
+                assertTrue(after.containsKey("vhost_user_net_host_drops_total"), after.toString());
+            }
+            HttpResponse<String> elsewhere = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(metrics.resolve("/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, elsewhere.statusCode());
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit());
+        }
+    }
+
+    @Test
+    void aMetricsAddressWithoutAPortIsABadOption() throws Exception {
+        try (CommandProcess command = CommandProcess.start("--socket", directory.resolve("a.sock").toString(),
+                "--sink", "--metrics", "localhost:http")) {
+            assertEquals(2, command.awaitExit());
+            assertEquals(List.of("vhost-user-net: Invalid value for option '--metrics': 'localhost:http' is not ADDR:PORT or"
+                    + " PORT (0 to 65535), e.g. 127.0.0.1:9100"), command.stderr());
+        }
+    }
+
+    /** Each sample of a scrape, "name{labels}" to its value; checks the content type. */
+    private static Map<String, Double> scrape(URI metrics) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("text/plain; version=0.0.4; charset=utf-8",
+                response.headers().firstValue("Content-Type").orElse(""));
+        Map<String, Double> samples = new HashMap<>();
+        for (String line : response.body().split("\n")) {
+            if (!line.startsWith("#") && !line.isBlank()) {
+                int space = line.lastIndexOf(' ');
+                samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        return samples;
     }
 
     private static ByteOrder swapped(ByteOrder order) {
