@@ -82,6 +82,9 @@ final class ControlSocket implements AutoCloseable {
             MemorySegment out = arena.allocate(bytes.length);
             MemorySegment.copy(bytes, 0, out, ValueLayout.JAVA_BYTE, 0, bytes.length);
             connection.send(out);
+            if (request == null) {
+                drain(connection, arena.allocate(MAX_REQUEST));
+            }
         } finally {
             synchronized (served) {
                 // From here the deadline leaves the connection alone, which its caller closes.
@@ -111,6 +114,16 @@ final class ControlSocket implements AutoCloseable {
             length += received.bytes();
         }
         return length > MAX_REQUEST ? null : text(buffer, length);
+    }
+
+    /**
+     * Reads what the client sent beyond a request too long, up to its end (or the deadline): a
+     * connection closed with bytes unread is reset, and the client would lose the reply.
+     */
+    private static void drain(UnixSocket connection, MemorySegment buffer) throws NativeIoException {
+        while (!connection.receive(buffer, 0).endOfStream()) {
+            // Thrown away.
+        }
     }
 
     private static String text(MemorySegment buffer, long length) {

@@ -76,6 +76,8 @@ final class CtlCommand {
             while (request.hasRemaining()) {
                 channel.write(request);
             }
+            // The end of the request: the back-end needs no line end to answer.
+            channel.shutdownOutput();
             ByteArrayOutputStream reply = new ByteArrayOutputStream();
             ByteBuffer buffer = ByteBuffer.allocate(64 << 10);
             while (channel.read(buffer.clear()) >= 0) {

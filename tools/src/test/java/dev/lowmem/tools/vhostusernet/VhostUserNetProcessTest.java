@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -183,6 +184,89 @@ class VhostUserNetProcessTest {
             assertEquals(List.of("vhost-user-net: Invalid value for option '--metrics': 'localhost:http' is not ADDR:PORT or"
                     + " PORT (0 to 65535), e.g. 127.0.0.1:9100"), command.stderr());
         }
+    }
+
+    @Test
+    void withCtlAnswersRequestsOnItsOwnSocketAndCapturesOnRequest() throws Exception {
+        Path socket = directory.resolve("vnet.sock");
+        Path ctl = directory.resolve("vnet.ctl");
+        Path capture = directory.resolve("requested.pcap");
+        try (CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--sink",
+                "--ctl", ctl.toString(), "--pool-budget", "1M");
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-ctl-test", 4 << 20)) {
+            command.awaitStderr(line -> line.contains(" INFO ctl: " + ctl + ", mode 0600"), "the ctl socket");
+            assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(ctl),
+                    "the control socket is owner-only");
+
+            try (CommandProcess start = CommandProcess.start("ctl", ctl.toString(), "pcap", "start",
+                    capture.toString(), "1M")) {
+                assertEquals(0, start.awaitExit(), start.toString());
+                assertEquals(List.of("{\"pcap\":\"" + capture + "\",\"max_bytes\":1048576}"), start.stdout());
+            }
+            try (VhostUserFrontend frontend = VhostUserFrontend.connect(socket, Duration.ofSeconds(5));
+                    FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                setUpAsQemuDoes(frontend, memory, rx, tx);
+                transmit(tx, memory);
+                String stats = ctl(ctl, "stats");
+                long deadline = System.nanoTime() + CommandProcess.TIMEOUT.toNanos();
+                while (!stats.contains("\"tx_frames\":" + FRAMES + ",") && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                    stats = ctl(ctl, "stats");
+                }
+                assertTrue(stats.matches("\\{\"time\":\"[^\"]+\",\"negotiated\":\"[A-Z0-9_ |]+\",.*\\}\n"), stats);
+                assertTrue(stats.contains("\"pairs\":[{\"pair\":0,\"tx_frames\":" + FRAMES + ",\"tx_bytes\":"
+                        + FRAMES * (FRAME - 12) + ","), stats);
+                assertTrue(stats.contains(",\"pool_budget_bytes\":1048576,"), stats);
+            }
+
+            assertEquals("{\"pool_budget_bytes\":67108864,\"was_bytes\":1048576}\n", ctl(ctl, "pool-budget 64M"));
+            assertTrue(ctl(ctl, "stats").contains(",\"pool_budget_bytes\":67108864,"), "the budget applied");
+            assertEquals("{\"pcap\":\"" + capture + "\",\"frames\":" + FRAMES + ",\"bytes\":"
+                    + (24 + FRAMES * (16 + FRAME - 12)) + ",\"capped\":false}\n", ctl(ctl, "pcap stop"));
+            List<String> read = tcpdump(capture);
+            assertEquals(FRAMES, read.size(), "tcpdump -r reads every frame: " + read);
+            assertTrue(read.getFirst().contains("ff:ff:ff:ff:ff:ff"), "to the broadcast address: " + read);
+
+            // Bad requests: an error reply, never a dropped connection; the backend serves on.
+            assertEquals("{\"error\":\"unknown command 'grow'; " + ControlCommands.HELP + "\"}\n", ctl(ctl, "grow 1G"));
+            assertEquals("{\"error\":\"an empty request; " + ControlCommands.HELP + "\"}\n", ctl(ctl, ""));
+            assertEquals("{\"error\":\"a request longer than 4096 bytes\"}\n",
+                    CtlCommand.send(ctl, "x".repeat(10_000)));
+            assertEquals("{\"error\":\"pcap stop: no capture runs\"}\n", ctl(ctl, "pcap stop"));
+            try (CommandProcess refused = CommandProcess.start("ctl", ctl.toString(), "pool-budget", "lots")) {
+                assertEquals(1, refused.awaitExit(), refused.toString());
+                assertEquals(List.of("{\"error\":\"pool-budget: 'lots' is not a size; write it as 65536, 512K, 64M"
+                        + " or 1G\"}"), refused.stdout());
+            }
+            assertTrue(ctl(ctl, "help").startsWith("{\"commands\":"), "still serving");
+
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit());
+            assertTrue(Files.notExists(ctl), "the control socket is removed at exit");
+        }
+        try (CommandProcess nobody = CommandProcess.start("ctl", ctl.toString(), "stats")) {
+            assertEquals(1, nobody.awaitExit());
+            assertEquals(1, nobody.stderr().size(), nobody.toString());
+            assertTrue(nobody.stderr().getFirst().startsWith("vhost-user-net ctl: cannot reach the back-end at " + ctl
+                    + ": "), nobody.toString());
+        }
+    }
+
+    /** One request over the control socket, as vhost-user-net ctl sends it; the reply. */
+    private static String ctl(Path socket, String request) throws Exception {
+        return CtlCommand.send(socket, request + "\n");
+    }
+
+    /** What tcpdump -r reads in {@code capture}, a line a frame; tcpdump is needed, not optional. */
+    private static List<String> tcpdump(Path capture) throws Exception {
+        Path tcpdump = Path.of("/usr/bin/tcpdump");
+        assertTrue(Files.isExecutable(tcpdump), "needs tcpdump: tools/bin/lib/install-deps installs it");
+        Process process = new ProcessBuilder(tcpdump.toString(), "-r", capture.toString(), "-nn", "-e")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        assertEquals(0, process.waitFor(), "tcpdump -r " + capture + ": " + lines);
+        return lines;
     }
 
     /** Each sample of a scrape, "name{labels}" to its value; checks the content type. */
