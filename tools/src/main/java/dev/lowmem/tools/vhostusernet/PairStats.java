@@ -35,12 +35,6 @@ record PairStats(int pair, Map<NetCounter, Long> values, int backlog, long worke
 
     /** Frames dropped, over every drop reason. */
     long drops() {
-        long total = 0;
-        for (NetCounter counter : NetCounter.values()) {
-            if (counter.isDrop()) {
-                total += get(counter);
-            }
-        }
-        return total;
+        return values.entrySet().stream().filter(value -> value.getKey().isDrop()).mapToLong(Map.Entry::getValue).sum();
     }
 }

@@ -5,6 +5,8 @@ import dev.lowmem.devices.port.sw.SwitchCounter;
 import dev.lowmem.vmm.core.pool.PoolStats;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.ToLongBiFunction;
 import java.util.function.ToLongFunction;
 
 /**
@@ -69,25 +71,27 @@ record StatsValue<T>(String key, boolean counter, String help, ToLongFunction<T>
     }
 
     private static List<StatsValue<PairStats>> pairValues() {
-        List<StatsValue<PairStats>> values = new ArrayList<>();
-        for (NetCounter counter : NetCounter.values()) {
-            values.add(counter(counter.key(), counter.description(), pair -> pair.get(counter)));
-        }
-        values.add(counter("drops", "frames the queue pair dropped, every reason", PairStats::drops));
-        values.add(gauge("backlog", "frames held for the guest now, in the RX backlog and in the port",
-                PairStats::backlog));
-        values.add(counter("worker_alloc_bytes", "heap the queue pair's worker thread allocated (-1: not counted)",
-                PairStats::workerAllocatedBytes));
-        return List.copyOf(values);
+        return counters(NetCounter.values(), NetCounter::key, NetCounter::description, PairStats::get, List.of(
+                counter("drops", "frames the queue pair dropped, every reason", PairStats::drops),
+                gauge("backlog", "frames held for the guest now, in the RX backlog and in the port", PairStats::backlog),
+                counter("worker_alloc_bytes", "heap the queue pair's worker thread allocated (-1: not counted)",
+                        PairStats::workerAllocatedBytes)));
     }
 
     private static List<StatsValue<SwitchPortStats>> switchPortValues() {
-        List<StatsValue<SwitchPortStats>> values = new ArrayList<>();
-        for (SwitchCounter counter : SwitchCounter.values()) {
-            values.add(counter(counter.key(), counter.description(), port -> port.get(counter)));
+        return counters(SwitchCounter.values(), SwitchCounter::key, SwitchCounter::description, SwitchPortStats::get,
+                List.of(counter("drops", "frames lost for the switch port, every reason", SwitchPortStats::drops),
+                        gauge("inbox", "frames waiting in the switch port's inbox now", SwitchPortStats::inbox)));
+    }
+
+    /** A counter for each of {@code counters}, read by {@code get}, then {@code more}. */
+    private static <T, E> List<StatsValue<T>> counters(E[] counters, Function<E, String> key,
+            Function<E, String> help, ToLongBiFunction<T, E> get, List<StatsValue<T>> more) {
+        List<StatsValue<T>> values = new ArrayList<>();
+        for (E counter : counters) {
+            values.add(counter(key.apply(counter), help.apply(counter), part -> get.applyAsLong(part, counter)));
         }
-        values.add(counter("drops", "frames lost for the switch port, every reason", SwitchPortStats::drops));
-        values.add(gauge("inbox", "frames waiting in the switch port's inbox now", SwitchPortStats::inbox));
+        values.addAll(more);
         return List.copyOf(values);
     }
 }
