@@ -42,6 +42,10 @@ import picocli.CommandLine.Spec;
             "  -device virtio-net-pci,netdev=n0",
             "(with --client: -chardev socket,id=c0,path=PATH,server=on)",
             "",
+            "A running back-end started with --ctl SOCKET answers vhost-user-net ctl SOCKET REQUEST"
+                + " (vhost-user-net ctl --help lists the requests); one started with --metrics ADDR:PORT is"
+                + " scraped at http://ADDR:PORT/metrics.",
+            "",
             "Exit status: 0 after --help or --version, 1 when start-up fails, 2 for a bad option;"
                 + " 130 or 143 after SIGINT or SIGTERM."})
 final class CommandOptions {
@@ -120,9 +124,9 @@ final class CommandOptions {
             + " it stops there (default: 64M).")
     private String pcapMax = "64M";
 
-    @Option(names = "--commands", paramLabel = "FIFO", description = "Read the commands (pool-budget SIZE, stats)"
-            + " from the named pipe FIFO (mkfifo FIFO first) rather than from standard input: for scripts,"
-            + " echo 'pool-budget 64M' > FIFO.")
+    @Option(names = "--commands", paramLabel = "FIFO", description = "Read the requests --ctl answers (pool-budget"
+            + " SIZE, stats, pcap ...), one a line, from the named pipe FIFO (mkfifo FIFO first) rather than from"
+            + " standard input, the replies logged: for scripts, echo 'pool-budget 64M' > FIFO.")
     private Path commands;
 
     @Option(names = "--metrics", paramLabel = "ADDR:PORT", description = "Serve every counter in the Prometheus text"
@@ -131,7 +135,8 @@ final class CommandOptions {
     private String metrics;
 
     @Option(names = "--ctl", paramLabel = "SOCKET", description = "Listen for requests on the UNIX socket SOCKET (mode"
-            + " 0600): vhost-user-net ctl SOCKET stats, and the rest ctl lists.")
+            + " 0600), each answered in JSON: vhost-user-net ctl SOCKET stats (or pool-budget SIZE, pcap start FILE"
+            + " [SIZE], pcap stop, help; ctl --help says more).")
     private Path ctl;
 
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "Print the counters every SECONDS"

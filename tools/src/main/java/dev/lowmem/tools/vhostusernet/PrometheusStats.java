@@ -41,18 +41,18 @@ final class PrometheusStats {
     }
 
     /**
-     * A metric's name without the {@code _total} the text format adds to a counter's, and the factor
-     * its values are multiplied by to be in base units.
+     * A metric's name without the {@code _total} the text format adds to a counter's, and what its
+     * values are divided by to be in base units (a division: 9 ms is 0.009 s, where 9 * 1e-3 is not).
      */
-    record MetricName(String name, double scale, Unit unit) {
+    record MetricName(String name, double divisor, Unit unit) {
 
         static MetricName of(String prefix, String key) {
             String name = PREFIX + prefix + key;
             if (key.endsWith("_ns")) {
-                return new MetricName(secondsFor(name, "_ns"), 1e-9, Unit.SECONDS);
+                return new MetricName(secondsFor(name, "_ns"), 1e9, Unit.SECONDS);
             }
             if (key.endsWith("_ms")) {
-                return new MetricName(secondsFor(name, "_ms"), 1e-3, Unit.SECONDS);
+                return new MetricName(secondsFor(name, "_ms"), 1e3, Unit.SECONDS);
             }
             return new MetricName(name, 1, key.endsWith("_bytes") ? Unit.BYTES : null);
         }
@@ -96,23 +96,24 @@ final class PrometheusStats {
         }
         for (StatsValue<T> value : values) {
             MetricName name = MetricName.of(prefix, value.key());
+            String help = name.divisor() == 1 ? value.help() : value.help() + " (here in seconds)";
             if (value.counter()) {
-                CounterSnapshot.Builder family = CounterSnapshot.builder().name(name.name()).help(value.help())
+                CounterSnapshot.Builder family = CounterSnapshot.builder().name(name.name()).help(help)
                         .unit(name.unit());
                 for (Sample<T> sample : samples) {
                     long read = value.of(sample.part());
                     if (read >= 0) {
                         family.dataPoint(CounterDataPointSnapshot.builder().labels(sample.labels())
-                                .value(read * name.scale()).build());
+                                .value(read / name.divisor()).build());
                     }
                 }
                 metrics.add(family.build());
             } else {
-                GaugeSnapshot.Builder family = GaugeSnapshot.builder().name(name.name()).help(value.help())
+                GaugeSnapshot.Builder family = GaugeSnapshot.builder().name(name.name()).help(help)
                         .unit(name.unit());
                 for (Sample<T> sample : samples) {
                     family.dataPoint(GaugeDataPointSnapshot.builder().labels(sample.labels())
-                            .value(value.of(sample.part()) * name.scale()).build());
+                            .value(value.of(sample.part()) / name.divisor()).build());
                 }
                 metrics.add(family.build());
             }
