@@ -24,31 +24,41 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * JSON back, {@link ControlCommands}' reply, before the backend closes the connection ({@code
  * vhost-user-net ctl SOCKET REQUEST} is such a client). One thread serves the connections one
  * after the other; a client has {@link #DEADLINE} to send its request, so a silent one cannot keep
- * the others waiting for longer. A request that is too long or that the backend cannot carry out
+ * the others waiting for longer (a client that says nothing is then closed without a reply). A request that is too long or that the backend cannot carry out
  * gets an error reply, never a dropped connection.
  */
 final class ControlSocket implements AutoCloseable {
     /** The longest request line, in bytes. */
     static final int MAX_REQUEST = 4096;
+    /** How long a client has from its connection being accepted to its request being read. */
     static final Duration DEADLINE = Duration.ofSeconds(5);
     private static final System.Logger LOG = System.getLogger(ControlSocket.class.getName());
 
     private final UnixServerSocket listener;
     private final ControlCommands commands;
+    private final Duration deadline;
     private final ScheduledExecutorService deadlines;
     private volatile boolean closed;
+    private Thread serving;
 
-    private ControlSocket(UnixServerSocket listener, ControlCommands commands) {
+    private ControlSocket(UnixServerSocket listener, ControlCommands commands, Duration deadline) {
         this.listener = listener;
         this.commands = commands;
+        this.deadline = deadline;
         this.deadlines = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("ctl deadline").daemon()
                 .factory());
     }
 
     /** Listens on {@code path}, owner-only, and serves requests on a thread of its own. */
     static ControlSocket start(Path path, ControlCommands commands) throws IOException {
-        ControlSocket socket = new ControlSocket(UnixServerSocket.listen(path, UnixServerSocket.OWNER_ONLY), commands);
-        Thread.ofPlatform().name("ctl").daemon().start(socket::serveAll);
+        return start(path, commands, DEADLINE);
+    }
+
+    /** As {@link #start(Path, ControlCommands)}, a client having {@code deadline} to send its request. */
+    static ControlSocket start(Path path, ControlCommands commands, Duration deadline) throws IOException {
+        ControlSocket socket = new ControlSocket(UnixServerSocket.listen(path, UnixServerSocket.OWNER_ONLY), commands,
+                deadline);
+        socket.serving = Thread.ofPlatform().name("ctl").daemon().start(socket::serveAll);
         return socket;
     }
 
@@ -72,7 +82,7 @@ final class ControlSocket implements AutoCloseable {
 
     private void serve(UnixSocket connection) throws NativeIoException {
         AtomicBoolean served = new AtomicBoolean();
-        ScheduledFuture<?> deadline = deadlines.schedule(() -> endQuietly(connection, served), DEADLINE.toMillis(),
+        ScheduledFuture<?> timeout = deadlines.schedule(() -> endQuietly(connection, served), deadline.toMillis(),
                 TimeUnit.MILLISECONDS);
         try (Arena arena = Arena.ofConfined()) {
             String request = request(connection, arena.allocate(MAX_REQUEST + 1));
@@ -90,7 +100,7 @@ final class ControlSocket implements AutoCloseable {
                 // From here the deadline leaves the connection alone, which its caller closes.
                 served.set(true);
             }
-            deadline.cancel(false);
+            timeout.cancel(false);
         }
     }
 
@@ -144,11 +154,16 @@ final class ControlSocket implements AutoCloseable {
         }
     }
 
-    /** Stops serving and removes the socket file. */
+    /** Stops serving, waiting a moment for a request under way, and removes the socket file. */
     @Override
     public void close() throws IOException {
         closed = true;
         listener.shutdown();
+        try {
+            serving.join(DEADLINE.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         listener.close();
         deadlines.shutdownNow();
     }
