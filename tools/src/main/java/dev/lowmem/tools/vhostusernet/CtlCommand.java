@@ -27,8 +27,8 @@ import picocli.CommandLine.Parameters;
             "Requests:",
             "  stats                   every counter, as a --stats-format json line",
             "  pool-budget SIZE        the packet pool's budget from now, e.g. 64M",
-            "  pcap start FILE [SIZE]  capture every device's frames into FILE (pcap), up to SIZE"
-                    + " (default " + ControlCommands.DEFAULT_PCAP_MAX + ")",
+            "  pcap start FILE [SIZE]  capture the frames into FILE (pcap), up to SIZE ("
+                    + ControlCommands.DEFAULT_PCAP_MAX + ")",
             "  pcap stop               stop the capture and close its file",
             "  help                    the requests, as the back-end knows them"},
         footer = {"", "Exit status: 0 when the back-end carried the request out, 1 when it refused it ({\"error\":"
