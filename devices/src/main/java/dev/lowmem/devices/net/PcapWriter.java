@@ -8,6 +8,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -31,6 +34,7 @@ public final class PcapWriter implements AutoCloseable {
     public static final int SNAP_LENGTH = 65_535;
 
     private static final System.Logger LOG = System.getLogger(PcapWriter.class.getName());
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private final Path path;
     private final FileChannel file;
@@ -52,7 +56,7 @@ public final class PcapWriter implements AutoCloseable {
     }
 
     /**
-     * Creates (or truncates) {@code path} and writes the file header.
+     * Creates {@code path}, mode 0600, or truncates it, keeping its mode, and writes the file header.
      *
      * @param maxBytes the most the file may hold, header included; at least the header and one record header
      */
@@ -60,8 +64,9 @@ public final class PcapWriter implements AutoCloseable {
         if (maxBytes < FILE_HEADER + RECORD_HEADER) {
             throw new IllegalArgumentException("a capture of at most " + maxBytes + " bytes holds no frame");
         }
-        FileChannel file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        // The guests' traffic: a file this creates is its user's alone, as the vhost-user socket is.
+        FileChannel file = FileChannel.open(path, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING), PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         PcapWriter writer = new PcapWriter(path, file, maxBytes);
         try {
             ByteBuffer header = ByteBuffer.allocate(FILE_HEADER).order(ByteOrder.nativeOrder());

@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,8 @@ class PcapWriterTest {
         try (Arena arena = Arena.ofConfined(); PcapWriter pcap = PcapWriter.create(file, 1 << 20)) {
             pcap.write(1_700_000_000_123_456_789L, frame(arena, 60), 0, 60);
         }
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file),
+                "the guests' traffic, for this user alone");
         ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.nativeOrder());
         assertEquals(24 + 16 + 60, bytes.remaining());
         assertEquals(0xa1b2c3d4, bytes.getInt(0), "magic, microseconds, in the writer's order");

@@ -9,6 +9,7 @@ import dev.lowmem.devices.port.sw.MacTable;
 import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,6 +41,10 @@ import picocli.CommandLine.Spec;
             "  -chardev socket,id=c0,path=PATH -netdev vhost-user,id=n0,chardev=c0",
             "  -device virtio-net-pci,netdev=n0",
             "(with --client: -chardev socket,id=c0,path=PATH,server=on)",
+            "",
+            "A running back-end started with --ctl SOCKET answers vhost-user-net ctl SOCKET REQUEST"
+                + " (vhost-user-net ctl --help lists the requests); one started with --metrics ADDR:PORT is"
+                + " scraped at http://ADDR:PORT/metrics.",
             "",
             "Exit status: 0 after --help or --version, 1 when start-up fails, 2 for a bad option;"
                 + " 130 or 143 after SIGINT or SIGTERM."})
@@ -119,10 +124,20 @@ final class CommandOptions {
             + " it stops there (default: 64M).")
     private String pcapMax = "64M";
 
-    @Option(names = "--commands", paramLabel = "FIFO", description = "Read the commands (pool-budget SIZE, stats)"
-            + " from the named pipe FIFO (mkfifo FIFO first) rather than from standard input: for scripts,"
-            + " echo 'pool-budget 64M' > FIFO.")
+    @Option(names = "--commands", paramLabel = "FIFO", description = "Read the requests --ctl answers (pool-budget"
+            + " SIZE, stats, pcap ...), one a line, from the named pipe FIFO (mkfifo FIFO first) rather than from"
+            + " standard input, the replies logged: for scripts, echo 'pool-budget 64M' > FIFO.")
     private Path commands;
+
+    @Option(names = "--metrics", paramLabel = "ADDR:PORT", description = "Serve every counter in the Prometheus text"
+            + " format at http://ADDR:PORT" + MetricsServer.PATH + "; PORT alone listens on 127.0.0.1 (port 0: one the"
+            + " system picks, which the log names).")
+    private String metrics;
+
+    @Option(names = "--ctl", paramLabel = "SOCKET", description = "Listen for requests on the UNIX socket SOCKET (mode"
+            + " 0600), each answered in JSON: vhost-user-net ctl SOCKET stats (or pool-budget SIZE, pcap start FILE"
+            + " [SIZE], pcap stop, help; ctl --help says more).")
+    private Path ctl;
 
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "Print the counters every SECONDS"
             + " seconds; 0 for only on SIGUSR1 and at exit (default: ${DEFAULT-VALUE}).")
@@ -198,13 +213,28 @@ final class CommandOptions {
                     + " creates; " + (client ? "with --client it connects to QEMU's, whose mode QEMU sets"
                             : "an inherited socket's mode is its creator's"));
         }
+        if (ctl != null) {
+            checks().socketPath("--ctl", ctl);
+        }
         if (commands != null && !isFifo(commands)) {
             throw checks().invalid("--commands", commands + " is not a named pipe; make one with mkfifo " + commands);
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
         return new Settings(sockets, listenFd, switching, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis),
                 portChoice(), device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
-                Duration.ofSeconds(macAgeingSeconds), capture);
+                Duration.ofSeconds(macAgeingSeconds), capture, metricsAddress(), ctl);
+    }
+
+    /** --metrics, checked; null without it. */
+    private InetSocketAddress metricsAddress() {
+        if (metrics == null) {
+            return null;
+        }
+        try {
+            return MetricsServer.address(metrics);
+        } catch (IllegalArgumentException e) {
+            throw checks().invalid("--metrics", e.getMessage());
+        }
     }
 
     /** --pcap and --pcap-max, checked; null without --pcap. */

@@ -8,27 +8,22 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.LongConsumer;
-import java.util.function.LongSupplier;
 
 /**
- * Commands the running backend reads on standard input, or from a named pipe ({@code --commands}),
- * one a line, as testpmd reads its own:
- * {@code pool-budget SIZE} changes the packet pool's budget (a low-memory test raises it and
- * watches the backend recover), {@code stats} prints the counters. Each answer is a log line.
- * With standard input at its end (a daemon's /dev/null) there is simply nothing to read.
+ * The requests of {@link ControlCommands} as the running backend reads them on standard input, or
+ * from a named pipe ({@code --commands}), one a line, as testpmd reads its own: {@code pool-budget
+ * 64M} raises the pool's budget (a low-memory test raises it and watches the backend recover).
+ * Each reply is a log line, but for {@code stats}, which prints the counters in {@code
+ * --stats-format} on standard output, as SIGUSR1 does. With standard input at its end (a daemon's
+ * /dev/null) there is simply nothing to read.
  */
 final class ConsoleCommands {
     private static final System.Logger LOG = System.getLogger(ConsoleCommands.class.getName());
-    static final String HELP = "commands: pool-budget SIZE (e.g. 64M), stats";
-
-    private final LongSupplier budget;
-    private final LongConsumer setBudget;
+    private final ControlCommands commands;
     private final Runnable stats;
 
-    ConsoleCommands(LongSupplier budget, LongConsumer setBudget, Runnable stats) {
-        this.budget = budget;
-        this.setBudget = setBudget;
+    ConsoleCommands(ControlCommands commands, Runnable stats) {
+        this.commands = commands;
         this.stats = stats;
     }
 
@@ -72,34 +67,16 @@ final class ConsoleCommands {
         }
     }
 
-    /** @return what to log about it; null for a blank line */
+    /** @return what to log about it; null for a blank line and for stats, which print themselves */
     String execute(String line) {
-        String[] words = line.strip().split("\\s+");
-        switch (words[0]) {
-            case "" -> {
-                return null;
-            }
-            case "pool-budget" -> {
-                if (words.length != 2) {
-                    return "pool-budget takes one size, e.g. pool-budget 64M";
-                }
-                long bytes;
-                try {
-                    bytes = ByteSize.parse(words[1]);
-                } catch (IllegalArgumentException e) {
-                    return "pool-budget: " + e.getMessage();
-                }
-                long before = budget.getAsLong();
-                setBudget.accept(bytes);
-                return "pool budget: " + ByteSize.format(bytes) + " (was " + ByteSize.format(before) + ")";
-            }
-            case "stats" -> {
-                stats.run();
-                return null;
-            }
-            default -> {
-                return "unknown command '" + words[0] + "'; " + HELP;
-            }
+        String request = line.strip();
+        if (request.isEmpty()) {
+            return null;
         }
+        if (request.equals("stats")) {
+            stats.run();
+            return null;
+        }
+        return request + ": " + commands.execute(request).json();
     }
 }

@@ -3,8 +3,8 @@ package dev.lowmem.tools.vhostusernet;
 import dev.lowmem.devices.net.NetCounter;
 import dev.lowmem.devices.port.sw.SwitchCounter;
 import dev.lowmem.virtio.Features;
-import dev.lowmem.vmm.core.pool.PoolStats;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 /**
  * A snapshot as one line of JSON, for {@code jq} and scripts:
@@ -20,8 +20,8 @@ import java.time.temporal.ChronoUnit;
  * <p>Every counter is there, zero or not, under its {@link NetCounter#key()}, so a reader finds the
  * same keys in every line; {@code drops} is their sum over the drop reasons. {@code host_drops}
  * counts the frames the host side dropped before the device read them (a TAP's queue). The packet pool's
- * state and counters are the {@code pool_} keys. Written by hand: numbers and two strings need
- * no library.
+ * state and counters are the {@code pool_} keys. The keys and their order are {@link StatsValue}'s
+ * lists, which the metrics share. Written by hand: numbers and two strings need no library.
  */
 final class JsonStatsLine implements StatsFormatter {
 
@@ -34,20 +34,20 @@ final class JsonStatsLine implements StatsFormatter {
             DeviceStats device = snapshot.devices().getFirst();
             appendNegotiated(device, json);
             appendGc(snapshot, json);
-            json.append(",\"host_drops\":").append(device.hostDrops());
-            appendPool(snapshot.pool(), json);
+            appendValues(StatsValue.DEVICE, device, json);
+            appendValues(StatsValue.POOL, snapshot.pool(), json);
             appendPairs(device, json);
             return json.append("}\n").toString();
         }
         appendGc(snapshot, json);
-        appendPool(snapshot.pool(), json);
+        appendValues(StatsValue.POOL, snapshot.pool(), json);
         json.append(",\"devices\":[");
         for (int i = 0; i < snapshot.devices().size(); i++) {
             DeviceStats device = snapshot.devices().get(i);
             json.append(i > 0 ? ",{\"device\":" : "{\"device\":");
             quote(device.name(), json);
             appendNegotiated(device, json);
-            json.append(",\"host_drops\":").append(device.hostDrops());
+            appendValues(StatsValue.DEVICE, device, json);
             appendPairs(device, json);
             json.append('}');
         }
@@ -67,17 +67,16 @@ final class JsonStatsLine implements StatsFormatter {
     }
 
     private static void appendGc(StatsSnapshot snapshot, StringBuilder json) {
-        json.append(",\"gc_collections\":").append(snapshot.gc().collections());
-        json.append(",\"gc_ms\":").append(snapshot.gc().millis());
+        appendValues(StatsValue.GC, snapshot.gc(), json);
     }
 
     private static void appendPairs(DeviceStats device, StringBuilder json) {
         json.append(",\"pairs\":[");
         for (int i = 0; i < device.pairs().size(); i++) {
-            if (i > 0) {
-                json.append(',');
-            }
-            appendPair(device.pairs().get(i), json);
+            PairStats pair = device.pairs().get(i);
+            json.append(i > 0 ? ",{\"pair\":" : "{\"pair\":").append(pair.pair());
+            appendValues(StatsValue.PAIR, pair, json);
+            json.append('}');
         }
         json.append(']');
     }
@@ -85,40 +84,15 @@ final class JsonStatsLine implements StatsFormatter {
     private static void appendSwitchPort(SwitchPortStats port, StringBuilder json) {
         json.append("{\"port\":").append(port.port()).append(",\"name\":");
         quote(port.name(), json);
-        for (SwitchCounter counter : SwitchCounter.values()) {
-            json.append(",\"").append(counter.key()).append("\":").append(port.get(counter));
-        }
-        json.append(",\"drops\":").append(port.drops()).append(",\"inbox\":").append(port.inbox()).append('}');
+        appendValues(StatsValue.SWITCH_PORT, port, json);
+        json.append('}');
     }
 
-    private static void appendPool(PoolStats pool, StringBuilder json) {
-        json.append(",\"pool_budget_bytes\":").append(pool.budgetBytes())
-                .append(",\"pool_allocated_bytes\":").append(pool.allocatedBytes())
-                .append(",\"pool_slabs\":").append(pool.slabs())
-                .append(",\"pool_free_buffers\":").append(pool.freeBuffers())
-                .append(",\"pool_reserve_target\":").append(pool.reserveTarget())
-                .append(",\"pool_users\":").append(pool.users())
-                .append(",\"pool_takes\":").append(pool.takes())
-                .append(",\"pool_cache_misses\":").append(pool.cacheMisses())
-                .append(",\"pool_reserve_takes\":").append(pool.reserveTakes())
-                .append(",\"pool_budget_failures\":").append(pool.budgetFailures())
-                .append(",\"pool_native_failures\":").append(pool.nativeFailures())
-                .append(",\"pool_refill_rounds\":").append(pool.refillRounds());
-    }
-
-    private static void appendPair(PairStats pair, StringBuilder json) {
-        json.append("{\"pair\":").append(pair.pair());
-        long drops = 0;
-        for (NetCounter counter : NetCounter.values()) {
-            long value = pair.get(counter);
-            json.append(",\"").append(counter.key()).append("\":").append(value);
-            if (counter.isDrop()) {
-                drops += value;
-            }
+    /** {@code ,"key":value} for each of {@code values} read from {@code part}. */
+    private static <T> void appendValues(List<StatsValue<T>> values, T part, StringBuilder json) {
+        for (StatsValue<T> value : values) {
+            json.append(",\"").append(value.key()).append("\":").append(value.of(part));
         }
-        json.append(",\"drops\":").append(drops);
-        json.append(",\"backlog\":").append(pair.backlog());
-        json.append(",\"worker_alloc_bytes\":").append(pair.workerAllocatedBytes()).append('}');
     }
 
     /** A JSON string (RFC 8259, 7): quotes, backslashes and control characters escaped. */

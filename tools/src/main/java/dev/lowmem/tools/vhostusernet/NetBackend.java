@@ -1,7 +1,6 @@
 package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.NetDeviceOptions;
-import dev.lowmem.devices.net.PcapWriter;
 import dev.lowmem.devices.net.VirtioNet;
 import dev.lowmem.devices.port.Port;
 import dev.lowmem.devices.port.TapPort;
@@ -40,6 +39,7 @@ final class NetBackend implements AutoCloseable {
 
     private final PacketPool pool;
     private final L2Switch fabric;
+    private final CaptureControl capture;
     private final List<Path> sockets;
     private final List<VirtioNet> devices;
     private final EventLoop loop;
@@ -51,6 +51,7 @@ final class NetBackend implements AutoCloseable {
     private NetBackend(Opened opened, EventLoop loop, List<VhostUserBackend> vhostUsers) {
         this.pool = opened.pool;
         this.fabric = opened.fabric;
+        this.capture = opened.capture;
         this.sockets = opened.sockets;
         this.devices = List.copyOf(opened.devices);
         this.parts = opened.parts;
@@ -103,6 +104,7 @@ final class NetBackend implements AutoCloseable {
         final List<VirtioNet> devices = new ArrayList<>();
         final Deque<AutoCloseable> parts = new ArrayDeque<>();
         L2Switch fabric;
+        CaptureControl capture;
 
         Opened(Settings settings) {
             pool = new PacketPool(PoolConfig.defaults().withBudget(settings.poolBudget()));
@@ -123,22 +125,22 @@ final class NetBackend implements AutoCloseable {
             } else {
                 add(settings.device(), settings.port().open(settings.device().queuePairs()));
             }
+            // Closed before the devices, whose workers then skip it.
+            capture = new CaptureControl(devices.stream().map(VirtioNet::capture).toList());
+            parts.push(capture);
             if (settings.capture() != null) {
                 startCapture(settings.capture());
             }
             pool.startRefiller();
         }
 
-        /** One capture file for every device; closed before the devices, whose workers then skip it. */
-        private void startCapture(Settings.Capture capture) throws StartupException {
-            PcapWriter writer;
+        /** {@code --pcap}: from the start. */
+        private void startCapture(Settings.Capture file) throws StartupException {
             try {
-                writer = PcapWriter.create(capture.file(), capture.maxBytes());
+                capture.start(file.file(), file.maxBytes());
             } catch (IOException e) {
-                throw StartupException.failed("cannot write the capture " + capture.file() + ": " + e.getMessage(), e);
+                throw StartupException.failed("cannot write the capture " + file.file() + ": " + e.getMessage(), e);
             }
-            parts.push(writer);
-            devices.forEach(device -> device.capture().start(writer));
         }
 
         private SwitchPort switchPort(Path socket, int pairs) throws StartupException {
@@ -252,6 +254,11 @@ final class NetBackend implements AutoCloseable {
     /** The pool every device draws on: its budget can change while the backend runs. */
     PacketPool pool() {
         return pool;
+    }
+
+    /** The capture of every device's frames, which {@code --pcap} starts and a request starts and stops. */
+    CaptureControl capture() {
+        return capture;
     }
 
     /** Every counter now: each device's, and each switch port's with {@code --switch}. */

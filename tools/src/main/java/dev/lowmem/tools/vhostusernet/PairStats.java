@@ -32,4 +32,9 @@ record PairStats(int pair, Map<NetCounter, Long> values, int backlog, long worke
     long get(NetCounter counter) {
         return values.getOrDefault(counter, 0L);
     }
+
+    /** Frames dropped, over every drop reason. */
+    long drops() {
+        return values.entrySet().stream().filter(value -> value.getKey().isDrop()).mapToLong(Map.Entry::getValue).sum();
+    }
 }

@@ -2,6 +2,7 @@ package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.MacAddress;
 import dev.lowmem.devices.net.NetDeviceOptions;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,10 +24,12 @@ import java.util.List;
  * @param statsInterval how often to print the counters; zero for only on SIGUSR1 and at exit
  * @param macAgeing how long the switch remembers a MAC that sends nothing; unused without a switch
  * @param capture where every device's frames are captured ({@code --pcap}); null for nowhere
+ * @param metrics where the metrics are served over HTTP ({@code --metrics}); null for nowhere
+ * @param ctl the control socket to listen on ({@code --ctl}); null for none
  */
 record Settings(List<Path> sockets, int listenFd, boolean switching, boolean client, SocketMode socketMode, Duration negotiationDeadline,
         PortChoice port, NetDeviceOptions device, long poolBudget, Path commands, Duration statsInterval,
-        StatsFormat statsFormat, Duration macAgeing, Capture capture) {
+        StatsFormat statsFormat, Duration macAgeing, Capture capture, InetSocketAddress metrics, Path ctl) {
 
     /** A pcap file and the most it may hold. */
     record Capture(Path file, long maxBytes) {

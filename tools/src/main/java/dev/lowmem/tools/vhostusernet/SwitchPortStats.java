@@ -33,12 +33,6 @@ record SwitchPortStats(int port, String name, Map<SwitchCounter, Long> values, i
 
     /** Frames lost for this port, over every drop reason. */
     long drops() {
-        long total = 0;
-        for (SwitchCounter counter : SwitchCounter.values()) {
-            if (counter.isDrop()) {
-                total += get(counter);
-            }
-        }
-        return total;
+        return values.entrySet().stream().filter(value -> value.getKey().isDrop()).mapToLong(Map.Entry::getValue).sum();
     }
 }

@@ -1,14 +1,19 @@
 package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.MacAddress;
+import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -45,8 +50,12 @@ public final class VhostUserNet {
         try {
             CommandOptions options = new CommandOptions();
             CommandLine commandLine = commandLine(options, out);
-            if (CommandLine.printHelpIfRequested(commandLine.parseArgs(args))) {
+            ParseResult parsed = commandLine.parseArgs(args);
+            if (CommandLine.printHelpIfRequested(parsed)) {
                 return 0;
+            }
+            if (parsed.subcommand() != null) {
+                return ((CtlCommand) parsed.subcommand().commandSpec().userObject()).run(out, err);
             }
             settings = options.settings();
         } catch (ParameterException e) {
@@ -67,9 +76,10 @@ public final class VhostUserNet {
         return message.startsWith("Error: ") ? message.substring("Error: ".length()) : message;
     }
 
-    /** The parser, with the converters for the option types of our own. */
+    /** The parser, with the converters for the option types of our own and the ctl command. */
     static CommandLine commandLine(CommandOptions options, PrintStream out) {
         CommandLine commandLine = new CommandLine(options);
+        commandLine.addSubcommand(new CtlCommand());
         commandLine.registerConverter(MacAddress.class, refusingWithReason(MacAddress::parse));
         commandLine.registerConverter(SocketMode.class, refusingWithReason(SocketMode::parse));
         commandLine.registerConverter(StatsFormat.class, refusingWithReason(StatsFormat::parse));
@@ -91,6 +101,44 @@ public final class VhostUserNet {
         };
     }
 
+    /** Serves the metrics until the process ends; the JDK's server stops with it. */
+    private static MetricsServer startMetrics(InetSocketAddress address, NetBackend backend) throws StartupException {
+        try {
+            return MetricsServer.start(address, () -> backend.snapshot(Instant.now()));
+        } catch (IOException e) {
+            backend.close();
+            throw StartupException.failed("cannot serve the metrics on " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Serves requests on {@code path} until the process ends; the shutdown hook removes the socket. */
+    private static ControlSocket startControlSocket(Path path, NetBackend backend) throws StartupException {
+        ControlSocket ctl;
+        try {
+            ctl = ControlSocket.start(path, ControlCommands.of(backend));
+        } catch (NativeIoException e) {
+            backend.close();
+            throw StartupException.failed(NetBackend.whyNotListening(path, false, e), e);
+        } catch (IOException e) {
+            backend.close();
+            throw StartupException.failed("cannot listen on " + path + ": " + e.getMessage(), e);
+        }
+        LOG.log(System.Logger.Level.INFO, "ctl: " + path + ", mode 0600: vhost-user-net ctl " + path
+                + " stats|pool-budget SIZE|pcap start FILE [SIZE]|pcap stop|help");
+        return ctl;
+    }
+
+    private static void closeControlSocket(ControlSocket ctl) {
+        if (ctl == null) {
+            return;
+        }
+        try {
+            ctl.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing " + ctl.path() + ": " + e.getMessage());
+        }
+    }
+
     /** Starts the backend and serves until a signal ends the process, whose shutdown hook stops it. */
     private static void run(Settings settings, PrintStream out) throws StartupException, InterruptedException {
         NetBackend backend = NetBackend.start(settings, (socket, features) -> LOG.log(System.Logger.Level.INFO,
@@ -100,18 +148,23 @@ public final class VhostUserNet {
                 ProcessHandle.current().pid())) {
             LOG.log(System.Logger.Level.INFO, line);
         }
+        if (settings.metrics() != null) {
+            MetricsServer metrics = startMetrics(settings.metrics(), backend);
+            LOG.log(System.Logger.Level.INFO, "metrics: " + metrics.url());
+        }
+        ControlSocket ctl = settings.ctl() == null ? null : startControlSocket(settings.ctl(), backend);
         StatsReporter stats = new StatsReporter(() -> backend.snapshot(Instant.now()),
                 settings.statsFormat().formatter(), out);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("shutdown").unstarted(() -> {
             stats.close();
+            closeControlSocket(ctl);
             // The queues stop with the session, so the report after it has the final counts.
             backend.stopServing();
             stats.report();
             backend.close();
         }));
         stats.onSignal("USR1");
-        ConsoleCommands commands = new ConsoleCommands(() -> backend.pool().budget(),
-                budget -> backend.pool().setBudget(budget), stats::report);
+        ConsoleCommands commands = new ConsoleCommands(ControlCommands.of(backend), stats::report);
         if (settings.commands() == null) {
             commands.readFrom(System.in);
         } else {

@@ -18,7 +18,7 @@ class BannerTest {
     void listening() {
         Settings settings = new Settings(List.of(Path.of("/run/vnet0.sock")), -1, false, false, new SocketMode(0660),
                 Duration.ofSeconds(5), new PortChoice.Sink(false), NetDeviceOptions.defaults(), 64L << 20, null, Duration.ZERO, StatsFormat.TEXT,
-                Duration.ofSeconds(300), null);
+                Duration.ofSeconds(300), null, null, null);
 
         assertEquals(List.of(
                 Version.line(),
@@ -36,7 +36,7 @@ class BannerTest {
         Settings settings = new Settings(List.of(Path.of("/run/qemu.sock")), -1, false, true, SocketMode.OWNER_ONLY,
                 Duration.ofMillis(250), new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
                         Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON,
-                Duration.ofSeconds(300), null);
+                Duration.ofSeconds(300), null, null, null);
 
         assertEquals(List.of(
                 Version.line(),
@@ -59,7 +59,7 @@ class BannerTest {
     void aSwitch() {
         Settings settings = new Settings(List.of(Path.of("/run/a.sock"), Path.of("/run/b.sock")), -1, true, false,
                 SocketMode.OWNER_ONLY, Duration.ofSeconds(5), new PortChoice.Tap("vsw0"), NetDeviceOptions.defaults(),
-                64L << 20, null, Duration.ZERO, StatsFormat.TEXT, Duration.ofSeconds(120), null);
+                64L << 20, null, Duration.ZERO, StatsFormat.TEXT, Duration.ofSeconds(120), null, null, null);
 
         assertEquals(List.of(
                 Version.line(),

@@ -1,8 +1,11 @@
 package dev.lowmem.tools.vhostusernet;
 
+import static dev.lowmem.tools.vhostusernet.PoolFixtures.NO_POOL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -10,31 +13,28 @@ import org.junit.jupiter.api.Test;
 class ConsoleCommandsTest {
     private final AtomicLong budget = new AtomicLong(512 << 10);
     private final AtomicInteger reports = new AtomicInteger();
-    private final ConsoleCommands commands = new ConsoleCommands(budget::get, budget::set, reports::incrementAndGet);
+    private final ConsoleCommands commands = new ConsoleCommands(new ControlCommands(
+            () -> new StatsSnapshot(Instant.EPOCH, 0, List.of(), 0, NO_POOL, GcStats.NONE), budget::get, budget::set,
+            new CaptureControl(List.of())), reports::incrementAndGet);
 
     @Test
-    void poolBudgetChangesTheBudgetAndSaysWhatItWas() {
-        assertEquals("pool budget: 64M (was 512K)", commands.execute("pool-budget 64M"));
+    void aRequestIsAnsweredWithTheRepliesOfTheControlSocket() {
+        assertEquals("pool-budget 64M: {\"pool_budget_bytes\":67108864,\"was_bytes\":524288}",
+                commands.execute("pool-budget 64M"));
         assertEquals(64L << 20, budget.get());
+        assertEquals("grow 1G: {\"error\":\"unknown command 'grow'; " + ControlCommands.HELP + "\"}",
+                commands.execute("grow 1G"));
     }
 
     @Test
-    void aBadSizeLeavesTheBudgetAsItWas() {
-        assertEquals("pool-budget: 'lots' is not a size; write it as 65536, 512K, 64M or 1G",
-                commands.execute("pool-budget lots"));
-        assertEquals("pool-budget takes one size, e.g. pool-budget 64M", commands.execute("pool-budget"));
-        assertEquals(512 << 10, budget.get());
-    }
-
-    @Test
-    void statsPrintsTheCounters() {
+    void statsPrintsTheCountersInTheStatsFormat() {
         assertNull(commands.execute("  stats "));
         assertEquals(1, reports.get());
     }
 
     @Test
-    void blankLinesAreIgnoredAndUnknownOnesAnsweredWithTheList() {
+    void blankLinesAreIgnored() {
         assertNull(commands.execute(""));
-        assertEquals("unknown command 'grow'; " + ConsoleCommands.HELP, commands.execute("grow 1G"));
+        assertNull(commands.execute("   "));
     }
 }

@@ -12,9 +12,14 @@ import dev.lowmem.virtio.vhostuser.ProtocolFeature;
 import dev.lowmem.virtio.vhostuser.VhostUserFrontend;
 import dev.lowmem.vmm.core.socket.UnixServerSocket;
 import java.net.StandardProtocolFamily;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +27,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -123,6 +130,168 @@ class VhostUserNetProcessTest {
         assertEquals(Collections.nCopies(FRAMES, FRAME - 12), lengths, "each frame's length on the wire");
     }
 
+    @Test
+    void withMetricsServesEveryCounterToAPrometheusScrapeAsFramesMove() throws Exception {
+        Path socket = directory.resolve("vnet.sock");
+        try (CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--sink",
+                "--metrics", "0", "--pool-budget", "2M");
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-metrics-test", 4 << 20)) {
+            String announced = command.awaitStderr(line -> line.contains(" INFO metrics: "), "the metrics' address");
+            URI metrics = URI.create(announced.substring(announced.indexOf("http://")));
+            assertTrue(metrics.toString().matches("http://127\\.0\\.0\\.1:\\d+/metrics"), metrics.toString());
+            Map<String, Double> before = scrape(metrics);
+            assertEquals(0.0, before.get("vhost_user_net_tx_frames_total{queue_pair=\"0\"}"), before.toString());
+            assertEquals(2.0 * (1 << 20), before.get("vhost_user_net_pool_budget_bytes"), before.toString());
+
+            try (VhostUserFrontend frontend = VhostUserFrontend.connect(socket, Duration.ofSeconds(5));
+                    FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                setUpAsQemuDoes(frontend, memory, rx, tx);
+                transmit(tx, memory);
+                Map<String, Double> after = scrapeUntil(metrics, "vhost_user_net_tx_frames_total{queue_pair=\"0\"}", FRAMES);
+                assertEquals((double) FRAMES * (FRAME - 12), after.get("vhost_user_net_tx_bytes_total{queue_pair=\"0\"}"));
+                assertTrue(after.get("vhost_user_net_tx_kicks_total{queue_pair=\"0\"}") >= 1, after.toString());
+                assertEquals(0.0, after.get("vhost_user_net_drops_total{queue_pair=\"0\"}"));
+                assertTrue(after.get("vhost_user_net_pool_users") >= 1, "the pool's users, now that a session runs: "
+                        + after);
+                assertTrue(after.containsKey("vhost_user_net_worker_alloc_bytes_total{queue_pair=\"0\"}"), after.toString());
+                assertTrue(after.containsKey("vhost_user_net_gc_collections_total"), after.toString());
+                assertTrue(after.containsKey("vhost_user_net_gc_seconds_total"), after.toString());
+                assertTrue(after.containsKey("vhost_user_net_host_drops_total"), after.toString());
+            }
+            HttpResponse<String> elsewhere = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(metrics.resolve("/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, elsewhere.statusCode());
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit());
+        }
+    }
+
+    @Test
+    void aMetricsAddressWithoutAPortIsABadOption() throws Exception {
+        try (CommandProcess command = CommandProcess.start("--socket", directory.resolve("a.sock").toString(),
+                "--sink", "--metrics", "localhost:http")) {
+            assertEquals(2, command.awaitExit());
+            assertEquals(List.of("vhost-user-net: Invalid value for option '--metrics': 'localhost:http' is not ADDR:PORT or"
+                    + " PORT (0 to 65535), e.g. 127.0.0.1:9100"), command.stderr());
+        }
+    }
+
+    @Test
+    void withCtlAnswersRequestsOnItsOwnSocketAndCapturesOnRequest() throws Exception {
+        Path socket = directory.resolve("vnet.sock");
+        Path ctl = directory.resolve("vnet.ctl");
+        Path capture = directory.resolve("requested.pcap");
+        try (CommandProcess command = CommandProcess.start("--socket", socket.toString(), "--sink",
+                "--ctl", ctl.toString(), "--pool-budget", "1M");
+                FrontendMemory memory = FrontendMemory.create("vhost-user-net-ctl-test", 4 << 20)) {
+            command.awaitStderr(line -> line.contains(" INFO ctl: " + ctl + ", mode 0600"), "the ctl socket");
+            assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(ctl),
+                    "the control socket is owner-only");
+
+            try (CommandProcess start = CommandProcess.start("ctl", ctl.toString(), "pcap", "start",
+                    capture.toString(), "1M")) {
+                assertEquals(0, start.awaitExit(), start.toString());
+                assertEquals(List.of("{\"pcap\":\"" + capture + "\",\"max_bytes\":1048576}"), start.stdout());
+            }
+            try (VhostUserFrontend frontend = VhostUserFrontend.connect(socket, Duration.ofSeconds(5));
+                    FrontendQueue rx = FrontendQueue.create(memory, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
+                    FrontendQueue tx = FrontendQueue.create(memory, TX_RINGS, QEMU_WANTS, QUEUE_SIZE)) {
+                setUpAsQemuDoes(frontend, memory, rx, tx);
+                transmit(tx, memory);
+                String stats = ctl(ctl, "stats");
+                long deadline = System.nanoTime() + CommandProcess.TIMEOUT.toNanos();
+                while (!stats.contains("\"tx_frames\":" + FRAMES + ",") && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                    stats = ctl(ctl, "stats");
+                }
+                assertTrue(stats.matches("\\{\"time\":\"[^\"]+\",\"negotiated\":\"[A-Z0-9_ |]+\",.*\\}\n"), stats);
+                assertTrue(stats.contains("\"pairs\":[{\"pair\":0,\"tx_frames\":" + FRAMES + ",\"tx_bytes\":"
+                        + FRAMES * (FRAME - 12) + ","), stats);
+                assertTrue(stats.contains(",\"pool_budget_bytes\":1048576,"), stats);
+            }
+
+            assertEquals("{\"pool_budget_bytes\":67108864,\"was_bytes\":1048576}\n", ctl(ctl, "pool-budget 64M"));
+            assertTrue(ctl(ctl, "stats").contains(",\"pool_budget_bytes\":67108864,"), "the budget applied");
+            assertEquals("{\"pcap\":\"" + capture + "\",\"frames\":" + FRAMES + ",\"bytes\":"
+                    + (24 + FRAMES * (16 + FRAME - 12)) + ",\"capped\":false}\n", ctl(ctl, "pcap stop"));
+            List<String> read = tcpdump(capture);
+            assertEquals(FRAMES, read.size(), "tcpdump -r reads every frame: " + read);
+            assertTrue(read.getFirst().contains("ff:ff:ff:ff:ff:ff"), "to the broadcast address: " + read);
+
+            // Bad requests: an error reply, never a dropped connection; the backend serves on.
+            assertEquals("{\"error\":\"unknown command 'grow'; " + ControlCommands.HELP + "\"}\n", ctl(ctl, "grow 1G"));
+            assertEquals("{\"error\":\"an empty request; " + ControlCommands.HELP + "\"}\n", ctl(ctl, ""));
+            assertEquals("{\"error\":\"a request longer than 4096 bytes\"}\n",
+                    CtlCommand.send(ctl, "x".repeat(10_000)));
+            assertEquals("{\"error\":\"pcap stop: no capture runs\"}\n", ctl(ctl, "pcap stop"));
+            try (CommandProcess refused = CommandProcess.start("ctl", ctl.toString(), "pool-budget", "lots")) {
+                assertEquals(1, refused.awaitExit(), refused.toString());
+                assertEquals(List.of("{\"error\":\"pool-budget: 'lots' is not a size; write it as 65536, 512K, 64M"
+                        + " or 1G\"}"), refused.stdout());
+            }
+            assertTrue(ctl(ctl, "help").startsWith("{\"commands\":"), "still serving");
+
+            command.signal("TERM");
+            assertEquals(143, command.awaitExit());
+            assertTrue(Files.notExists(ctl), "the control socket is removed at exit");
+        }
+        try (CommandProcess nobody = CommandProcess.start("ctl", ctl.toString(), "stats")) {
+            assertEquals(1, nobody.awaitExit());
+            assertEquals(1, nobody.stderr().size(), nobody.toString());
+            assertTrue(nobody.stderr().getFirst().startsWith("vhost-user-net ctl: cannot reach the back-end at " + ctl
+                    + ": "), nobody.toString());
+        }
+    }
+
+    /** One request over the control socket, as vhost-user-net ctl sends it; the reply. */
+    private static String ctl(Path socket, String request) throws Exception {
+        return CtlCommand.send(socket, request + "\n");
+    }
+
+    /** What tcpdump -r reads in {@code capture}, a line a frame; tcpdump is needed, not optional. */
+    private static List<String> tcpdump(Path capture) throws Exception {
+        Path tcpdump = Path.of("/usr/bin/tcpdump");
+        assertTrue(Files.isExecutable(tcpdump), "needs tcpdump: tools/bin/lib/install-deps installs it");
+        Process process = new ProcessBuilder(tcpdump.toString(), "-r", capture.toString(), "-nn", "-e")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        assertEquals(0, process.waitFor(), "tcpdump -r " + capture + ": " + lines);
+        return lines;
+    }
+
+    /**
+     * Scrapes until the sample {@code key} is {@code expected}: a worker publishes its counters
+     * after the used ring, so the first scrape may be a burst behind.
+     */
+    private static Map<String, Double> scrapeUntil(URI metrics, String key, long expected) throws Exception {
+        long deadline = System.nanoTime() + CommandProcess.TIMEOUT.toNanos();
+        Map<String, Double> samples = scrape(metrics);
+        while (samples.getOrDefault(key, 0.0) < expected && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            samples = scrape(metrics);
+        }
+        assertEquals((double) expected, samples.get(key), key + " in " + samples);
+        return samples;
+    }
+
+    /** Each sample of a scrape, "name{labels}" to its value; checks the content type. */
+    private static Map<String, Double> scrape(URI metrics) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("text/plain; version=0.0.4; charset=utf-8",
+                response.headers().firstValue("Content-Type").orElse(""));
+        Map<String, Double> samples = new HashMap<>();
+        for (String line : response.body().split("\n")) {
+            if (!line.startsWith("#") && !line.isBlank()) {
+                int space = line.lastIndexOf(' ');
+                samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        return samples;
+    }
+
     private static ByteOrder swapped(ByteOrder order) {
         return order == ByteOrder.BIG_ENDIAN ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
     }
@@ -185,7 +354,7 @@ class VhostUserNetProcessTest {
         Path a = directory.resolve("a.sock");
         Path b = directory.resolve("b.sock");
         try (CommandProcess command = CommandProcess.start("--switch", "--socket", a.toString(), "--socket",
-                b.toString(), "--stats-format", "json");
+                b.toString(), "--stats-format", "json", "--metrics", "0");
                 FrontendMemory memoryA = FrontendMemory.create("switch-guest-a", 4 << 20);
                 FrontendMemory memoryB = FrontendMemory.create("switch-guest-b", 4 << 20)) {
             command.awaitStderr(line -> line.endsWith("and at exit"), "banner");
@@ -213,6 +382,14 @@ class VhostUserNetProcessTest {
                 assertTrue(requested.contains("{\"port\":1,\"name\":\"b.sock\",\"frames_in\":0,\"bytes_in\":0,"
                         + "\"flooded\":0,\"frames_out\":" + FRAMES + ","), requested);
                 assertTrue(requested.endsWith(",\"drops\":0,\"inbox\":0}]}"), requested);
+
+                String announced = command.awaitStderr(line -> line.contains(" INFO metrics: "), "the metrics' address");
+                Map<String, Double> scraped = scrapeUntil(URI.create(announced.substring(announced.indexOf("http://"))),
+                        "vhost_user_net_rx_frames_total{device=\"b.sock\",queue_pair=\"0\"}", FRAMES);
+                assertEquals((double) FRAMES, scraped.get("vhost_user_net_switch_port_frames_in_total{name=\"a.sock\",port=\"0\"}"),
+                        scraped.toString());
+                assertEquals((double) FRAMES, scraped.get("vhost_user_net_switch_port_frames_out_total{name=\"b.sock\",port=\"1\"}"));
+                assertEquals((double) FRAMES, scraped.get("vhost_user_net_tx_frames_total{device=\"a.sock\",queue_pair=\"0\"}"));
             }
             command.signal("TERM");
             assertEquals(143, command.awaitExit());

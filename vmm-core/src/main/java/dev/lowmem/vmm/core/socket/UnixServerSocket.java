@@ -179,6 +179,15 @@ public final class UnixServerSocket implements AutoCloseable {
         return path;
     }
 
+    /**
+     * Stops accepting: a thread blocked in {@link #accept} returns with EINVAL, as do later calls
+     * (Linux wakes a listener's accept on shutdown(2); close(2) alone would leave it blocked).
+     * {@link #close} still closes it and removes the file.
+     */
+    public void shutdown() throws NativeIoException {
+        Errors.check("shutdown", path.toString(), LibC.shutdown(fd.intValue(), LibC.SHUT_RDWR));
+    }
+
     public FileDescriptor fd() {
         return fd;
     }

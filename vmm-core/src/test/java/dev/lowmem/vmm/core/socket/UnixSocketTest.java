@@ -206,6 +206,29 @@ class UnixSocketTest {
     }
 
     @Test
+    void shutdownWakesAThreadBlockedInAcceptAndRefusesConnections(@TempDir Path dir) throws Exception {
+        Path path = dir.resolve("ctl.sock");
+        try (UnixServerSocket listener = UnixServerSocket.listen(path)) {
+            List<Integer> errnos = new ArrayList<>();
+            Thread accepting = Thread.ofPlatform().start(() -> {
+                try {
+                    listener.accept().close();
+                } catch (NativeIoException e) {
+                    errnos.add(e.errno());
+                }
+            });
+            // Blocked in accept, or about to be: shutdown wakes it either way.
+            Thread.sleep(100);
+            listener.shutdown();
+            accepting.join(5_000);
+            assertFalse(accepting.isAlive(), "accept returned");
+            assertEquals(List.of(Errno.EINVAL), errnos);
+            assertThrows(NativeIoException.class, () -> UnixSocket.connect(path).close());
+        }
+        assertFalse(Files.exists(path), "close still removes the file");
+    }
+
+    @Test
     void aStaleSocketFileIsReplaced(@TempDir Path dir) throws Exception {
         Path path = dir.resolve("stale.sock");
         UnixServerSocket dead = UnixServerSocket.listen(path);
