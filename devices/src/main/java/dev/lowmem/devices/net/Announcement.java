@@ -1,6 +1,6 @@
 package dev.lowmem.devices.net;
 
-import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.port.PortTransmitter;
 import dev.lowmem.devices.port.TxFrame;
 import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.vmm.core.memory.ScatterList;
@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A queue pair's announcements of its guest after a live migration (vhost-user's SEND_RARP): the
  * control plane asks ({@link #request}), the pair's worker sends the frame out of the port on its
- * next cycle ({@link #sendPending}), through the port's ordinary {@link PortQueue#transmit}, so
- * only the worker ever touches the port. A port with a host side ({@link PortQueue#carriesAnnouncements()}:
+ * next cycle ({@link #sendPending}), through the port's ordinary {@link PortTransmitter#transmit}, so
+ * only the worker ever touches the port. A port with a host side ({@link PortTransmitter#carriesAnnouncements()}:
  * a TAP, a switch port) sends it; the others (loopback, sink, source) ignore it, counted as
  * {@code rarp_ignored}.
  *
@@ -89,7 +89,7 @@ final class Announcement {
      * On the worker: sends the pending announcement out of {@code port}, or counts it ignored when
      * the port has no host side. A full port keeps it for a later cycle.
      */
-    void sendPending(PortQueue port) {
+    void sendPending(PortTransmitter port) {
         byte[] bytes = pending.get();
         if (bytes == null) {
             return;

@@ -1,6 +1,6 @@
 package dev.lowmem.devices.net;
 
-import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.port.PortReceiver;
 import dev.lowmem.devices.port.RxBuffers;
 import dev.lowmem.devices.port.TxFrame;
 import dev.lowmem.devices.wire.VirtioNetHeader;
@@ -125,7 +125,7 @@ final class ReceivePath {
                     break;
                 }
                 // Room for this frame when the port can tell its length, else for the largest.
-                if (!fillWindow(rings, next == PortQueue.UNKNOWN_LENGTH ? roomWanted : Math.min(next, roomWanted))) {
+                if (!fillWindow(rings, next == PortReceiver.UNKNOWN_LENGTH ? roomWanted : Math.min(next, roomWanted))) {
                     if (!starved) {
                         starved = true;
                         starvedSince = System.nanoTime();

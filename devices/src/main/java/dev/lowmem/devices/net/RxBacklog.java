@@ -1,10 +1,8 @@
 package dev.lowmem.devices.net;
 
-import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.port.PortReceiver;
 import dev.lowmem.devices.port.RxBuffers;
-import dev.lowmem.devices.port.TxFrame;
 import dev.lowmem.vmm.core.memory.ScatterList;
-import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.IovecArray;
 import dev.lowmem.vmm.core.pool.PacketBuffer;
 import dev.lowmem.vmm.core.pool.PacketPool;
@@ -20,19 +18,19 @@ import java.lang.foreign.Arena;
  * with retransmits and a collapsed window. The backlog is bounded (frames and buffers), and
  * when the pool has no buffer it stops taking: the port keeps the rest (back-pressure).
  *
- * <p>A port that {@linkplain PortQueue#waitsWithoutLoss() waits without loss} needs no backlog:
+ * <p>A port that {@linkplain PortReceiver#waitsWithoutLoss() waits without loss} needs no backlog:
  * then this holds nothing and draws nothing from the pool.
  *
  * <p>To RX it is the port: {@link #nextFrameLength()} and {@link #receive} give the held frames
  * first, in order, then the port's own. Worker thread only, like the port queue it wraps.
  */
-final class RxBacklog implements PortQueue {
+final class RxBacklog implements PortReceiver {
     /** The most frames held: a TAP's own queue is 500 to 1000. */
     static final int MAX_FRAMES = 256;
     /** The most buffers held: 2 MiB of 2 KiB buffers, about 30 frames of 64 KiB or 256 of 1500 B. */
     static final int MAX_BUFFERS = 1024;
 
-    private final PortQueue port;
+    private final PortReceiver port;
     private final PacketPool pool;
     private final String userName;
     private final int bufferSize;
@@ -51,7 +49,7 @@ final class RxBacklog implements PortQueue {
     private int bufferCount;
     private boolean refused;
 
-    RxBacklog(PortQueue port, PacketPool pool, String userName, QueuePairCounters counters, Arena arena) {
+    RxBacklog(PortReceiver port, PacketPool pool, String userName, QueuePairCounters counters, Arena arena) {
         this.port = port;
         this.pool = pool;
         this.userName = userName;
@@ -200,16 +198,6 @@ final class RxBacklog implements PortQueue {
             return -1;
         }
         return length;
-    }
-
-    @Override
-    public FileDescriptor fd() {
-        return port.fd();
-    }
-
-    @Override
-    public boolean transmit(TxFrame frame) throws IOException {
-        return port.transmit(frame);
     }
 
     @Override

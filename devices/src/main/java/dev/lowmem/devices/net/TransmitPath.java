@@ -1,6 +1,6 @@
 package dev.lowmem.devices.net;
 
-import dev.lowmem.devices.port.PortQueue;
+import dev.lowmem.devices.port.PortTransmitter;
 import dev.lowmem.devices.port.TxFrame;
 import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.device.ActiveQueue;
@@ -20,7 +20,7 @@ import java.lang.foreign.MemorySegment;
  * waits for the port instead of dropping. Worker thread only.
  */
 final class TransmitPath {
-    private final PortQueue port;
+    private final PortTransmitter port;
     private final PacketCapture capture;
     private final QueuePairCounters counters;
     private final QueueWarnings warnings;
@@ -34,7 +34,7 @@ final class TransmitPath {
     /** Chains given back since the last {@link #interruptIfAsked}: whether the driver may be owed an interrupt. */
     private boolean gaveBack;
 
-    TransmitPath(PortQueue port, QueuePairCounters counters, QueueWarnings warnings, PacketCapture capture, Arena arena) {
+    TransmitPath(PortTransmitter port, QueuePairCounters counters, QueueWarnings warnings, PacketCapture capture, Arena arena) {
         this.port = port;
         this.capture = capture;
         this.counters = counters;
