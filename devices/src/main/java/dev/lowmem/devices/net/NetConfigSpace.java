@@ -1,31 +1,24 @@
 package dev.lowmem.devices.net;
 
+import static dev.lowmem.devices.wire.VirtioNetConfig.LINK_UP;
+import static dev.lowmem.devices.wire.VirtioNetConfig.MAC_OFFSET;
+import static dev.lowmem.devices.wire.VirtioNetConfig.MAC_SIZE;
+import static dev.lowmem.devices.wire.VirtioNetConfig.MAX_VIRTQUEUE_PAIRS_OFFSET;
+import static dev.lowmem.devices.wire.VirtioNetConfig.MTU_OFFSET;
+import static dev.lowmem.devices.wire.VirtioNetConfig.SIZE;
+import static dev.lowmem.devices.wire.VirtioNetConfig.STATUS_OFFSET;
+
+import dev.lowmem.devices.wire.VirtioNetConfig;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * The virtio-net configuration space (virtio 1.2, 5.1.4), of which the driver may write only the
- * MAC (legacy drivers set it that way).
- *
- * <pre>
- * struct virtio_net_config {          offset
- *     u8   mac[6];                    0
- *     le16 status;                    6    LINK_UP 1
- *     le16 max_virtqueue_pairs;       8
- *     le16 mtu;                       10
- * };                                  size 12
- * </pre>
+ * The device's configuration space, laid out as {@link VirtioNetConfig} says, of which the driver
+ * may write only the MAC (legacy drivers set it that way).
  */
 final class NetConfigSpace {
-    static final int MAC_OFFSET = 0;
-    static final int STATUS_OFFSET = 6;
-    static final int MAX_VIRTQUEUE_PAIRS_OFFSET = 8;
-    static final int MTU_OFFSET = 10;
-    static final int SIZE = 12;
-    static final short LINK_UP = 1;
-    private static final int MAC_SIZE = 6;
 
     private final byte[] bytes = new byte[SIZE];
 

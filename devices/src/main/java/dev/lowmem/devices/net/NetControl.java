@@ -1,5 +1,6 @@
 package dev.lowmem.devices.net;
 
+import dev.lowmem.devices.wire.VirtioNetConfig;
 import dev.lowmem.virtio.Feature;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -140,7 +141,7 @@ final class NetControl {
         if (!Feature.NET_CTRL_MAC_ADDR.in(features) || data.byteSize() != MAC_SIZE) {
             return false;
         }
-        config.write(NetConfigSpace.MAC_OFFSET, data.toArray(ValueLayout.JAVA_BYTE));
+        config.write(VirtioNetConfig.MAC_OFFSET, data.toArray(ValueLayout.JAVA_BYTE));
         filter = filter.withMac(RxFilter.address(data));
         return true;
     }

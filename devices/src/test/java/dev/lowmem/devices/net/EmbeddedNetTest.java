@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowmem.devices.port.LoopbackPort;
+import dev.lowmem.devices.wire.VirtioNetConfig;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import dev.lowmem.virtio.mmio.DeviceStatus;
@@ -44,9 +45,9 @@ class EmbeddedNetTest {
     @Test
     void theConfigSpaceHoldsWhatTheDriverReadsAtProbe() {
         assertArrayEquals(NetDeviceOptions.DEFAULT_MAC.bytes(), driver.mac());
-        assertEquals(NetConfigSpace.LINK_UP, driver.configShort(NetConfigSpace.STATUS_OFFSET));
-        assertEquals(1, driver.configShort(NetConfigSpace.MAX_VIRTQUEUE_PAIRS_OFFSET));
-        assertEquals(NetDeviceOptions.DEFAULT_MTU, driver.configShort(NetConfigSpace.MTU_OFFSET));
+        assertEquals(VirtioNetConfig.LINK_UP, driver.configShort(VirtioNetConfig.STATUS_OFFSET));
+        assertEquals(1, driver.configShort(VirtioNetConfig.MAX_VIRTQUEUE_PAIRS_OFFSET));
+        assertEquals(NetDeviceOptions.DEFAULT_MTU, driver.configShort(VirtioNetConfig.MTU_OFFSET));
         assertEquals(FEATURES, rig.device.negotiatedFeatures());
     }
 

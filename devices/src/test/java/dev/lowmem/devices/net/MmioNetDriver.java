@@ -3,6 +3,7 @@ package dev.lowmem.devices.net;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lowmem.devices.wire.VirtioNetConfig;
 import dev.lowmem.devices.wire.VirtioNetHeader;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.mmio.DeviceStatus;
@@ -111,7 +112,7 @@ final class MmioNetDriver {
         headerSize = NetFeatures.headerSize(features);
 
         // Linux reads max_virtqueue_pairs at probe and sets up every pair, then the control queue after them.
-        int pairs = Feature.NET_MQ.in(features) ? configShort(NetConfigSpace.MAX_VIRTQUEUE_PAIRS_OFFSET) : 1;
+        int pairs = Feature.NET_MQ.in(features) ? configShort(VirtioNetConfig.MAX_VIRTQUEUE_PAIRS_OFFSET) : 1;
         assertTrue(pairs <= rxBufferOf.length, "this driver runs " + rxBufferOf.length + " pairs at most");
         queues = new DriverQueue[2 * pairs + 1];
         for (int pair = 0; pair < pairs; pair++) {

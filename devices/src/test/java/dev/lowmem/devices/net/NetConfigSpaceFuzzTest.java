@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.lowmem.devices.wire.VirtioNetConfig;
 import dev.lowmem.vmm.core.testing.FuzzInput;
 
 /**
@@ -17,32 +18,32 @@ import dev.lowmem.vmm.core.testing.FuzzInput;
  */
 class NetConfigSpaceFuzzTest {
     private static final MacAddress MAC = MacAddress.parse("52:54:00:12:34:56");
-    private static final int MAC_END = NetConfigSpace.STATUS_OFFSET;
+    private static final int MAC_END = VirtioNetConfig.STATUS_OFFSET;
 
     @FuzzTest
     void readsAndWritesAreServedOrRefused(byte[] bytes) {
         FuzzInput input = new FuzzInput(bytes);
         NetConfigSpace config = new NetConfigSpace(MAC, 4, 1500);
         // What the space holds, kept beside it: each answer is checked against it.
-        byte[] expected = config.read(0, NetConfigSpace.SIZE);
+        byte[] expected = config.read(0, VirtioNetConfig.SIZE);
         while (input.hasMore()) {
             int offset = input.u32();
             if ((input.u8() & 1) != 0) {
                 int length = input.u32();
-                if (inside(offset, length, NetConfigSpace.SIZE)) {
+                if (inside(offset, length, VirtioNetConfig.SIZE)) {
                     assertArrayEquals(slice(expected, offset, length), config.read(offset, length));
                 } else {
                     assertThrows(IllegalArgumentException.class, () -> config.read(offset, length));
                 }
             } else {
-                byte[] written = input.bytes(input.u8() % (2 * NetConfigSpace.SIZE + 1));
+                byte[] written = input.bytes(input.u8() % (2 * VirtioNetConfig.SIZE + 1));
                 if (inside(offset, written.length, MAC_END)) {
                     config.write(offset, written);
                     System.arraycopy(written, 0, expected, offset, written.length);
                 } else {
                     assertThrows(IllegalArgumentException.class, () -> config.write(offset, written));
                 }
-                assertArrayEquals(expected, config.read(0, NetConfigSpace.SIZE), "a refused write changes nothing");
+                assertArrayEquals(expected, config.read(0, VirtioNetConfig.SIZE), "a refused write changes nothing");
             }
         }
     }

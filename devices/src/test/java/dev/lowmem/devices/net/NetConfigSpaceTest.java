@@ -3,6 +3,7 @@ package dev.lowmem.devices.net;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.lowmem.devices.wire.VirtioNetConfig;
 import org.junit.jupiter.api.Test;
 
 /** Ranges a front-end's GET_CONFIG / SET_CONFIG may name, including those NetConfigSpaceFuzzTest found. */
@@ -12,13 +13,13 @@ class NetConfigSpaceTest {
     @Test
     void theMacIsWrittenAndReadBack() {
         byte[] mac = {0x52, 0x54, 0, 0x65, 0x43, 0x21};
-        config.write(NetConfigSpace.MAC_OFFSET, mac);
-        assertArrayEquals(mac, config.read(NetConfigSpace.MAC_OFFSET, mac.length));
+        config.write(VirtioNetConfig.MAC_OFFSET, mac);
+        assertArrayEquals(mac, config.read(VirtioNetConfig.MAC_OFFSET, mac.length));
     }
 
     @Test
     void aWritePastTheMacIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> config.write(NetConfigSpace.STATUS_OFFSET, new byte[2]));
+        assertThrows(IllegalArgumentException.class, () -> config.write(VirtioNetConfig.STATUS_OFFSET, new byte[2]));
     }
 
     /** The fuzzer's first finding: offset + length wrapped negative and passed the check (an ArrayIndexOutOfBoundsException). */
