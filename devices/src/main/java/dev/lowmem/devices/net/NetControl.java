@@ -2,6 +2,7 @@ package dev.lowmem.devices.net;
 
 import dev.lowmem.devices.wire.VirtioNetConfig;
 import dev.lowmem.virtio.Feature;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -35,15 +36,24 @@ final class NetControl {
     private static final int MAC_SIZE = 6;
     private static final int VLAN_IDS = 4096;
 
+    private static final System.Logger LOG = System.getLogger(NetControl.class.getName());
+
     private final NetConfigSpace config;
     private final int maxPairs;
+    private final PairsListener pairsListener;
     private volatile long features;
     private volatile RxFilter filter;
     private volatile int receivingPairs;
 
-    NetControl(NetConfigSpace config, int maxPairs) {
+    /** Told when the pairs that receive change: the port, which gives the host's frames to those alone. */
+    interface PairsListener {
+        void receivingPairs(int pairs) throws IOException;
+    }
+
+    NetControl(NetConfigSpace config, int maxPairs, PairsListener pairsListener) {
         this.config = config;
         this.maxPairs = maxPairs;
+        this.pairsListener = pairsListener;
         reset();
     }
 
@@ -61,6 +71,13 @@ final class NetControl {
         features = negotiated;
         filter = RxFilter.initial(config.mac(), Feature.NET_CTRL_VLAN.in(negotiated));
         receivingPairs = Feature.NET_CTRL_VQ.in(negotiated) ? 1 : maxPairs;
+        try {
+            pairsListener.receivingPairs(receivingPairs);
+        } catch (IOException e) {
+            // The port keeps giving frames to every pair: those for the others wait, as before MQ.
+            LOG.log(System.Logger.Level.WARNING, "the port cannot take " + receivingPairs + " receiving pairs: "
+                    + e.getMessage());
+        }
     }
 
     /** The driver went: back to taking everything on every pair until the next one negotiates. */
@@ -165,6 +182,12 @@ final class NetControl {
         }
         int pairs = data.get(LE16, 0) & 0xffff;
         if (pairs < 1 || pairs > maxPairs) {
+            return false;
+        }
+        try {
+            pairsListener.receivingPairs(pairs);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "MQ_VQ_PAIRS_SET " + pairs + " refused: " + e.getMessage());
             return false;
         }
         receivingPairs = pairs;

@@ -101,7 +101,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         this.options = options;
         this.port = port;
         this.config = new NetConfigSpace(options.mac(), options.queuePairs(), options.mtu());
-        this.control = new NetControl(config, options.queuePairs());
+        this.control = new NetControl(config, options.queuePairs(), port::receivingPairs);
         this.hasControlQueue = hasControlQueue;
         this.offered = NetFeatures.DEVICE_OWN | NetFeatures.consistentOffloads(port.offloadFeatures())
                 | (options.queuePairs() > 1 ? Feature.NET_MQ.mask() : 0)

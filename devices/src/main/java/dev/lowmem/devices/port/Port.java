@@ -43,6 +43,16 @@ public interface Port extends AutoCloseable {
         return 0;
     }
 
+    /**
+     * The driver takes frames on pairs {@code 0 .. pairs - 1} alone (virtio 1.2, 5.1.6.5.5: the
+     * control queue's MQ_VQ_PAIRS_SET; every pair without one), and RX holds back on the others:
+     * a port that spreads the host's frames over its queues stops giving the others any (a
+     * multi-queue TAP detaches their queues, as QEMU's own TAP back-end does), so no flow is left
+     * in a queue nobody reads. The control plane's thread, or the one serving the control queue.
+     */
+    default void receivingPairs(int pairs) throws IOException {
+    }
+
     /** The queue of queue pair {@code pair}, below {@link #maxQueuePairs()}; the same object on every call. */
     PortQueue queue(int pair);
 

@@ -119,6 +119,19 @@ public final class TapPort implements Port {
         tap.setOffloads(offloads);
     }
 
+    /** Only attached queues get the host's frames (TUNSETQUEUE): the pairs beyond {@code pairs} are detached. */
+    @Override
+    public void receivingPairs(int pairs) throws IOException {
+        for (int pair = 0; pair < queues.length; pair++) {
+            tap.setQueueAttached(pair, pair < pairs);
+        }
+    }
+
+    /** Whether pair {@code pair}'s TAP queue gets the host's frames (see {@link #receivingPairs}). */
+    public boolean receives(int pair) {
+        return tap.queueAttached(pair);
+    }
+
     /**
      * The interface's {@code tx_dropped}: the kernel counts there the frames the host sent out of
      * the TAP that found its queue full (tun_net_xmit), which is where they pile up while RX holds

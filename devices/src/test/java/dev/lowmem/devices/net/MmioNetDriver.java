@@ -93,8 +93,7 @@ final class MmioNetDriver {
      * @return the features taken: {@code wanted} and offered
      */
     long bringUp(long wanted) {
-        write(STATUS, 0);
-        assertEquals(0, read(STATUS), "the reset took");
+        reset();
         addStatus(DeviceStatus.ACKNOWLEDGE);
         addStatus(DeviceStatus.DRIVER);
 
@@ -125,6 +124,12 @@ final class MmioNetDriver {
         }
         addStatus(DeviceStatus.DRIVER_OK);
         return features;
+    }
+
+    /** Resets the device as Linux's vm_reset does: Status 0, read back until it says 0. */
+    void reset() {
+        write(STATUS, 0);
+        assertEquals(0, read(STATUS), "the reset took");
     }
 
     private void addStatus(int bit) {

@@ -22,7 +22,7 @@ class NetControlFuzzTest {
     @FuzzTest
     void commandsAreCarriedOutOrRefused(byte[] bytes) {
         FuzzInput input = new FuzzInput(bytes);
-        NetControl control = new NetControl(new NetConfigSpace(NetDeviceOptions.DEFAULT_MAC, PAIRS, 1500), PAIRS);
+        NetControl control = new NetControl(new NetConfigSpace(NetDeviceOptions.DEFAULT_MAC, PAIRS, 1500), PAIRS, pairs -> { });
         control.configure(input.u64());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment command = arena.allocate(ControlPath.MAX_COMMAND);

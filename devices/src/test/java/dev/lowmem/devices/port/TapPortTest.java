@@ -449,6 +449,55 @@ class TapPortTest {
         }
     }
 
+    @Test
+    void theHostsFlowsReachOnlyThePairsThatReceive() throws Exception {
+        try (NetworkNamespace multiHost = NetworkNamespace.createWithoutIpv6("lmvr-" + id);
+                TapPort multi = TapPort.open("lmvr" + id, 2)) {
+            String name = multi.interfaceName();
+            multiHost.adoptAsHost(name, hostAddress + "/24");
+            multiHost.exec("ip", "neighbour", "replace", guestAddress, "lladdr", GUEST_MAC.toString(), "dev", name,
+                    "nud", "permanent");
+            multi.negotiated(NO_GUEST_OFFLOADS, VirtioNetHeader.SIZE);
+            try (GuestSide first = new GuestSide(arena, multi.queue(0), VirtioNetHeader.SIZE, RX_CAPACITY);
+                    GuestSide second = new GuestSide(arena, multi.queue(1), VirtioNetHeader.SIZE, RX_CAPACITY)) {
+                GuestSide[] pairs = {first, second};
+                multi.receivingPairs(1);
+                assertFalse(multi.receives(1));
+                assertArrayEquals(new int[] {FLOWS, 0}, datagramsPerQueue(multiHost, pairs),
+                        "with pair 1's queue detached every flow comes to pair 0");
+
+                multi.receivingPairs(2);
+                assertTrue(multi.receives(1));
+                int[] spread = datagramsPerQueue(multiHost, pairs);
+                assertEquals(FLOWS, spread[0] + spread[1]);
+                assertTrue(spread[1] > 0, "attached again, pair 1 gets some of " + FLOWS + " flows: " + spread[1]);
+            }
+        }
+    }
+
+    /** Flows the host sends in {@link #datagramsPerQueue}: that all of them hash to one queue has odds of 2^-31. */
+    private static final int FLOWS = 32;
+
+    /**
+     * Sends {@link #FLOWS} datagrams from the host, each from a socket of its own (a flow of its
+     * own, its own hash), and counts where they arrive.
+     */
+    private int[] datagramsPerQueue(NetworkNamespace multiHost, GuestSide[] pairs) throws Exception {
+        multiHost.exec("bash", "-c", "for i in $(seq " + FLOWS + "); do printf flow > /dev/udp/" + guestAddress + "/"
+                + GUEST_UDP_PORT + "; done");
+        int[] counts = new int[pairs.length];
+        long deadline = System.nanoTime() + GuestSide.RECEIVE_TIMEOUT_MILLIS * 1_000_000;
+        while (counts[0] + counts[1] < FLOWS && System.nanoTime() < deadline) {
+            for (int queue = 0; queue < pairs.length; queue++) {
+                while (pairs[queue].hasNow(TapPortTest::isUdpToTheGuest)) {
+                    counts[queue]++;
+                }
+            }
+            Thread.sleep(1);
+        }
+        return counts;
+    }
+
     /** The queue an echo reply arrived on, waiting for it up to the receive timeout. */
     private static int replyQueue(GuestSide[] pairs) throws Exception {
         long deadline = System.nanoTime() + GuestSide.RECEIVE_TIMEOUT_MILLIS * 1_000_000;

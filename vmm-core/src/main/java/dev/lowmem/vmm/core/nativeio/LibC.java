@@ -84,8 +84,11 @@ public final class LibC {
     public static final long TUNSETOFFLOAD = 0x400454d0L;
     public static final long TUNGETVNETHDRSZ = 0x800454d7L;
     public static final long TUNSETVNETHDRSZ = 0x400454d8L;
+    public static final long TUNSETQUEUE = 0x400454d9L;
     public static final int IFF_TAP = 0x0002;
     public static final int IFF_MULTI_QUEUE = 0x0100;
+    public static final int IFF_ATTACH_QUEUE = 0x0200;
+    public static final int IFF_DETACH_QUEUE = 0x0400;
     public static final int IFF_NO_PI = 0x1000;
     public static final int IFF_VNET_HDR = 0x4000;
 

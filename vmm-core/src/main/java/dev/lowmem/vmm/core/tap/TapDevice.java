@@ -30,11 +30,14 @@ public final class TapDevice implements AutoCloseable {
 
     private final String name;
     private final FileDescriptor[] queues;
+    /** Queues TUNSETQUEUE took out of the kernel's steering; guarded by this. */
+    private final boolean[] detached;
     private EnumSet<TunOffload> offloads = EnumSet.noneOf(TunOffload.class);
 
     private TapDevice(String name, FileDescriptor[] queues) {
         this.name = name;
         this.queues = queues;
+        this.detached = new boolean[queues.length];
     }
 
     /**
@@ -101,6 +104,31 @@ public final class TapDevice implements AutoCloseable {
             throw new IndexOutOfBoundsException("TAP " + name + " has queues 0.." + (queues.length - 1) + ", not " + index);
         }
         return queues[index];
+    }
+
+    /**
+     * Attaches queue {@code index} to the TAP or detaches it (TUNSETQUEUE): the kernel steers
+     * received frames only to attached queues, and a detached one keeps its fd for a later attach.
+     * Every queue starts attached; asking for the state a queue is in does nothing.
+     */
+    public synchronized void setQueueAttached(int index, boolean attached) throws NativeIoException {
+        FileDescriptor queue = queue(index);
+        if (detached[index] != attached) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifreq = InterfaceRequest.allocate(arena);
+            InterfaceRequest.setFlags(ifreq, attached ? LibC.IFF_ATTACH_QUEUE : LibC.IFF_DETACH_QUEUE);
+            Errors.check("TUNSETQUEUE", "TAP " + name + ", " + (attached ? "attaching" : "detaching") + " queue " + index,
+                    LibC.ioctl(queue.intValue(), LibC.TUNSETQUEUE, ifreq.address()));
+        }
+        detached[index] = !attached;
+    }
+
+    /** Whether queue {@code index} is attached: the kernel may steer received frames to it. */
+    public synchronized boolean queueAttached(int index) {
+        queue(index);
+        return !detached[index];
     }
 
     /**
