@@ -28,10 +28,16 @@ public final class Guest implements AutoCloseable {
     /**
      * How to start the guest; {@code reconnectSeconds} 0 means QEMU does not reconnect; {@code memory}
      * is run-guest's {@code --mem} (e.g. {@code 128M}), empty for its default; {@code queuePairs}
-     * pairs on the NIC and as many vCPUs; {@code address} its eth0 address, {@code mac} its NIC's.
+     * pairs on the NIC and {@code vcpus} vCPUs (the guest's driver uses a pair per vCPU);
+     * {@code address} its eth0 address, {@code mac} its NIC's.
      */
     public record Config(Path socket, String deviceOptions, int reconnectSeconds, String memory, int queuePairs,
-            Path consoleLog, String address, String mac) {
+            int vcpus, Path consoleLog, String address, String mac) {
+        /** A vCPU per pair, so the guest's driver uses them all. */
+        public Config(Path socket, String deviceOptions, int reconnectSeconds, String memory, int queuePairs,
+                Path consoleLog, String address, String mac) {
+            this(socket, deviceOptions, reconnectSeconds, memory, queuePairs, queuePairs, consoleLog, address, mac);
+        }
     }
 
     /** How a guest command ended, and the console lines it printed. */
@@ -113,8 +119,10 @@ public final class Guest implements AutoCloseable {
         }
         command.addAll(List.of("--ip", config.address() + "/24", "--mac", config.mac()));
         if (config.queuePairs() > 1) {
-            String pairs = Integer.toString(config.queuePairs());
-            command.addAll(List.of("--queues", pairs, "--smp", pairs));
+            command.addAll(List.of("--queues", Integer.toString(config.queuePairs())));
+        }
+        if (config.vcpus() > 1) {
+            command.addAll(List.of("--smp", Integer.toString(config.vcpus())));
         }
         command.addAll(runGuestOptions);
         Process process = new ProcessBuilder(command).start();

@@ -32,29 +32,35 @@ public final class GuestRig implements AutoCloseable {
      * restart, as a backend restarted under running guests is deployed.
      */
     public record Options(Path logDir, String deviceOptions, int reconnectSeconds, String memory, int queuePairs,
-            boolean backendConnects) {
+            int vcpus, boolean backendConnects) {
         public static Options defaults(Path logDir) {
-            return new Options(logDir, "", 0, "", 1, false);
+            return new Options(logDir, "", 0, "", 1, 1, false);
         }
 
         public Options withDeviceOptions(String options) {
-            return new Options(logDir, options, reconnectSeconds, memory, queuePairs, backendConnects);
+            return new Options(logDir, options, reconnectSeconds, memory, queuePairs, vcpus, backendConnects);
         }
 
         public Options withReconnect(int seconds) {
-            return new Options(logDir, deviceOptions, seconds, memory, queuePairs, backendConnects);
+            return new Options(logDir, deviceOptions, seconds, memory, queuePairs, vcpus, backendConnects);
         }
 
         public Options withMemory(String size) {
-            return new Options(logDir, deviceOptions, reconnectSeconds, size, queuePairs, backendConnects);
+            return new Options(logDir, deviceOptions, reconnectSeconds, size, queuePairs, vcpus, backendConnects);
         }
 
+        /** {@code pairs} queue pairs and as many vCPUs, so the guest's driver uses them all. */
         public Options withQueuePairs(int pairs) {
-            return new Options(logDir, deviceOptions, reconnectSeconds, memory, pairs, backendConnects);
+            return new Options(logDir, deviceOptions, reconnectSeconds, memory, pairs, pairs, backendConnects);
+        }
+
+        /** {@code count} vCPUs: fewer than the pairs, and the guest's driver leaves the others unused. */
+        public Options withVcpus(int count) {
+            return new Options(logDir, deviceOptions, reconnectSeconds, memory, queuePairs, count, backendConnects);
         }
 
         public Options withBackendConnecting() {
-            return new Options(logDir, deviceOptions, reconnectSeconds, memory, queuePairs, true);
+            return new Options(logDir, deviceOptions, reconnectSeconds, memory, queuePairs, vcpus, true);
         }
     }
 
@@ -83,7 +89,7 @@ public final class GuestRig implements AutoCloseable {
             progress.accept("host side: network namespace " + namespace + ", TAP lvg0 " + HostSide.HOST_ADDRESS + "/24");
             rig.host = HostSide.create(namespace, "lvg0", options.queuePairs());
             Guest.Config guest = new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(),
-                    options.memory(), options.queuePairs(), rig.consoleLog(), HostSide.GUEST_ADDRESS, Guest.FIRST_MAC);
+                    options.memory(), options.queuePairs(), options.vcpus(), rig.consoleLog(), HostSide.GUEST_ADDRESS, Guest.FIRST_MAC);
             String booting = "guest: booting" + (options.memory().isEmpty() ? "" : " with " + options.memory())
                     + ", KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")";
             String backend = "backend: vhost-user-net --tap lvg0" + (options.queuePairs() > 1 ? " --queues "

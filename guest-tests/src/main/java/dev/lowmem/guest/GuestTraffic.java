@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,6 +17,8 @@ public final class GuestTraffic {
     private static final int IPERF3_PORT = 5201;
     private static final int TO_HOST_PORT = 5001;
     private static final int TO_GUEST_PORT = 5002;
+    /** A UDP port nothing in the guest listens on. */
+    private static final int CLOSED_UDP_PORT = 9;
 
     /** Which way traffic goes. */
     public enum Direction {
@@ -70,6 +73,33 @@ public final class GuestTraffic {
 
     public PingResult pingFromHost(int count) throws IOException, InterruptedException {
         return PingResult.parse(host.exec(pingTimeout(count), ("busybox " + ping(count, guest.address())).split(" ")).stdout());
+    }
+
+    /**
+     * One UDP datagram from the host from each of {@code flows} sockets, to a port the guest
+     * does not listen on: each its own source port, so a flow of its own, which a multi-queue TAP
+     * hashes to a queue of its own. The guest counts each that reaches it (/proc/net/snmp, Udp
+     * NoPorts).
+     *
+     * @return how many reached the guest within a few seconds
+     */
+    public long datagramsFromHostInSeparateFlows(int flows) throws IOException, InterruptedException {
+        long before = guestUdpNoPorts();
+        host.exec("bash", "-c", "for i in $(seq " + flows + "); do printf flow > /dev/udp/" + guest.address() + "/"
+                + CLOSED_UDP_PORT + "; done");
+        long arrived = 0;
+        for (int attempt = 0; attempt < 50 && arrived < flows; attempt++) {
+            Thread.sleep(100);
+            arrived = guestUdpNoPorts() - before;
+        }
+        return arrived;
+    }
+
+    private long guestUdpNoPorts() throws IOException, InterruptedException {
+        List<String> udp = guest.check(SHORT, "cat /proc/net/snmp").lines()
+                .filter(line -> line.startsWith("Udp:")).toList();
+        List<String> names = List.of(udp.get(0).split("\\s+"));
+        return Long.parseLong(udp.get(1).split("\\s+")[names.indexOf("NoPorts")]);
     }
 
     /** {@code count} pings from {@code guest} to {@code address}. */

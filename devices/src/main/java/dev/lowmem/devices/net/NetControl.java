@@ -74,7 +74,7 @@ final class NetControl {
         try {
             pairsListener.receivingPairs(receivingPairs);
         } catch (IOException e) {
-            // The port keeps giving frames to every pair: those for the others wait, as before MQ.
+            // The port keeps giving frames to the pairs it gave them to: those for the others wait.
             LOG.log(System.Logger.Level.WARNING, "the port cannot take " + receivingPairs + " receiving pairs: "
                     + e.getMessage());
         }

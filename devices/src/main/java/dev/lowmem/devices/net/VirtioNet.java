@@ -57,6 +57,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
     private final long offered;
     private final Arena arena = Arena.ofShared();
     private final PacketCapture capture = new PacketCapture();
+    private final PortSteering steering;
     private final QueuePair[] pairs;
     /** Null entries with {@link Datapath#CALLER}. */
     private final QueuePairWorker[] workers;
@@ -101,7 +102,8 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
         this.options = options;
         this.port = port;
         this.config = new NetConfigSpace(options.mac(), options.queuePairs(), options.mtu());
-        this.control = new NetControl(config, options.queuePairs(), port::receivingPairs);
+        this.steering = new PortSteering(port, options.queuePairs());
+        this.control = new NetControl(config, options.queuePairs(), steering::controlPairs);
         this.hasControlQueue = hasControlQueue;
         this.offered = NetFeatures.DEVICE_OWN | NetFeatures.consistentOffloads(port.offloadFeatures())
                 | (options.queuePairs() > 1 ? Feature.NET_MQ.mask() : 0)
@@ -260,25 +262,33 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
 
     @Override
     public void startQueue(ActiveQueue queue) {
+        int pair = pairOf(queue.index());
         if (datapath == Datapath.CALLER) {
-            pairs[pairOf(queue.index())].attach(queue);
-            return;
+            pairs[pair].attach(queue);
+        } else {
+            try {
+                workers[pair].attach(queue);
+            } catch (NativeIoException e) {
+                throw new IllegalStateException("cannot watch the kick of queue " + queue.index(), e);
+            }
         }
-        try {
-            workers[pairOf(queue.index())].attach(queue);
-        } catch (NativeIoException e) {
-            throw new IllegalStateException("cannot watch the kick of queue " + queue.index(), e);
+        if (queue.index() == QueuePair.rxQueue(pair)) {
+            steering.rxRunning(pair, true);
         }
     }
 
     @Override
     public void stopQueue(int index) {
+        int pair = pairOf(index);
+        if (index == QueuePair.rxQueue(pair)) {
+            steering.rxRunning(pair, false);
+        }
         if (datapath == Datapath.CALLER) {
-            pairs[pairOf(index)].detach(index);
+            pairs[pair].detach(index);
             return;
         }
         try {
-            workers[pairOf(index)].detach(index);
+            workers[pair].detach(index);
         } catch (NativeIoException e) {
             throw new IllegalStateException("cannot stop watching the kick of queue " + index, e);
         }
