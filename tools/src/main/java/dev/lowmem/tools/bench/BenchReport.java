@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Parameters;
  * COMMAND ...}. Exit status 1 when the output holds no result (a failed run), 2 for a bad option.
  */
 @Command(name = "bench-report", mixinStandardHelpOptions = true, subcommands = {BenchReport.Report.class,
-        BenchReport.Iperf3.class, BenchReport.Iperf3Seconds.class, BenchReport.Sockperf.class, BenchReport.LineChart.class},
+        BenchReport.Iperf3.class, BenchReport.Iperf3Seconds.class, BenchReport.Sockperf.class, BenchReport.LineChart.class,
+        BenchReport.Table.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
     static final int NO_RESULT = 1;
@@ -39,7 +41,9 @@ public final class BenchReport {
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
-            err.println("bench-report " + line.getCommandName() + ": " + e.getMessage());
+            // the parsers' messages carry the output they read after their first line
+            String message = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            err.println("bench-report " + line.getCommandName() + ": " + message);
             return NO_RESULT;
         });
         return commandLine.execute(args);
@@ -85,65 +89,78 @@ public final class BenchReport {
         }
     }
 
-    @Command(name = "iperf3", description = "\"MBIT_S RETRANSMITS\" from a guest's iperf3 client run in its console log"
-            + " (the receiver's rate, the sender's Retr column, ? without one)")
-    static final class Iperf3 implements Callable<Integer> {
+    @Command(name = "table", description = "A tab-separated table on standard input, header first, as aligned text"
+            + " (each line after --indent) or, with --markdown, as a Markdown table.")
+    static final class Table implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "the console log")
+        @Option(names = "--markdown")
+        boolean markdown;
+        @Option(names = "--indent", defaultValue = "")
+        String indent;
+
+        @Override
+        public Integer call() throws IOException {
+            String input = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+            TextTable table = new TextTable(input.lines().map(line -> List.of(line.split("\t", -1))).toList());
+            (markdown ? table.markdown() : table.text(indent)).forEach(out(spec)::println);
+            return 0;
+        }
+    }
+
+    /** A command that prints what it reads in a guest's console log. */
+    abstract static class ConsoleCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "the guest's console log")
         Path console;
+
+        abstract List<String> lines(String text);
+
+        @Override
+        public Integer call() throws IOException {
+            lines(Files.readString(console)).forEach(out(spec)::println);
+            return 0;
+        }
+    }
+
+    @Command(name = "iperf3", description = "\"MBIT_S RETRANSMITS\" from a guest's iperf3 client run in its console log"
+            + " (the receiver's rate, the sender's Retr column, ? without one)")
+    static final class Iperf3 extends ConsoleCommand {
         @Parameters(index = "1", arity = "0..1", description = "the run's name: === iperf3 NAME begin ===")
         String name;
 
         @Override
-        public Integer call() throws IOException {
-            out(spec).println(Iperf3Result.ofConsole(Files.readString(console), name).figures());
-            return 0;
+        List<String> lines(String text) {
+            return List.of(Iperf3Result.ofConsole(text, name).figures());
         }
     }
 
     @Command(name = "iperf3-seconds", description = "\"START END MBIT_S\" a line: the receiver's figure for each second"
             + " of the run NAME (under half a second left out)")
-    static final class Iperf3Seconds implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "the console log")
-        Path console;
+    static final class Iperf3Seconds extends ConsoleCommand {
         @Parameters(index = "1", description = "the run's name")
         String name;
         @Parameters(index = "2", description = "guest-to-host (the server's lines) or host-to-guest (the client's)")
         String direction;
 
         @Override
-        public Integer call() throws IOException {
+        List<String> lines(String text) {
             if (!direction.equals("guest-to-host") && !direction.equals("host-to-guest")) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "direction " + direction);
             }
-            String section = ConsoleSection.of(Files.readString(console), "iperf3 " + name);
-            for (Iperf3Intervals.Interval i : Iperf3Intervals.parse(section, direction.equals("guest-to-host"))) {
-                out(spec).println(String.format(java.util.Locale.ROOT, "%s %s %.1f", trim(i.start()), trim(i.end()),
-                        i.megabitsPerSecond()));
-            }
-            return 0;
-        }
-
-        private static String trim(double seconds) {
-            return String.format(java.util.Locale.ROOT, "%.2f", seconds);
+            String section = ConsoleSection.of(text, "iperf3 " + name);
+            return Iperf3Intervals.parse(section, direction.equals("guest-to-host")).stream()
+                    .map(i -> String.format(Locale.ROOT, "%.2f %.2f %.1f", i.start(), i.end(), i.megabitsPerSecond())).toList();
         }
     }
 
     @Command(name = "sockperf", description = "\"MEDIAN_US P99_US P99.9_US\": a guest's sockperf ping-pong round trips"
             + " from its console log")
-    static final class Sockperf implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", description = "the console log")
-        Path console;
-
+    static final class Sockperf extends ConsoleCommand {
         @Override
-        public Integer call() throws IOException {
-            out(spec).println(SockperfResult.ofConsole(Files.readString(console)).figures());
-            return 0;
+        List<String> lines(String text) {
+            return List.of(SockperfResult.ofConsole(text).figures());
         }
     }
 

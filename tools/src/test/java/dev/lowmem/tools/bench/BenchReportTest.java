@@ -110,6 +110,19 @@ class BenchReportTest {
     }
 
     @Test
+    void tableRendersWhatTheStressScriptPipesIn() {
+        java.io.InputStream stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("\tours\tdpdk\nMbit/s\t1500 (0)\t600 (12)\n".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("          ours      dpdk\n  Mbit/s  1500 (0)  600 (12)\n", run("table", "--indent", "  ").out());
+            System.setIn(new java.io.ByteArrayInputStream("a\tb\n1\t2\n".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("| a | b |\n|:---|---:|\n| 1 | 2 |\n", run("table", "--markdown").out());
+        } finally {
+            System.setIn(stdin);
+        }
+    }
+
+    @Test
     void lineChartAPanelPerDirectionALinePerBackEndAndPhase(@TempDir Path dir) throws Exception {
         Path series = Files.write(dir.resolve("series.tsv"), List.of(
                 "ours\tstressed\tguest-to-host\t1\t1500\t0",
