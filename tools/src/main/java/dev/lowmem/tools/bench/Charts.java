@@ -28,9 +28,11 @@ public final class Charts {
     }
 
     /**
-     * A panel per element of {@code panels}: each bar the ratio of medians, its whisker the lowest
-     * to the highest round's ratio, a dashed line at 1 (level). A ratio without a figure (a
-     * contender failed or did not run) has no bar.
+     * A panel per element of {@code panels}: each bar grows from a dashed line at 1 (level) to the
+     * ratio of medians, up for a ratio above 1 and down for one below, its whisker from the lowest
+     * to the highest round's ratio. The scale is logarithmic, ticks at powers of 2, so that 2 and
+     * 1/2 stand as far from level and a ratio of 50 (a peer that nearly stopped) does not flatten
+     * the others. A ratio without a figure (a contender failed, or did not run) has no bar.
      */
     public static String ratios(List<RatioPanel> panels) {
         Svg svg = new Svg(WIDTH, Math.max(1, panels.size()) * PANEL_HEIGHT);
@@ -47,14 +49,26 @@ public final class Charts {
         double plotBottom = plotTop + PLOT_HEIGHT;
         double plotWidth = WIDTH - LEFT - RIGHT;
         svg.text(WIDTH / 2, top + 20, "middle", panel.title());
-        double highest = 1.2;
+        // the powers of 2 the panel spans, at least 1/2 to 2
+        int lowest = -1;
+        int highest = 1;
         for (BenchTable.RatioBar bar : panel.bars()) {
-            highest = Math.max(highest, Double.isNaN(bar.max()) ? 0 : bar.max());
-            highest = Math.max(highest, Double.isNaN(bar.median()) ? 0 : bar.median());
+            for (double ratio : new double[] {bar.median(), bar.min(), bar.max()}) {
+                if (ratio > 0 && Double.isFinite(ratio)) {
+                    lowest = Math.min(lowest, (int) Math.floor(log2(ratio)));
+                    highest = Math.max(highest, (int) Math.ceil(log2(ratio)));
+                }
+            }
         }
-        Axis axis = Axis.of(0, highest);
-        yAxis(svg, axis, plotTop, plotBottom, "ratio");
-        double level = axis.scale(1, plotBottom, plotTop);
+        Axis axis = new Axis(lowest, highest, 1);
+        svg.line("axis", LEFT, plotTop, LEFT, plotBottom, "#333333", "");
+        for (int power = lowest; power <= highest; power++) {
+            double y = axis.scale(power, plotBottom, plotTop);
+            svg.line("grid", LEFT, y, WIDTH - RIGHT, y, "#dddddd", "");
+            svg.text(LEFT - 6, y + 4, "end", power < 0 ? "1/" + (1L << -power) : String.valueOf(1L << power));
+        }
+        svg.verticalText(16, (plotTop + plotBottom) / 2, "ratio (log scale)");
+        double level = axis.scale(0, plotBottom, plotTop);
         svg.line("level", LEFT, level, WIDTH - RIGHT, level, "#333333", "4 3");
         int cases = Math.max(1, panel.cases().size());
         int labels = Math.max(1, panel.labels().size());
@@ -67,17 +81,17 @@ public final class Charts {
             for (int l = 0; l < panel.labels().size(); l++) {
                 String label = panel.labels().get(l);
                 BenchTable.RatioBar bar = find(panel.bars(), caseName, label);
-                if (bar == null || Double.isNaN(bar.median())) {
+                if (bar == null || !(bar.median() > 0) || Double.isInfinite(bar.median())) {
                     continue;
                 }
                 double x = groupLeft + l * barWidth;
-                double y = axis.scale(bar.median(), plotBottom, plotTop);
-                svg.rect("bar", x + 1, y, barWidth - 2, plotBottom - y, COLOURS[l % COLOURS.length],
+                double y = axis.scale(log2(bar.median()), plotBottom, plotTop);
+                svg.rect("bar", x + 1, Math.min(y, level), barWidth - 2, Math.abs(level - y), COLOURS[l % COLOURS.length],
                         String.format(Locale.ROOT, "%s %s: %.2f (rounds %.2f-%.2f)", caseName, label, bar.median(), bar.min(), bar.max()));
-                if (!Double.isNaN(bar.min())) {
+                if (bar.min() > 0) {
                     double middle = x + barWidth / 2;
-                    double low = axis.scale(bar.min(), plotBottom, plotTop);
-                    double high = axis.scale(bar.max(), plotBottom, plotTop);
+                    double low = axis.scale(log2(bar.min()), plotBottom, plotTop);
+                    double high = axis.scale(log2(bar.max()), plotBottom, plotTop);
                     svg.line("whisker", middle, low, middle, high, "#000000", "");
                     svg.line("whisker-cap", middle - 4, low, middle + 4, low, "#000000", "");
                     svg.line("whisker-cap", middle - 4, high, middle + 4, high, "#000000", "");
@@ -85,6 +99,10 @@ public final class Charts {
             }
         }
         legend(svg, panel.labels(), plotBottom + 40);
+    }
+
+    private static double log2(double value) {
+        return Math.log(value) / Math.log(2);
     }
 
     /** A panel of lines: {@code title} above, the series' names in a legend below. */

@@ -30,26 +30,25 @@ class ChartsTest {
     }
 
     @Test
-    void aBarPerRatioWithAFigureItsHeightProportionalToIt() throws Exception {
+    void aBarPerRatioWithAFigureFromLevelToItOnALogScale() throws Exception {
         Charts.RatioPanel panel = new Charts.RatioPanel("guest", List.of("guest->host", "host->guest"),
                 List.of("ours/QEMU-TAP", "ours/DPDK"), List.of(
                         new BenchTable.RatioBar("guest->host", "ours/QEMU-TAP", 0.5, 0.4, 0.7),
                         new BenchTable.RatioBar("guest->host", "ours/DPDK", 2.0, 1.5, 2.5),
-                        new BenchTable.RatioBar("host->guest", "ours/QEMU-TAP", 1.0, 1.0, 1.0),
+                        new BenchTable.RatioBar("host->guest", "ours/QEMU-TAP", 4.0, 4.0, 4.0),
                         new BenchTable.RatioBar("host->guest", "ours/DPDK", Double.NaN, Double.NaN, Double.NaN)));
 
         Document svg = parse(Charts.ratios(List.of(panel)));
 
         NodeList bars = select(svg, "//rect[@class='bar']");
         assertEquals(3, bars.getLength(), "no bar without a figure");
+        double level = attribute(select(svg, "//line[@class='level']"), 0, "y1");
         double half = attribute(bars, 0, "height");
-        assertEquals(4 * half, attribute(bars, 1, "height"), 0.2);
-        assertEquals(2 * half, attribute(bars, 2, "height"), 0.2);
+        assertEquals(level, attribute(bars, 0, "y"), 0.2, "1/2 hangs down from the line at 1");
+        assertEquals(half, attribute(bars, 1, "height"), 0.2, "2 stands as far up as 1/2 down");
+        assertEquals(level, attribute(bars, 1, "y") + attribute(bars, 1, "height"), 0.2);
+        assertEquals(2 * half, attribute(bars, 2, "height"), 0.2, "4 twice as far");
         assertEquals(3, select(svg, "//line[@class='whisker']").getLength());
-        NodeList level = select(svg, "//line[@class='level']");
-        assertEquals(1, level.getLength());
-        double bottom = attribute(bars, 0, "y") + half;
-        assertEquals(bottom - 2 * half, attribute(level, 0, "y1"), 0.2, "the dashed line at 1");
         assertEquals("guest->host ours/QEMU-TAP: 0.50 (rounds 0.40-0.70)", select(svg, "//rect[@class='bar']/title").item(0).getTextContent());
     }
 
