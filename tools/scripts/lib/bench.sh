@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # Sourced by tools/bench: what a benchmark script needs beside its contenders. Processes it starts
 # and stops (all of them stopped by bench_cleanup, from an EXIT trap), network namespaces it makes
-# and deletes, a results file with one line a run, and the tables made of it (medians, ratios),
-# as aligned text or Markdown.
+# and deletes, a results file with one line a run; what reads the runs' output and makes reports
+# of them is Java (dev.lowmem.tools.bench.BenchReport, in the tools jar), run by bench_java.
 
 # --- processes ---------------------------------------------------------------------------------
 
@@ -87,9 +87,10 @@ bench_cleanup() {
 
 # --- results -----------------------------------------------------------------------------------
 # One line a run, tab-separated: part, case, contender, round, value, second value, raw output
-# directory. A failed run has "-" for both values.
+# directory, pinning. A failed run has "-" for both values.
 
 BENCH_RESULTS=
+BENCH_JAR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/tools/target/vhost-user-net.jar
 
 bench_record() {
     local IFS=$'\t'
@@ -105,76 +106,14 @@ bench_field() {
     return 1
 }
 
-# bench_table PART CASES CONTENDERS RATIOS CASE_HEADER UNIT FMT1 FMT2: a table (tab-separated,
-# header first) of PART's results: a row per case, a column per contender holding the median of
-# the value and of the second value ("FMT1 (FMT2)"; the value alone when FMT2 is empty), then a
-# column per ratio of medians.
-#   CASES, CONTENDERS: lists separated by "|", in the order to print them.
-#   RATIOS: "A/B=LABEL|..." with A and B contenders.
-# A cell marked "*" lost some runs (failed); "failed" lost them all.
-bench_table() {
-    awk -F'\t' -v part="$1" -v cases="$2" -v contenders="$3" -v ratios="$4" \
-        -v case_header="$5" -v unit="$6" -v fmt1="$7" -v fmt2="$8" '
-        # mawk (the awk of Debian) has no asort: an insertion sort of the few runs
-        function median(list, a, n, i, j, x) {
-            n = split(list, a, " ")
-            if (n == 0) return ""
-            for (i = 2; i <= n; i++) {
-                x = a[i] + 0
-                for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]
-                a[j + 1] = x
-            }
-            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-        }
-        $1 == part {
-            k = $2 SUBSEP $3
-            runs[k]++
-            if ($5 == "-") failed[k]++
-            else { v1[k] = v1[k] " " $5; if ($6 ~ /^[0-9.]+$/) v2[k] = v2[k] " " $6 }
-        }
-        END {
-            nc = split(cases, cs, "|"); nt = split(contenders, ct, "|"); nr = split(ratios, rs, "|")
-            line = case_header
-            for (j = 1; j <= nt; j++) line = line "\t" ct[j] " " unit
-            for (r = 1; r <= nr; r++) { split(rs[r], lr, "="); line = line "\t" lr[2] }
-            print line
-            for (i = 1; i <= nc; i++) {
-                line = cs[i]
-                for (j = 1; j <= nt; j++) {
-                    k = cs[i] SUBSEP ct[j]
-                    m1[j] = median(v1[k]); m2 = median(v2[k])
-                    if (!(k in runs)) cell = "-"
-                    else if (m1[j] == "") cell = "failed"
-                    else cell = sprintf(fmt1, m1[j]) (fmt2 == "" ? "" : " (" (m2 == "" ? "?" : sprintf(fmt2, m2)) ")") (failed[k] ? "*" : "")
-                    line = line "\t" cell
-                    col[ct[j]] = j
-                }
-                for (r = 1; r <= nr; r++) {
-                    split(rs[r], lr, "="); split(lr[1], ab, "/")
-                    a = m1[col[ab[1]]]; b = m1[col[ab[2]]]
-                    line = line "\t" ((a != "" && b != "" && b > 0) ? sprintf("%.2f", a / b) : "-")
-                }
-                print line
-            }
-        }' "$BENCH_RESULTS"
+# bench_java COMMAND ARG...: the bench's parsers, statistics, reports and charts (BenchReport
+# --help; its Javadoc says what each does). Needs JAVA_HOME (require_jdk25) and the tools jar.
+bench_java() {
+    "$JAVA_HOME/bin/java" -cp "$BENCH_JAR" dev.lowmem.tools.bench.BenchReport "$@"
 }
 
 # bench_render_text INDENT: a tab-separated table as aligned columns.
-bench_render_text() {
-    awk -F'\t' -v indent="$1" '
-        { rows[NR] = $0; for (i = 1; i <= NF; i++) if (length($i) > w[i]) w[i] = length($i) }
-        END {
-            for (r = 1; r <= NR; r++) {
-                n = split(rows[r], f, "\t"); line = indent
-                for (i = 1; i <= n; i++) line = line sprintf(i < n ? "%-" w[i] "s  " : "%s", f[i])
-                print line
-            }
-        }'
-}
+bench_render_text() { bench_java table --indent "$1"; }
 
 # bench_render_markdown: a tab-separated table as a Markdown table, numbers right-aligned.
-bench_render_markdown() {
-    awk -F'\t' '
-        { gsub(/\|/, "\\|"); line = "|"; for (i = 1; i <= NF; i++) line = line " " $i " |"; print line }
-        NR == 1 { line = "|:---|"; for (i = 2; i <= NF; i++) line = line "---:|"; print line }'
-}
+bench_render_markdown() { bench_java table --markdown; }

@@ -217,48 +217,15 @@ switch_down() {
 # stress scenario, whose runs add --get-server-output: the server's own lines follow the
 # client's, after "Server output:").
 
-# iperf3_section CONSOLE_LOG [NAME]: that run's lines, carriage returns dropped.
-iperf3_section() {
-    local name=${2:+ $2}
-    tr -d '\r' <"$1" | sed -n "/^=== iperf3$name begin ===\$/,/^=== iperf3$name end ===\$/p"
-}
-
 # iperf3_result CONSOLE_LOG [NAME]: "MBIT_S RETRANSMITS" from the client's summary: the
-# receiver's rate, the sender's Retr column ("?" when iperf3 did not give it).
-iperf3_result() {
-    # reads to the end (the server's part skipped): an awk that exited early would fail the pipe
-    iperf3_section "$@" | awk '
-        /^Server output:/ { server = 1 }
-        server { next }
-        / (sender|receiver)$/ {
-            for (i = 2; i <= NF; i++) if ($i ~ /bits\/sec$/) break
-            if ($NF == "receiver") {
-                scale = $i ~ /^G/ ? 1000 : $i ~ /^M/ ? 1 : $i ~ /^K/ ? 0.001 : 1e-6
-                mbps = $(i - 1) * scale
-            } else retr = ($(i + 1) ~ /^[0-9]+$/) ? $(i + 1) : "?"
-        }
-        END { if (mbps == "") exit 1; printf "%.1f %s\n", mbps, retr == "" ? "?" : retr }'
-}
+# receiver's rate, the sender's Retr column ("?" when iperf3 did not give it); fails without one.
+iperf3_result() { bench_java iperf3 "$@"; }
 
 # iperf3_intervals CONSOLE_LOG NAME guest-to-host|host-to-guest: the receiver's per-second
 # figures, "START END MBIT_S" a line: for host-to-guest (-R) the client's own interval lines,
 # for guest-to-host the server's (after "Server output:"). Intervals shorter than half a second
 # (the last, a few ms at the end) are left out.
-iperf3_intervals() {
-    iperf3_section "$1" "$2" | awk -v server="$([[ $3 == guest-to-host ]] && echo 1 || echo 0)" '
-        /^Server output:/ { in_server = 1; done = 0; next }
-        /^- - - -/ { done = 1; next }
-        done || in_server != server { next }
-        /^\[ *[0-9]+\] +[0-9.]+-[0-9.]+ +sec / {
-            for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+-[0-9.]+$/) break
-            split($i, t, "-")
-            if (t[2] - t[1] < 0.5) next
-            for (; i <= NF; i++) if ($i ~ /bits\/sec$/) break
-            if (i > NF) next
-            scale = $i ~ /^G/ ? 1000 : $i ~ /^M/ ? 1 : $i ~ /^K/ ? 0.001 : 1e-6
-            printf "%s %s %.1f\n", t[1], t[2], $(i - 1) * scale
-        }'
-}
+iperf3_intervals() { bench_java iperf3-seconds "$@"; }
 
 # --- a guest's sockperf ---------------------------------------------------------------------------
 # The guest's console holds its sockperf ping-pong client's output (run with --full-rtt: the
@@ -271,14 +238,4 @@ iperf3_intervals() {
 # sockperf_result CONSOLE_LOG: "MEDIAN_US P99_US P99.9_US", round trips in microseconds; fails
 # without them, or when the figures are not round trips (a client run without --full-rtt prints
 # "Latency is", half of each round trip).
-sockperf_result() {
-    tr -d '\r' <"$1" | sed -n '/^=== sockperf begin ===$/,/^=== sockperf end ===$/p' | awk '
-        /Summary: Round trip is/ { rtt = 1 }
-        /---> percentile / {
-            # "percentile 50.000 =  778.632": the value is the last field
-            if ($(NF - 2) + 0 == 50) p50 = $NF
-            else if ($(NF - 2) + 0 == 99) p99 = $NF
-            else if ($(NF - 2) + 0 == 99.9) p999 = $NF
-        }
-        END { if (!rtt || p50 == "" || p99 == "" || p999 == "") exit 1; print p50, p99, p999 }'
-}
+sockperf_result() { bench_java sockperf "$1"; }

@@ -1,5 +1,6 @@
 package dev.lowmem.guest;
 
+import dev.lowmem.tools.bench.Iperf3Result;
 import java.io.IOException;
 import java.time.Duration;
 

@@ -1,4 +1,4 @@
-package dev.lowmem.guest;
+package dev.lowmem.tools.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,0 +1,142 @@
+package dev.lowmem.tools.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command tools/bench runs, on a real run's results (tools/bench --only latency --rounds 1 --seconds 3). */
+class BenchReportTest {
+    private static final List<String> SPEC = List.of(
+            "title\tlowmem-vnet bench: tools/bench --only latency",
+            "intro\tTaken with `tools/bench --only latency`:",
+            "header\tplan\t1 round(s) of latency,",
+            "header\t\t  their order rotating round by round",
+            "pinning\tnone\tnothing pinned",
+            "pinning\tsplit\tfront-end and back-end on CPUs of their own",
+            "part\tlatency\tA guest's UDP round trips: microseconds, median of 1",
+            "table\tmedian|p99|p99.9\tours|qemu-tap|qemu-tap-intx|dpdk"
+                    + "\tours/qemu-tap=ours/QEMU-TAP|ours/qemu-tap-intx=ours/QEMU-TAP-INTx|ours/dpdk=ours/DPDK\tround trip\tus\t%.0f\t",
+            "legend\tA ratio below 1: ours is faster.");
+
+    private record Run(int status, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = BenchReport.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theTextReportOfARealRunAsTheAwkOneWas(@TempDir Path dir) throws Exception {
+        Path spec = Files.write(dir.resolve("spec.tsv"), SPEC);
+        Path results = Fixtures.copy("latency-results.tsv", dir);
+
+        Run report = run("report", "--results", results.toString(), "--spec", spec.toString(), "--svg", dir.resolve("r.svg").toString(),
+                "--markdown", dir.resolve("bench.md").toString());
+
+        assertEquals(0, report.status(), report.err());
+        assertEquals("""
+                lowmem-vnet bench: tools/bench --only latency
+                  plan      1 round(s) of latency,
+                              their order rotating round by round
+
+                A guest's UDP round trips: microseconds, median of 1; pinning split (front-end and back-end on CPUs of their own)
+                  round trip  ours us  qemu-tap us  qemu-tap-intx us  dpdk us  ours/QEMU-TAP  ours/QEMU-TAP-INTx  ours/DPDK
+                  median      1004     849          721               890      1.18           1.39                1.13
+                  p99         4885     18073        7868              12177    0.27           0.62                0.40
+                  p99.9       6425     33491        10398             34701    0.19           0.62                0.19
+                  A ratio below 1: ours is faster.
+                """, report.out());
+        String markdown = Files.readString(dir.resolve("bench.md"));
+        assertTrue(markdown.startsWith("""
+                Taken with `tools/bench --only latency`:
+
+                - plan: 1 round(s) of latency, their order rotating round by round
+                """), markdown);
+        assertTrue(markdown.contains("| median | 1004 | 849 | 721 | 890 | 1.18 | 1.39 | 1.13 |"), markdown);
+        assertTrue(markdown.contains("![ours over each other contender, a bar per case, whiskers the rounds' lowest and highest](bench.svg)"));
+        assertEquals(9, ChartsTest.select(ChartsTest.parse(Files.readString(dir.resolve("bench.svg"))), "//rect[@class='bar']").getLength());
+        assertEquals(Files.readString(dir.resolve("bench.svg")), Files.readString(dir.resolve("r.svg")));
+    }
+
+    @Test
+    void aTableForEachPinningAndTheFailedRunsListedOnce(@TempDir Path dir) throws Exception {
+        Path spec = Files.write(dir.resolve("spec.tsv"), SPEC);
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(Fixtures.copy("latency-results.tsv", dir)));
+        lines.replaceAll(line -> line + "\tsplit");
+        lines.add("latency\tmedian\tours\t1\t900\t-\t/runs/005\tnone");
+        lines.add("latency\tp99\tours\t1\t-\t-\t/runs/006\tnone");
+        lines.add("latency\tp99.9\tours\t1\t-\t-\t/runs/006\tnone");
+        Path results = Files.write(dir.resolve("results.tsv"), lines);
+
+        Run report = run("report", "--results", results.toString(), "--spec", spec.toString());
+
+        assertEquals(0, report.status(), report.err());
+        int none = report.out().indexOf("pinning none (nothing pinned)");
+        int split = report.out().indexOf("pinning split");
+        assertTrue(none > 0 && split > none, report.out());
+        assertTrue(report.out().contains("  p99         failed   -"), report.out());
+        assertTrue(report.out().endsWith("""
+                Failed runs (a cell marked * lost some of its runs, its median is of the others):
+                  /runs/006
+                """), report.out());
+    }
+
+    @Test
+    void parsersPrintWhatTheBenchRecords(@TempDir Path dir) throws Exception {
+        Path sockperf = Fixtures.copy("sockperf-console.log", dir);
+        Path iperf3 = Fixtures.copy("iperf3-console.log", dir);
+        Path stress = Fixtures.copy("iperf3-stress-console.log", dir);
+
+        assertEquals("1004.150 4885.249 6425.471\n", run("sockperf", sockperf.toString()).out());
+        assertEquals("1870.0 0\n", run("iperf3", iperf3.toString()).out());
+        assertEquals("1080.0 4\n", run("iperf3", stress.toString(), "stressed-guest-to-host").out());
+        assertEquals("0.00 1.00 1390.0\n1.00 2.00 1150.0\n2.00 3.00 730.0\n",
+                run("iperf3-seconds", stress.toString(), "stressed-guest-to-host", "guest-to-host").out());
+        Run none = run("sockperf", iperf3.toString());
+        assertEquals(BenchReport.NO_RESULT, none.status());
+        assertTrue(none.err().startsWith("bench-report sockperf: no sockperf round-trip summary"), none.err());
+    }
+
+    @Test
+    void tableRendersWhatTheStressScriptPipesIn() {
+        java.io.InputStream stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("\tours\tdpdk\nMbit/s\t1500 (0)\t600 (12)\n".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("          ours      dpdk\n  Mbit/s  1500 (0)  600 (12)\n", run("table", "--indent", "  ").out());
+            System.setIn(new java.io.ByteArrayInputStream("a\tb\n1\t2\n".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("| a | b |\n|:---|---:|\n| 1 | 2 |\n", run("table", "--markdown").out());
+        } finally {
+            System.setIn(stdin);
+        }
+    }
+
+    @Test
+    void lineChartAPanelPerDirectionALinePerBackEndAndPhase(@TempDir Path dir) throws Exception {
+        Path series = Files.write(dir.resolve("series.tsv"), List.of(
+                "ours\tstressed\tguest-to-host\t1\t1500\t0",
+                "ours\tstressed\tguest-to-host\t2\t100\t1",
+                "qemu-tap\tstressed\tguest-to-host\t1\t1400\t0",
+                "ours\tstressed\thost-to-guest\t1\t2000\t0"));
+        Path svg = dir.resolve("series.svg");
+
+        Run chart = run("line-chart", "--input", series.toString(), "--panel-column", "3", "--series-columns", "1,2",
+                "--x-column", "4", "--y-column", "5", "--title", "Mbit/s a second", "--svg", svg.toString());
+
+        assertEquals(0, chart.status(), chart.err());
+        var document = ChartsTest.parse(Files.readString(svg));
+        assertEquals(3, ChartsTest.select(document, "//polyline[@class='series']").getLength());
+        assertEquals("Mbit/s a second: guest-to-host", ChartsTest.select(document, "//text").item(0).getTextContent());
+    }
+}

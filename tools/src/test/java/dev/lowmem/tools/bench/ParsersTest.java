@@ -1,0 +1,68 @@
+package dev.lowmem.tools.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The parsers on what a guest printed in real bench runs (console logs, escape codes and all). */
+class ParsersTest {
+    @Test
+    void sockperfRoundTripsFromAGuestsConsole() throws Exception {
+        SockperfResult result = SockperfResult.ofConsole(Fixtures.text("sockperf-console.log"));
+
+        assertEquals(new SockperfResult(1004.150, 4885.249, 6425.471), result);
+        assertEquals("1004.150 4885.249 6425.471", result.figures());
+    }
+
+    @Test
+    void sockperfWithoutFullRttIsRefused() throws Exception {
+        String halves = Fixtures.text("sockperf-console.log").replace("Summary: Round trip is", "Summary: Latency is");
+
+        assertThrows(IllegalArgumentException.class, () -> SockperfResult.ofConsole(halves));
+    }
+
+    @Test
+    void sockperfWithoutItsSectionIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> SockperfResult.ofConsole("[    1.2] virtio_net virtio0 eth0: up\n"));
+    }
+
+    @Test
+    void iperf3SummaryFromAGuestsConsoleLeavesTheOmittedSecondsOut() throws Exception {
+        Iperf3Result result = Iperf3Result.ofConsole(Fixtures.text("iperf3-console.log"), null);
+
+        assertEquals(1870, result.megabitsPerSecond(), 1e-9);
+        assertEquals(0, result.retransmits());
+        assertEquals("1870.0 0", result.figures());
+    }
+
+    @Test
+    void iperf3SummaryOfANamedRunIsTheClientsNotTheServers() throws Exception {
+        Iperf3Result result = Iperf3Result.ofConsole(Fixtures.text("iperf3-stress-console.log"), "stressed-guest-to-host");
+
+        assertEquals(1080, result.megabitsPerSecond(), 1e-9);
+        assertEquals(4, result.retransmits());
+        assertThrows(IllegalArgumentException.class,
+                () -> Iperf3Result.ofConsole(Fixtures.text("iperf3-stress-console.log"), "baseline-guest-to-host"));
+    }
+
+    @Test
+    void iperf3SecondsAreTheReceiversWithoutTheShortLastInterval() throws Exception {
+        String section = ConsoleSection.of(Fixtures.text("iperf3-stress-console.log"), "iperf3 stressed-guest-to-host");
+
+        assertEquals(List.of(new Iperf3Intervals.Interval(0, 1, 1390), new Iperf3Intervals.Interval(1, 2, 1150),
+                new Iperf3Intervals.Interval(2, 3, 730)), Iperf3Intervals.parse(section, true));
+        assertEquals(List.of(1410.0, 1150.0, 712.0),
+                Iperf3Intervals.parse(section, false).stream().map(Iperf3Intervals.Interval::megabitsPerSecond).toList(),
+                "the client's own lines are the sender's");
+    }
+
+    @Test
+    void aSectionEndsAtItsEndMarkerAndDropsCarriageReturns() {
+        String console = "boot\r\n=== sockperf begin ===\r\nline\r\n=== sockperf end ===\r\nafter\r\n";
+
+        assertEquals("=== sockperf begin ===\nline\n=== sockperf end ===\n", ConsoleSection.of(console, "sockperf"));
+        assertEquals("", ConsoleSection.of(console, "iperf3"));
+    }
+}
