@@ -220,6 +220,19 @@ public final class Guest implements AutoCloseable {
         return Long.parseUnsignedLong(hex, 16);
     }
 
+    /**
+     * Kills QEMU with SIGKILL, as a crash would (run-guest's own exit then follows): nothing is told
+     * to the guest or to the back-end, whose connection just ends.
+     */
+    public void kill() throws InterruptedException {
+        for (ProcessHandle qemu : runGuest.descendants()
+                .filter(process -> process.info().command().orElse("").endsWith("qemu-system-x86_64")).toList()) {
+            qemu.destroyForcibly();
+            qemu.onExit().join();
+        }
+        Processes.stop(runGuest);
+    }
+
     /** Stops QEMU at once, without asking the guest: a migration's source, whose guest runs elsewhere now. */
     public void stop() throws InterruptedException {
         Processes.stop(runGuest);

@@ -73,6 +73,8 @@ public final class GuestRig implements AutoCloseable {
     private GuestTraffic traffic;
     private String negotiated;
     private int backendStarts;
+    private Guest.Config guestConfig;
+    private int guestStarts = 1;
 
     private GuestRig(Options options, Path workDir) {
         this.options = options;
@@ -90,6 +92,7 @@ public final class GuestRig implements AutoCloseable {
             rig.host = HostSide.create(namespace, "lvg0", options.queuePairs());
             Guest.Config guest = new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(),
                     options.memory(), options.queuePairs(), options.vcpus(), rig.consoleLog(), HostSide.GUEST_ADDRESS, Guest.FIRST_MAC);
+            rig.guestConfig = guest;
             String booting = "guest: booting" + (options.memory().isEmpty() ? "" : " with " + options.memory())
                     + ", KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")";
             String backend = "backend: vhost-user-net --tap lvg0" + (options.queuePairs() > 1 ? " --queues "
@@ -124,7 +127,7 @@ public final class GuestRig implements AutoCloseable {
 
     /** The guest's kernel console, where {@link PacedTransfers#finish} looks for a kernel failure. */
     public Path consoleLog() {
-        return options.logDir().resolve("console.log");
+        return options.logDir().resolve(guestStarts == 1 ? "console.log" : "console-" + guestStarts + ".log");
     }
 
     /** Starts 64 MiB each way between the host and the guest, paced, the host's file made from {@code seed}. */
@@ -206,6 +209,27 @@ public final class GuestRig implements AutoCloseable {
             backend.awaitStaleSocketReplaced();
         }
         awaitNegotiation();
+    }
+
+    /**
+     * Kills the guest's QEMU with SIGKILL and starts a new QEMU, a new guest, on the same socket path
+     * and TAP, with the backend left running: with {@link Options#withBackendConnecting()} QEMU
+     * listens there again ({@code server=on}, replacing the socket file the killed one left) and
+     * waits, and the backend must connect to it on its own and negotiate. Its console goes to
+     * {@code console-N.log}.
+     */
+    public void restartGuest() throws IOException, InterruptedException {
+        if (!options.backendConnects()) {
+            throw new IllegalStateException("a guest restarted under a listening backend is not what this is for");
+        }
+        guest.kill();
+        guestStarts++;
+        guestConfig = new Guest.Config(socket, guestConfig.deviceOptions(), guestConfig.reconnectSeconds(),
+                guestConfig.memory(), guestConfig.queuePairs(), consoleLog(), guestConfig.address(), guestConfig.mac());
+        guest = Guest.launch(guestConfig, List.of("--server"));
+        guest.awaitBoot();
+        awaitNegotiation();
+        traffic = new GuestTraffic(host, guest, workDir, options.logDir());
     }
 
     @Override

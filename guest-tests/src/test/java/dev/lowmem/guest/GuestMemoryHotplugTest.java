@@ -35,6 +35,15 @@ class GuestMemoryHotplugTest {
     private static final String NORMAL_ZONE = "awk '/^Node/ {z=$4} z==\"Normal\" && $1==\"pages\" && $2==\"free\" {f=$3}"
             + " z==\"Normal\" && $1==\"managed\" {m=$2} END {print m+0, f+0}' /proc/zoneinfo";
 
+    /**
+     * Offlines the DIMM's memory blocks, which start at 4 GiB (where x86 device memory starts), and
+     * prints their states: the kernel migrates whatever it put there, which it can in ZONE_MOVABLE.
+     */
+    private static final String OFFLINE_DIMM = "cd /sys/devices/system/memory && bs=$((0x$(cat block_size_bytes)))"
+            + " && first=$((0x100000000 / bs)) && n=$((" + DIMM_BYTES + " / bs)) && i=0"
+            + " && while [ $i -lt $n ]; do echo offline > memory$((first + i))/state || exit 1; i=$((i + 1)); done"
+            + " && echo \"$n blocks of $bs bytes from memory$first: $(cat memory$first/state)\"";
+
     private static void report(String what, String figures) {
         GuestReport.record(GuestMemoryHotplugTest.class, what, figures);
     }
@@ -43,20 +52,14 @@ class GuestMemoryHotplugTest {
     void aDimmPluggedUnderTrafficReachesTheBackendAndCarriesFrames() throws Exception {
         Path logs = Files.createDirectories(GuestLogs.dirFor(GuestMemoryHotplugTest.class));
         Path work = Files.createTempDirectory("lowmem-vnet-hotplug");
-        String namespace = "lvh-" + ProcessHandle.current().pid();
         List<AutoCloseable> opened = new ArrayList<>();
         try {
-            HostSide host = HostSide.createBridged(namespace, List.of("lvg0"));
-            opened.add(host);
-            Path socket = work.resolve("vnet.sock");
-            Path backendLog = logs.resolve("backend.log");
-            Backend backend = Backend.start(host, "lvg0", socket, List.of("-Dlowmem.vhost.trace=true"), backendLog);
-            opened.add(backend);
-            Path qmpSocket = work.resolve("qmp.sock");
-            Guest guest = Guest.boot(new Guest.Config(socket, "", 0, "512M", 1, logs.resolve("console.log"),
-                    HostSide.GUEST_ADDRESS, Guest.FIRST_MAC),
-                    List.of("--qmp", qmpSocket.toString(), "--maxmem", "2G", "--append", "memhp_default_state=online"));
-            opened.add(guest);
+            Rig rig = Rig.start("lvh-", logs, work, opened, "--append", "memhp_default_state=online");
+            HostSide host = rig.host();
+            Backend backend = rig.backend();
+            Path backendLog = rig.backendLog();
+            Path qmpSocket = rig.qmpSocket();
+            Guest guest = rig.guest();
             report("negotiated", backend.awaitNegotiated(SHORT));
             long memTotalBefore = memTotalKib(guest);
             int regionsBefore = lastTableSize(backendLog);
@@ -95,18 +98,9 @@ class GuestMemoryHotplugTest {
             long normalFree = Long.parseLong(zoneAfter.split(" ")[1]);
             assertTrue(normalManaged > 0 && normalFree < normalManaged, "the guest allocates from the DIMM: " + zoneAfter);
 
-            PingResult ping = GuestTraffic.ping(guest, 3, HostSide.HOST_ADDRESS);
-            report("ping after the plug", ping.summary());
-            assertEquals(3, ping.received(), ping.summary());
-            BackendStats stats = backend.stats();
-            report("backend after", "rx " + stats.get("rx_frames") + " frames, tx " + stats.get("tx_frames")
-                    + " frames, drops " + stats.drops() + ", faults " + stats.faults());
-            assertEquals(0, stats.faults(), "no queue faulted");
+            checkNetworkRunsOn(guest, backend, "after the plug");
         } finally {
-            for (int i = opened.size() - 1; i >= 0; i--) {
-                opened.get(i).close();
-            }
-            new ScratchDirectory(work).close();
+            closeAll(opened, work);
         }
     }
 
@@ -123,20 +117,14 @@ class GuestMemoryHotplugTest {
         int dimms = 40;
         Path logs = Files.createDirectories(GuestLogs.dirFor(GuestMemoryHotplugTest.class, "many"));
         Path work = Files.createTempDirectory("lowmem-vnet-hotplug");
-        String namespace = "lvd-" + ProcessHandle.current().pid();
         List<AutoCloseable> opened = new ArrayList<>();
         try {
-            HostSide host = HostSide.createBridged(namespace, List.of("lvg0"));
-            opened.add(host);
-            Path socket = work.resolve("vnet.sock");
-            Path backendLog = logs.resolve("backend.log");
-            Backend backend = Backend.start(host, "lvg0", socket, List.of("-Dlowmem.vhost.trace=true"), backendLog);
-            opened.add(backend);
-            Path qmpSocket = work.resolve("qmp.sock");
-            Guest guest = Guest.boot(new Guest.Config(socket, "", 0, "512M", 1, logs.resolve("console.log"),
-                    HostSide.GUEST_ADDRESS, Guest.FIRST_MAC),
-                    List.of("--qmp", qmpSocket.toString(), "--maxmem", "2G", "--mem-slots", Integer.toString(dimms)));
-            opened.add(guest);
+            Rig rig = Rig.start("lvd-", logs, work, opened, "--mem-slots", Integer.toString(dimms));
+            HostSide host = rig.host();
+            Backend backend = rig.backend();
+            Path backendLog = rig.backendLog();
+            Path qmpSocket = rig.qmpSocket();
+            Guest guest = rig.guest();
             backend.awaitNegotiated(SHORT);
             int regionsBefore = lastTableSize(backendLog);
             long started = System.nanoTime();
@@ -164,11 +152,106 @@ class GuestMemoryHotplugTest {
             }
             assertEquals(0, backend.stats().faults(), "no queue faulted");
         } finally {
-            for (int i = opened.size() - 1; i >= 0; i--) {
-                opened.get(i).close();
-            }
-            new ScratchDirectory(work).close();
+            closeAll(opened, work);
         }
+    }
+
+    /**
+     * Unplug under traffic: a 128 MiB DIMM onlined into ZONE_MOVABLE
+     * ({@code memhp_default_state=online_movable}, so that the kernel keeps its own allocations out
+     * of it and can give it back), offlined by the guest, then {@code device_del} while 64 MiB go
+     * each way. The guest's ACPI handler ejects it, QEMU removes the region and sends the back-end
+     * REM_MEM_REG while frames flow: its table goes from 2 regions back to 1, the rings move onto
+     * the smaller table, and both transfers end intact.
+     */
+    @Test
+    void aDimmTheGuestOfflinedIsUnpluggedUnderTrafficAndTheBackendDropsItsRegion() throws Exception {
+        Path logs = Files.createDirectories(GuestLogs.dirFor(GuestMemoryHotplugTest.class, "unplug"));
+        Path work = Files.createTempDirectory("lowmem-vnet-hotplug");
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            Rig rig = Rig.start("lvu-", logs, work, opened, "--append", "memhp_default_state=online_movable");
+            Guest guest = rig.guest();
+            rig.backend().awaitNegotiated(SHORT);
+            long memTotalBefore = memTotalKib(guest);
+            int regionsBefore = lastTableSize(rig.backendLog());
+            try (Qmp qmp = Qmp.connect(rig.qmpSocket(), SHORT)) {
+                qmp.execute("{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-memfd\",\"id\":\"m1\","
+                        + "\"size\":" + DIMM_BYTES + ",\"share\":true}}");
+                qmp.execute("{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"pc-dimm\",\"id\":\"d1\",\"memdev\":\"m1\"}}");
+                int regionsPlugged = awaitTableLargerThan(rig.backendLog(), regionsBefore);
+                long onlineKib = awaitMemTotalAbove(guest, memTotalBefore);
+                String offlined = guest.check(SHORT, OFFLINE_DIMM).strip();
+                report("unplug: the plug and the guest's offline", "back-end table " + regionsBefore + " -> " + regionsPlugged
+                        + " regions, MemTotal " + memTotalBefore + " -> " + onlineKib + " KiB, then " + offlined);
+
+                PacedTransfers transfers = PacedTransfers.start(rig.host(), guest, work, logs, PacedTransfers.BYTES ^ 0xD1);
+                Thread.sleep(1500);
+                assertTrue(transfers.receivedFromGuest() > 0, "guest -> host bytes flow before the unplug");
+                qmp.execute("{\"execute\":\"device_del\",\"arguments\":{\"id\":\"d1\"}}");
+                long unplugged = System.nanoTime();
+                int regionsAfter = awaitTableSmallerThan(rig.backendLog(), regionsPlugged);
+                boolean stillSending = transfers.hostSending();
+                report("the unplug", "back-end table " + regionsPlugged + " -> " + regionsAfter + " regions (REM_MEM_REG) "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unplugged) + " ms after device_del, guest MemTotal "
+                        + memTotalKib(guest) + " KiB");
+                assertEquals(regionsBefore, regionsAfter, "the DIMM's region left the back-end's table");
+                assertTrue(stillSending, "host -> guest still sending when the back-end dropped the region");
+
+                PacedTransfers.Result ended = transfers.finish(guest, logs.resolve("console.log"));
+                report("transfer across the unplug", ended.toHost().summary());
+                report("transfer across the unplug", ended.toGuest().summary());
+                assertEquals("0", ended.guestNcStatus(), "the guest's nc ended well");
+                assertTrue(ended.toHost().intact(), ended.toHost()::summary);
+                assertTrue(ended.toGuest().intact(), ended.toGuest()::summary);
+            }
+            checkNetworkRunsOn(guest, rig.backend(), "after the unplug");
+        } finally {
+            closeAll(opened, work);
+        }
+    }
+
+    /**
+     * The host side, our back-end (its requests traced in its log) and a 512 MiB guest with room
+     * for DIMMs and a QMP socket; each is added to {@code opened} as it starts, for the caller to
+     * close in reverse.
+     */
+    private record Rig(HostSide host, Backend backend, Path backendLog, Path qmpSocket, Guest guest) {
+        static Rig start(String namespacePrefix, Path logs, Path work, List<AutoCloseable> opened, String... runGuestOptions)
+                throws IOException, InterruptedException {
+            HostSide host = HostSide.createBridged(namespacePrefix + ProcessHandle.current().pid(), List.of("lvg0"));
+            opened.add(host);
+            Path socket = work.resolve("vnet.sock");
+            Path backendLog = logs.resolve("backend.log");
+            Backend backend = Backend.start(host, "lvg0", socket, List.of("-Dlowmem.vhost.trace=true"), backendLog);
+            opened.add(backend);
+            Path qmpSocket = work.resolve("qmp.sock");
+            List<String> options = new ArrayList<>(List.of("--qmp", qmpSocket.toString(), "--maxmem", "2G"));
+            options.addAll(List.of(runGuestOptions));
+            Guest guest = Guest.boot(new Guest.Config(socket, "", 0, "512M", 1, logs.resolve("console.log"),
+                    HostSide.GUEST_ADDRESS, Guest.FIRST_MAC), options);
+            opened.add(guest);
+            return new Rig(host, backend, backendLog, qmpSocket, guest);
+        }
+    }
+
+    /** Three pings from the guest answered, and no queue of the back-end faulted. */
+    private static void checkNetworkRunsOn(Guest guest, Backend backend, String when) throws Exception {
+        PingResult ping = GuestTraffic.ping(guest, 3, HostSide.HOST_ADDRESS);
+        report("ping " + when, ping.summary());
+        assertEquals(3, ping.received(), ping.summary());
+        BackendStats stats = backend.stats();
+        report("backend " + when, "rx " + stats.get("rx_frames") + " frames, tx " + stats.get("tx_frames")
+                + " frames, drops " + stats.drops() + ", faults " + stats.faults());
+        assertEquals(0, stats.faults(), "no queue faulted");
+    }
+
+    /** Closes what a test opened, in reverse, then its work directory. */
+    private static void closeAll(List<AutoCloseable> opened, Path work) throws Exception {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            opened.get(i).close();
+        }
+        new ScratchDirectory(work).close();
     }
 
     private static long memTotalKib(Guest guest) throws IOException, InterruptedException {
@@ -195,6 +278,18 @@ class GuestMemoryHotplugTest {
             last = Integer.parseInt(table.group(1));
         }
         return last;
+    }
+
+    private static int awaitTableSmallerThan(Path backendLog, int regions) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + SHORT.toNanos();
+        int now;
+        while ((now = lastTableSize(backendLog)) >= regions) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("the back-end's table still has " + now + " regions " + SHORT.toSeconds() + " s after device_del");
+            }
+            Thread.sleep(100);
+        }
+        return now;
     }
 
     private static int awaitTableLargerThan(Path backendLog, int regions) throws IOException, InterruptedException {

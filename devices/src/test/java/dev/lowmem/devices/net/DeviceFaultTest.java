@@ -4,6 +4,7 @@ import static dev.lowmem.devices.net.LoopbackDeviceTest.packet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,10 +12,16 @@ import dev.lowmem.devices.port.LoopbackPort;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import dev.lowmem.virtio.vhostuser.FrontendMemory;
+import dev.lowmem.virtio.vhostuser.MessageChannel;
+import dev.lowmem.virtio.vhostuser.ProtocolFeature;
+import dev.lowmem.virtio.vhostuser.VhostUserFrontend;
+import dev.lowmem.virtio.vhostuser.VhostUserHeader;
+import dev.lowmem.virtio.vhostuser.VhostUserMessage;
 import dev.lowmem.virtio.vhostuser.VhostUserException;
 import dev.lowmem.vmm.core.event.EventFd;
 import dev.lowmem.vmm.core.nativeio.Errno;
 import dev.lowmem.vmm.core.nativeio.LibC;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,6 +38,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class DeviceFaultTest {
     private static final long FEATURES = Features.of(Feature.VERSION_1, Feature.NET_MRG_RXBUF, Feature.RING_EVENT_IDX);
     private static final int TX_QUEUE = 1;
+    /** VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, a back-end message type. */
+    private static final int CONFIG_CHANGE_MSG = 2;
     /** DEVICE_NEEDS_RESET in the device status (virtio 1.2, 2.1). */
     private static final long NEEDS_RESET = 0x40;
 
@@ -94,6 +103,43 @@ class DeviceFaultTest {
             }
             try (NetDriver next = NetDriver.connect(backend.socket, FEATURES)) {
                 roundTrip(next, 1);
+            }
+        }
+    }
+
+    /**
+     * With BACKEND_REQ negotiated, a ring the guest broke is also told on the back-end channel
+     * (SET_BACKEND_REQ_FD): VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, asking for an ack as REPLY_ACK
+     * is negotiated too. The front-end answers 1, as QEMU does for a net device (no config
+     * notifier), and the session goes on. Before, only the err eventfd and GET_STATUS said so.
+     */
+    @Test
+    void aRingTheGuestBrokeIsToldOnTheBackendChannelWithConfigChangeMsg() throws Exception {
+        try (NetBackend backend = new NetBackend(dir, new LoopbackPort(1));
+                NetDriver driver = NetDriver.connect(backend.socket, FEATURES);
+                EventFd err = EventFd.create()) {
+            VhostUserFrontend frontend = driver.frontend();
+            assertTrue(ProtocolFeature.BACKEND_REQ.in(frontend.getProtocolFeatures()), "BACKEND_REQ on offer");
+            frontend.setProtocolFeatures(driver.protocolFeatures() | ProtocolFeature.BACKEND_REQ.mask());
+            try (MessageChannel backendRequests = frontend.setBackendReqFd()) {
+                backendRequests.socket().fd().setNonBlocking(true);
+                frontend.setVringErr(TX_QUEUE, err);
+                roundTrip(driver, 0);
+                assertNull(backendRequests.read(), "nothing on the channel while the rings are sound");
+                driver.breakTxRing();
+
+                Eventually.equals(1, err::read);
+                VhostUserMessage message = Eventually.nonNull(backendRequests::read);
+                assertEquals(CONFIG_CHANGE_MSG, message.code(), "VHOST_USER_BACKEND_CONFIG_CHANGE_MSG");
+                assertEquals(0, message.body().byteSize(), "it has no payload");
+                assertTrue(message.needsReply(), "REPLY_ACK is negotiated: it asks for an ack");
+                MemorySegment notHandled = MemorySegment.ofArray(new long[] {1});
+                backendRequests.send(message.code(), VhostUserHeader.VERSION | VhostUserHeader.REPLY, notHandled);
+
+                assertNotEquals(0, frontend.getStatus() & NEEDS_RESET, "GET_STATUS says DEVICE_NEEDS_RESET");
+                frontend.setStatus(0);
+                assertEquals(0, frontend.getStatus() & NEEDS_RESET, "the reset clears it");
+                assertNull(backendRequests.read(), "one fault, one message");
             }
         }
     }

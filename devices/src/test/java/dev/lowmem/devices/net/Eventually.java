@@ -35,6 +35,23 @@ final class Eventually {
         }
     }
 
+    /** Something the back-end produces; null until it has. */
+    @FunctionalInterface
+    interface Source<T> {
+        T next() throws Exception;
+    }
+
+    /** Waits until {@code source} gives something, and returns it. */
+    static <T> T nonNull(Source<T> source) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT_NANOS;
+        T value;
+        while ((value = source.next()) == null) {
+            assertTrue(System.nanoTime() < deadline, "nothing came within 5 s");
+            Thread.sleep(PAUSE_MILLIS);
+        }
+        return value;
+    }
+
     /** Waits until {@code condition} holds; {@code what} names it in the failure. */
     static void holds(Condition condition, String what) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT_NANOS;

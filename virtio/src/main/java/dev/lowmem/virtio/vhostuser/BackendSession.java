@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One front-end's session with a device: the vhost-user requests of one connection, carried out
@@ -33,11 +35,29 @@ final class BackendSession implements AutoCloseable {
     private boolean settled;
     /** A file descriptor the reply being sent carries (GET_INFLIGHT_FD's), closed once sent. */
     private FileDescriptor replyFd;
+    private boolean closed;
 
-    BackendSession(String name, MessageChannel channel, VirtioDevice device) {
+    /**
+     * @param controlPlane runs a task on the thread that serves this session, soon; called from a
+     *                     worker's thread when a ring faults (the session then tells the front-end)
+     */
+    BackendSession(String name, MessageChannel channel, VirtioDevice device, Executor controlPlane) {
         this.name = name;
         this.channel = channel;
-        this.state = new BackendState(name, device);
+        this.state = new BackendState(name, device, index -> handOver(controlPlane, index));
+    }
+
+    /** On the worker's thread: the control plane reports the fault, unless the session ended by then. */
+    private void handOver(Executor controlPlane, int faultedRing) {
+        try {
+            controlPlane.execute(() -> {
+                if (!closed) {
+                    state.reportFault(faultedRing);
+                }
+            });
+        } catch (RejectedExecutionException loopClosed) {
+            // The back-end is closing: no session is left to tell.
+        }
     }
 
     /** The session's guest memory as mapped now, null while its table is empty; on the loop's thread. */
@@ -72,6 +92,7 @@ final class BackendSession implements AutoCloseable {
                 return false;
             }
             if (message == null) {
+                state.readBackendAcks();
                 return true;
             }
             if (!handle(message)) {
@@ -268,6 +289,10 @@ final class BackendSession implements AutoCloseable {
                 state.sendRarp(Wire.u64(body, 0));
                 yield null;
             }
+            case SET_BACKEND_REQ_FD -> {
+                state.setBackendReqFd(fds);
+                yield null;
+            }
             case NET_SET_MTU -> throw notOffered(request, "protocol feature NET_MTU");
         };
     }
@@ -279,6 +304,7 @@ final class BackendSession implements AutoCloseable {
     /** Ends the session: rings stopped, the device reset, every mapping and descriptor released. */
     @Override
     public void close() {
+        closed = true;
         state.close();
         channel.close();
     }

@@ -11,15 +11,18 @@ import dev.lowmem.virtio.queue.InvalidQueueException;
 import dev.lowmem.virtio.queue.QueueConfig;
 import dev.lowmem.virtio.queue.QueueLayout;
 import dev.lowmem.vmm.core.event.EventFd;
+import dev.lowmem.vmm.core.event.Signal;
 import dev.lowmem.vmm.core.memory.DirtyLog;
 import dev.lowmem.vmm.core.memory.GuestMemory;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import dev.lowmem.vmm.core.socket.UnixSocket;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * What one session's requests act on, and the rules they act by: the negotiated features, the
@@ -33,7 +36,7 @@ final class BackendState implements AutoCloseable {
     /** What this back-end speaks of the protocol extensions; RARP too when the device can announce. */
     static final long PROTOCOL_FEATURES = ProtocolFeature.of(ProtocolFeature.MQ, ProtocolFeature.LOG_SHMFD,
             ProtocolFeature.REPLY_ACK, ProtocolFeature.CONFIG, ProtocolFeature.STATUS, ProtocolFeature.CONFIGURE_MEM_SLOTS,
-            ProtocolFeature.INFLIGHT_SHMFD);
+            ProtocolFeature.INFLIGHT_SHMFD, ProtocolFeature.BACKEND_REQ);
     /** The bits of the feature word that are vhost's, not the device's: never shown to the device. */
     private static final long VHOST_FEATURES = Feature.VHOST_USER_PROTOCOL_FEATURES.mask() | Feature.VHOST_LOG_ALL.mask();
     /**
@@ -63,10 +66,19 @@ final class BackendState implements AutoCloseable {
     private DirtyLog dirtyLog;
     /** The inflight buffer SET_INFLIGHT_FD mapped, or null: the rings then track nothing. */
     private InflightRegion inflight;
+    /** The channel SET_BACKEND_REQ_FD gave, or null: a fault is then told by the err eventfd alone. */
+    private BackendChannel backendChannel;
+    /** Told, on the worker's thread, of the ring that faulted; hands it to {@link #reportFault}. */
+    private final IntConsumer queueFaults;
 
-    BackendState(String name, VirtioDevice device) {
+    /**
+     * @param queueFaults called on a worker's thread with the index of a ring that faulted; it must
+     *                    not block, and should have the control plane call {@link #reportFault}
+     */
+    BackendState(String name, VirtioDevice device, IntConsumer queueFaults) {
         this.name = name;
         this.device = device;
+        this.queueFaults = queueFaults;
         this.offeredFeatures = (device.deviceFeatures() | VHOST_FEATURES) & ~NOT_OFFERED;
         this.memoryTable = new MemoryTable(name);
         this.vrings = new Vring[device.maxQueues()];
@@ -515,10 +527,78 @@ final class BackendState implements AutoCloseable {
         EventFd next = eventFd(request, file, fds);
         EventFd previous = vring.notifier(which);
         if (vring.running()) {
-            vring.active().replace(which, next);
+            vring.active().replace(which, which == Notifier.ERR ? faultSignal(vring.index, next) : next);
         }
         vring.setNotifier(which, next);
         Vring.close(previous);
+    }
+
+    /**
+     * What a ring's fault raises, on the worker's thread: the front-end's err eventfd, if it gave
+     * one, and the notice that has the control plane send CONFIG_CHANGE_MSG ({@link #reportFault}).
+     */
+    private Signal faultSignal(int index, EventFd err) {
+        return () -> {
+            try {
+                if (err != null) {
+                    err.signal();
+                }
+            } finally {
+                queueFaults.accept(index);
+            }
+        };
+    }
+
+    // ---- the back-end channel ----
+
+    /**
+     * SET_BACKEND_REQ_FD: the socket the back-end sends its own requests on, in place of an
+     * earlier one.
+     *
+     * @throws VhostUserException when BACKEND_REQ was not negotiated or the fd is not a socket
+     */
+    void setBackendReqFd(Deque<FileDescriptor> fds) throws VhostUserException, NativeIoException {
+        requireProtocolFeature(ProtocolFeature.BACKEND_REQ, "SET_BACKEND_REQ_FD");
+        UnixSocket socket;
+        try {
+            socket = UnixSocket.adopt(fds.getFirst());
+        } catch (IOException e) {
+            throw new VhostUserException("SET_BACKEND_REQ_FD: " + e.getMessage(), e);
+        }
+        fds.removeFirst();
+        BackendChannel next;
+        try {
+            next = new BackendChannel(name, socket, ProtocolFeature.REPLY_ACK.in(protocolFeatures));
+        } catch (NativeIoException e) {
+            socket.close();
+            throw e;
+        }
+        if (backendChannel != null) {
+            backendChannel.close();
+        }
+        backendChannel = next;
+        LOG.log(System.Logger.Level.INFO, name + ": back-end channel set up (SET_BACKEND_REQ_FD)");
+    }
+
+    /** Logs the acks the front-end sent on the back-end channel since the last look; never waits. */
+    void readBackendAcks() {
+        if (backendChannel != null) {
+            backendChannel.readAcks();
+        }
+    }
+
+    /**
+     * A ring faulted (the guest broke it): DEVICE_NEEDS_RESET is set and its err eventfd signalled
+     * already; with a back-end channel, the front-end is also sent CONFIG_CHANGE_MSG
+     * (docs/ARCHITECTURE.md, "Faults in the datapath", says what QEMU makes of it). On the
+     * control-plane thread.
+     */
+    void reportFault(int index) {
+        boolean sent = backendChannel != null && backendChannel.configChanged();
+        LOG.log(System.Logger.Level.WARNING, name + ": ring " + index + " faulted: DEVICE_NEEDS_RESET set, err eventfd "
+                + "signalled" + (sent ? ", CONFIG_CHANGE_MSG sent on the back-end channel"
+                        : backendChannel == null ? "; no back-end channel (BACKEND_REQ) to send CONFIG_CHANGE_MSG on"
+                                : "; CONFIG_CHANGE_MSG could not be sent"));
     }
 
     /**
@@ -575,7 +655,7 @@ final class BackendState implements AutoCloseable {
             throw new VhostUserException("ring " + vring.index + " cannot start: " + e.getMessage(), e);
         }
         ActiveQueue active = new ActiveQueue(vring.index, rings, vring.kick(), vring.notifier(Notifier.CALL),
-                vring.notifier(Notifier.ERR));
+                faultSignal(vring.index, vring.notifier(Notifier.ERR)));
         try {
             device.startQueue(active);
         } catch (RuntimeException e) {
@@ -637,6 +717,10 @@ final class BackendState implements AutoCloseable {
         if (inflight != null) {
             inflight.close();
             inflight = null;
+        }
+        if (backendChannel != null) {
+            backendChannel.close();
+            backendChannel = null;
         }
     }
 }

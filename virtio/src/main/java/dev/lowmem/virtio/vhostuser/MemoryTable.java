@@ -14,9 +14,13 @@ import java.util.Optional;
 /**
  * A session's memory table: the regions the front-end sent (SET_MEM_TABLE, ADD_MEM_REG,
  * REM_MEM_REG), each with the fd it is mapped from, and the {@link GuestMemory} they are mapped as.
- * A change maps the whole new table first, the heavy part, and commits only once that worked, so
- * a refused change leaves the table as it was. It does not touch the rings: the caller moves the
- * running ones onto {@link Change#current()} and only then retires {@link Change#previous()}.
+ * A change makes the new table first, the heavy part, and commits only once that worked, so a
+ * refused change leaves the table as it was. SET_MEM_TABLE maps every region of its table;
+ * ADD_MEM_REG maps the one region it adds and REM_MEM_REG maps nothing, the new table holding the
+ * other regions' mappings with the old one ({@link GuestMemory#withRegion},
+ * {@link GuestMemory#withoutRegion}). It does not touch the rings: the caller moves the running
+ * ones onto {@link Change#current()} and only then retires {@link Change#previous()}, which
+ * unmaps only what the current table does not hold.
  * Control-plane state: one thread only.
  */
 final class MemoryTable implements AutoCloseable {
@@ -31,7 +35,7 @@ final class MemoryTable implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MemoryTable.class.getName());
 
     private final String name;
-    /** The table's regions, each with the fd it is mapped from (kept to map the table anew). */
+    /** The table's regions in the order of {@link #memory}'s, each with the fd it is mapped from. */
     private final List<MappedRegion> regions = new ArrayList<>();
     private GuestMemory memory;
 
@@ -118,9 +122,13 @@ final class MemoryTable implements AutoCloseable {
         }
         MappedRegion added = new MappedRegion(description, fds.getFirst());
         sealAgainstShrinking(List.of(added));
-        List<MappedRegion> next = new ArrayList<>(regions);
-        next.add(added);
-        GuestMemory mapped = map(next);
+        GuestMemory mapped;
+        try {
+            mapped = memory == null ? GuestMemory.map(List.of(added.guestRegion())) : memory.withRegion(added.guestRegion());
+        } catch (InvalidMemoryTableException | NativeIoException e) {
+            throw new VhostUserException("ADD_MEM_REG " + description + " to a table of " + regions.size()
+                    + " regions: " + e.getMessage(), e);
+        }
         fds.removeFirst();
         regions.add(added);
         return commit(mapped);
@@ -134,10 +142,9 @@ final class MemoryTable implements AutoCloseable {
             removed.additions--;
             return null;
         }
-        List<MappedRegion> next = new ArrayList<>(regions);
-        next.remove(removed);
-        GuestMemory mapped = map(next);
-        regions.remove(removed);
+        int index = regions.indexOf(removed);
+        GuestMemory mapped = regions.size() == 1 ? null : memory.withoutRegion(index);
+        regions.remove(index);
         removed.fd().close();
         return commit(mapped);
     }

@@ -211,7 +211,8 @@ public final class VhostUserBackend implements AutoCloseable {
     private void startSession(UnixSocket socket) throws NativeIoException {
         try {
             socket.fd().setNonBlocking(true);
-            BackendSession started = new BackendSession(path.toString(), new MessageChannel(socket, false), device);
+            BackendSession started = new BackendSession(path.toString(), new MessageChannel(socket, false), device,
+                    loop::execute);
             loop.register(socket.fd(), LibC.EPOLLIN, events -> {
                 if (!started.onReadable()) {
                     endSession();

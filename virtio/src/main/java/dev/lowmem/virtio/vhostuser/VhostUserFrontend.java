@@ -103,6 +103,25 @@ public final class VhostUserFrontend implements AutoCloseable {
         request(VhostUserRequest.REM_MEM_REG, region.description().encode());
     }
 
+    /**
+     * SET_BACKEND_REQ_FD (protocol feature BACKEND_REQ): makes a socketpair, sends the back-end one
+     * end, as QEMU does, and returns a channel on the other, on which the back-end's own requests
+     * arrive (docs/interop/vhost-user.rst, "Back-end message types"). The caller reads them, sends
+     * the acks they ask for ({@code NEED_REPLY}) and closes it.
+     */
+    public MessageChannel setBackendReqFd() throws IOException, VhostUserException {
+        UnixSocket[] pair = UnixSocket.pair();
+        try {
+            request(VhostUserRequest.SET_BACKEND_REQ_FD, EMPTY, pair[1].fd());
+        } catch (IOException | VhostUserException | RuntimeException e) {
+            pair[0].close();
+            throw e;
+        } finally {
+            pair[1].close();
+        }
+        return new MessageChannel(pair[0], false);
+    }
+
     public void setVringNum(int index, int num) throws IOException, VhostUserException {
         request(VhostUserRequest.SET_VRING_NUM, new VringState(index, num).encode());
     }

@@ -43,6 +43,7 @@ public enum VhostUserRequest {
     SET_VRING_ENABLE(18, VRING_STATE, NONE, false),
     SEND_RARP(19, U64, NONE, false),
     NET_SET_MTU(20, U64, NONE, false),
+    SET_BACKEND_REQ_FD(21, EMPTY, ONE, false),
     GET_CONFIG(24, CONFIG, NONE, true),
     SET_CONFIG(25, CONFIG, NONE, false),
     GET_INFLIGHT_FD(31, INFLIGHT, NONE, true),

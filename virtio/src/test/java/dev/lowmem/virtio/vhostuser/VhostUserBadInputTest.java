@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -219,6 +220,29 @@ class VhostUserBadInputTest {
     static Stream<Arguments> ringFileRequestsAndWrongKinds() {
         return Stream.of(VhostUserRequest.SET_VRING_KICK, VhostUserRequest.SET_VRING_CALL, VhostUserRequest.SET_VRING_ERR)
                 .flatMap(request -> Stream.of(NotAnEventFd.values()).map(kind -> Arguments.of(request, kind)));
+    }
+
+    /**
+     * The back-end channel (SET_BACKEND_REQ_FD) must be a socket: anything else would fail at the
+     * first message the back-end sends on it, when a ring faults, far from the request.
+     */
+    @ParameterizedTest
+    @EnumSource(value = NotAnEventFd.class, names = {"MEMFD", "READ_ONLY_FILE"})
+    void aBackendChannelThatIsNotASocketIsRefused(NotAnEventFd kind) throws Exception {
+        try (FileDescriptor wrong = kind.open()) {
+            refusedThenServed(NO_MEMFD, (frontend, socket) -> {
+                negotiate(frontend, ProtocolFeature.BACKEND_REQ);
+                assertRefused(frontend, VhostUserRequest.SET_BACKEND_REQ_FD.code(), Wire.payload(0), wrong);
+            });
+        }
+    }
+
+    @Test
+    void aBackendChannelWithoutBackendReqNegotiatedIsRefused() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket ours = pair[0]; UnixSocket theirs = pair[1]) {
+            refusedAfterNegotiation(VhostUserRequest.SET_BACKEND_REQ_FD.code(), Wire.payload(0), theirs.fd());
+        }
     }
 
     /** The spec's no-fd kick asks for a polled ring, which this back-end does not do (docs/ARCHITECTURE.md). */

@@ -54,6 +54,27 @@ final class AddressSpace {
         return new AddressSpace(starts, sizes, regions);
     }
 
+    /**
+     * The same space without table region {@code region}; the regions after it in table order move
+     * down by one, as they do in the table. What was ordered and apart stays so: nothing to check.
+     */
+    AddressSpace without(int region) {
+        int count = starts.length - 1;
+        long[] nextStarts = new long[count];
+        long[] nextSizes = new long[count];
+        int[] nextRegions = new int[count];
+        int next = 0;
+        for (int i = 0; i < starts.length; i++) {
+            if (regions[i] != region) {
+                nextStarts[next] = starts[i];
+                nextSizes[next] = sizes[i];
+                nextRegions[next] = regions[i] > region ? regions[i] - 1 : regions[i];
+                next++;
+            }
+        }
+        return new AddressSpace(nextStarts, nextSizes, nextRegions);
+    }
+
     /** Translates {@code [address, address+length)} to a slice of {@code mappings[region]}, or says why not. */
     Translation translate(long address, long length, MemorySegment[] mappings) {
         if (Long.compareUnsigned(address + length, address) < 0) {

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -17,12 +18,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * passed ({@link #map}), or memory an embedding VMM mapped itself ({@link #of}), translating
  * guest-physical and frontend-virtual ranges into bounds-checked slices.
  *
- * <p>All mappings of a table belong to one shared {@link Arena}. {@link #close()} retires the
- * table: the arena closes, every slice ever handed out stops working (an access then throws
- * {@link IllegalStateException}, in whichever thread makes it, rather than touching an unmapped
- * page), and the regions are unmapped. Replacing a table is: map the new one, swap it in, close the
- * old one. Raw addresses taken from slices for {@code readv}/{@code writev} are outside this
- * protection: the datapath holds its queue's access lock while it uses them.
+ * <p>Each region is mapped in a shared {@link Arena} of its own ({@link RegionMapping}), so that a
+ * table made from this one by adding or removing one region ({@link #withRegion},
+ * {@link #withoutRegion}) maps or unmaps that region alone and holds the others' mappings too.
+ * {@link #close()} retires the table: every region no other table holds is retired with it (its
+ * arena closes, every slice of it ever handed out stops working, an access then throwing
+ * {@link IllegalStateException} in whichever thread makes it rather than touching an unmapped
+ * page, and it is unmapped); a region a newer table holds stays mapped for that table. Replacing a
+ * table is: make the new one, swap it in, close the old one. Raw addresses taken from slices for
+ * {@code readv}/{@code writev} are outside this protection: the datapath holds its queue's access
+ * lock while it uses them.
  *
  * <p>Translation is thread-safe and read-only.
  */
@@ -30,7 +35,8 @@ public final class GuestMemory implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GuestMemory.class.getName());
     private static final long MIN_ALIGNMENT = 4096;
 
-    private final Arena arena;
+    /** The regions in table order, each with its own lifetime. */
+    private final RegionMapping[] mappings;
     private final MemorySegment[] regions;
     private final AddressSpace guestPhysical;
     private final AddressSpace frontendVirtual;
@@ -40,14 +46,14 @@ public final class GuestMemory implements AutoCloseable {
     private final long[] hostGuestPhys;
     private final AtomicBoolean retired = new AtomicBoolean();
 
-    private GuestMemory(Arena arena, MemorySegment[] regions, long[] guestPhysStarts, AddressSpace guestPhysical,
-            AddressSpace frontendVirtual) {
-        this.arena = arena;
-        this.regions = regions;
+    private GuestMemory(RegionMapping[] mappings, AddressSpace guestPhysical, AddressSpace frontendVirtual) {
+        this.mappings = mappings;
         this.guestPhysical = guestPhysical;
         this.frontendVirtual = frontendVirtual;
-        Integer[] order = new Integer[regions.length];
+        regions = new MemorySegment[mappings.length];
+        Integer[] order = new Integer[mappings.length];
         for (int i = 0; i < order.length; i++) {
+            regions[i] = mappings[i].bytes();
             order[i] = i;
         }
         Arrays.sort(order, Comparator.comparing(i -> regions[i].address(), Long::compareUnsigned));
@@ -57,7 +63,7 @@ public final class GuestMemory implements AutoCloseable {
         for (int i = 0; i < order.length; i++) {
             hostStarts[i] = regions[order[i]].address();
             hostSizes[i] = regions[order[i]].byteSize();
-            hostGuestPhys[i] = guestPhysStarts[order[i]];
+            hostGuestPhys[i] = mappings[order[i]].guestPhysAddr();
         }
     }
 
@@ -86,17 +92,70 @@ public final class GuestMemory implements AutoCloseable {
         AddressSpace guestPhysical = AddressSpace.of("guest physical", physStarts, sizes);
         AddressSpace frontendVirtual = AddressSpace.of("frontend virtual", virtStarts, sizes);
 
-        Arena arena = Arena.ofShared();
-        MemorySegment[] regions = new MemorySegment[count];
+        RegionMapping[] mappings = new RegionMapping[count];
         try {
             for (int i = 0; i < count; i++) {
-                regions[i] = mapRegion(i, table.get(i), files[i], arena);
+                mappings[i] = mapRegion(i, table.get(i), files[i]);
             }
         } catch (NativeIoException | RuntimeException e) {
-            arena.close();
+            release(mappings);
             throw e;
         }
-        return new GuestMemory(arena, regions, physStarts, guestPhysical, frontendVirtual);
+        return new GuestMemory(mappings, guestPhysical, frontendVirtual);
+    }
+
+    /**
+     * This table and one region more, appended at its end in table order: only {@code added} is
+     * mapped, the new table holds this one's mappings too, and this table stays as it was (close it
+     * once nothing reads it any more; that unmaps none of the regions the new table holds). This is
+     * how ADD_MEM_REG changes a table of hundreds of regions in the time one mapping takes.
+     *
+     * @throws InvalidMemoryTableException when the region is empty, wraps, overlaps a region of the
+     *         table, or extends past the end of its file; nothing is mapped then
+     * @throws NativeIoException when the kernel refuses the mapping
+     */
+    public GuestMemory withRegion(GuestRegion added) throws InvalidMemoryTableException, NativeIoException {
+        int count = mappings.length;
+        FileStatus file = FileStatus.of(added.fd());
+        checkFileHoldsRegion(count, added, file);
+        long[] physStarts = new long[count + 1];
+        long[] virtStarts = new long[count + 1];
+        long[] sizes = new long[count + 1];
+        for (int i = 0; i < count; i++) {
+            physStarts[i] = mappings[i].guestPhysAddr();
+            virtStarts[i] = mappings[i].frontendVirtAddr();
+            sizes[i] = regions[i].byteSize();
+        }
+        physStarts[count] = added.guestPhysAddr();
+        virtStarts[count] = added.frontendVirtAddr();
+        sizes[count] = added.size();
+        AddressSpace nextPhysical = AddressSpace.of("guest physical", physStarts, sizes);
+        AddressSpace nextVirtual = AddressSpace.of("frontend virtual", virtStarts, sizes);
+
+        RegionMapping[] next = Arrays.copyOf(mappings, count + 1);
+        next[count] = mapRegion(count, added, file);
+        for (int i = 0; i < count; i++) {
+            next[i].retain();
+        }
+        return new GuestMemory(next, nextPhysical, nextVirtual);
+    }
+
+    /**
+     * This table without its region {@code index} (in table order; the regions after it move down
+     * by one): nothing is mapped, the new table holds this one's other mappings, and the region
+     * removed is unmapped when this table closes, unless another table still holds it.
+     */
+    public GuestMemory withoutRegion(int index) {
+        Objects.checkIndex(index, mappings.length);
+        RegionMapping[] next = new RegionMapping[mappings.length - 1];
+        System.arraycopy(mappings, 0, next, 0, index);
+        System.arraycopy(mappings, index + 1, next, index, next.length - index);
+        for (RegionMapping mapping : next) {
+            mapping.retain();
+        }
+        AddressSpace nextPhysical = guestPhysical.without(index);
+        AddressSpace nextVirtual = frontendVirtual == guestPhysical ? nextPhysical : frontendVirtual.without(index);
+        return new GuestMemory(next, nextPhysical, nextVirtual);
     }
 
     /**
@@ -120,12 +179,13 @@ public final class GuestMemory implements AutoCloseable {
             }
         }
         AddressSpace guestPhysical = AddressSpace.of("guest physical", physStarts, sizes);
-        Arena arena = Arena.ofShared();
-        MemorySegment[] regions = new MemorySegment[count];
+        RegionMapping[] mappings = new RegionMapping[count];
         for (int i = 0; i < count; i++) {
-            regions[i] = MemorySegment.ofAddress(table.get(i).bytes().address()).reinterpret(sizes[i], arena, null);
+            Arena arena = Arena.ofShared();
+            MemorySegment view = MemorySegment.ofAddress(table.get(i).bytes().address()).reinterpret(sizes[i], arena, null);
+            mappings[i] = new RegionMapping(arena, view, physStarts[i], physStarts[i]);
         }
-        return new GuestMemory(arena, regions, physStarts, guestPhysical, guestPhysical);
+        return new GuestMemory(mappings, guestPhysical, guestPhysical);
     }
 
     /** Touching a mapping past the end of its file raises SIGBUS, so such a region is refused up front. */
@@ -142,12 +202,13 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
-     * Maps the region from the aligned file offset at or below its {@code mmapOffset} (hugetlbfs
-     * needs huge-page alignment, which its block size gives) and returns the region's own bytes.
-     * The mapping's length is rounded up to the same alignment: the kernel maps whole huge pages
-     * anyway, and {@code munmap} of hugetlbfs memory refuses a length that is not a multiple.
+     * Maps the region, in an arena of its own, from the aligned file offset at or below its
+     * {@code mmapOffset} (hugetlbfs needs huge-page alignment, which its block size gives) and
+     * keeps the region's own bytes. The mapping's length is rounded up to the same alignment: the
+     * kernel maps whole huge pages anyway, and {@code munmap} of hugetlbfs memory refuses a length
+     * that is not a multiple.
      */
-    private static MemorySegment mapRegion(int index, GuestRegion region, FileStatus file, Arena arena) throws NativeIoException {
+    private static RegionMapping mapRegion(int index, GuestRegion region, FileStatus file) throws NativeIoException {
         long alignment = Long.highestOneBit(Math.max(MIN_ALIGNMENT, file.blockSize()));
         long fileOffset = region.mmapOffset() & -alignment;
         long lead = region.mmapOffset() - fileOffset;
@@ -158,9 +219,20 @@ public final class GuestMemory implements AutoCloseable {
             throw new NativeIoException("mmap", "region " + index + " (0x" + Long.toHexString(length) + " bytes)",
                     Errno.last());
         }
+        Arena arena = Arena.ofShared();
         MemorySegment mapping = MemorySegment.ofAddress(address)
                 .reinterpret(length, arena, unmapped -> unmap(index, address, length));
-        return mapping.asSlice(lead, region.size());
+        return new RegionMapping(arena, mapping.asSlice(lead, region.size()), region.guestPhysAddr(),
+                region.frontendVirtAddr());
+    }
+
+    /** Lets go of the mappings made so far (nulls are the ones not made). */
+    private static void release(RegionMapping[] mappings) {
+        for (RegionMapping mapping : mappings) {
+            if (mapping != null) {
+                mapping.release();
+            }
+        }
     }
 
     /** Runs as the arena closes, where there is no caller to throw to: a failure is logged. */
@@ -223,14 +295,14 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
-     * Retires the table: later accesses through its slices fail with {@link IllegalStateException},
-     * including one racing with this call in another thread, and the regions are unmapped.
-     * Calling it again does nothing.
+     * Retires the table and every region of it no other table holds: later accesses through their
+     * slices fail with {@link IllegalStateException}, including one racing with this call in
+     * another thread, and they are unmapped. Calling it again does nothing.
      */
     @Override
     public void close() {
         if (retired.compareAndSet(false, true)) {
-            arena.close();
+            release(mappings);
         }
     }
 }

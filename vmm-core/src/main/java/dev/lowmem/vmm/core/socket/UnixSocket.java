@@ -5,7 +5,9 @@ import dev.lowmem.vmm.core.nativeio.Errors;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
+import dev.lowmem.vmm.core.nativeio.WrongFileKindException;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -21,6 +23,9 @@ import java.util.List;
 public final class UnixSocket implements AutoCloseable {
     /** The kernel's limit on descriptors in one message (SCM_MAX_FD). */
     public static final int MAX_FDS_PER_MESSAGE = 253;
+
+    /** How /proc/self/fd names a socket ({@link FileDescriptor#kind()}): "socket:[81234]". */
+    private static final String SOCKET_KIND = "socket:";
 
     private final FileDescriptor fd;
 
@@ -53,6 +58,20 @@ public final class UnixSocket implements AutoCloseable {
             fd.close();
             throw e;
         }
+    }
+
+    /**
+     * A connected socket a peer sent (vhost-user's SET_BACKEND_REQ_FD), checked to be a socket
+     * first: anything else would fail at its first send, far from the request that brought it.
+     *
+     * @throws WrongFileKindException when {@code fd} is not a socket; the caller still owns it then
+     */
+    public static UnixSocket adopt(FileDescriptor fd) throws IOException {
+        String kind = fd.kind();
+        if (!kind.startsWith(SOCKET_KIND)) {
+            throw new WrongFileKindException("fd " + fd.intValue() + " is " + kind + ", not a socket");
+        }
+        return new UnixSocket(fd);
     }
 
     /** Two sockets connected to each other ({@code socketpair}). */
