@@ -87,22 +87,19 @@ static const struct kernel_param_ops stop_ops = {
 module_param_cb(stop, &stop_ops, &stop, 0644);
 MODULE_PARM_DESC(stop, "1: give everything back now and squeeze no more until 0 is written");
 
-static unsigned long squeezes, held_pages, peak_held_pages, oom_waits, oom_releases, oom_released_pages;
-static unsigned long lowest_free_pages = ULONG_MAX;
-module_param(squeezes, ulong, 0444);
-MODULE_PARM_DESC(squeezes, "squeezes begun");
-module_param(held_pages, ulong, 0444);
-MODULE_PARM_DESC(held_pages, "pages held now");
-module_param(peak_held_pages, ulong, 0444);
-MODULE_PARM_DESC(peak_held_pages, "the most pages held at once");
-module_param(oom_waits, ulong, 0444);
-MODULE_PARM_DESC(oom_waits, "times an allocation that would OOM waited for the squeeze to end");
-module_param(oom_releases, ulong, 0444);
-MODULE_PARM_DESC(oom_releases, "times the OOM notifier gave pages back");
-module_param(oom_released_pages, ulong, 0444);
-MODULE_PARM_DESC(oom_released_pages, "pages the OOM notifier gave back");
-module_param(lowest_free_pages, ulong, 0444);
-MODULE_PARM_DESC(lowest_free_pages, "the fewest free pages seen after a top-up");
+/* A read-only counter, shown among the parameters. */
+#define SQUEEZE_COUNTER(name, initial, description)		\
+	static unsigned long name = initial;			\
+	module_param(name, ulong, 0444);			\
+	MODULE_PARM_DESC(name, description)
+
+SQUEEZE_COUNTER(squeezes, 0, "squeezes begun");
+SQUEEZE_COUNTER(held_pages, 0, "pages held now");
+SQUEEZE_COUNTER(peak_held_pages, 0, "the most pages held at once");
+SQUEEZE_COUNTER(oom_waits, 0, "times an allocation that would OOM waited for the squeeze to end");
+SQUEEZE_COUNTER(oom_releases, 0, "times the OOM notifier gave pages back");
+SQUEEZE_COUNTER(oom_released_pages, 0, "pages the OOM notifier gave back");
+SQUEEZE_COUNTER(lowest_free_pages, ULONG_MAX, "the fewest free pages seen after a top-up");
 
 /* The blocks held, each a page linked by its lru, its order in page->private. */
 static LIST_HEAD(held);
