@@ -10,7 +10,9 @@ import java.util.stream.Collectors;
  * The guest kernel's counters of memory pressure and of the TCP stack's trouble, cumulative since
  * boot, as {@code guest-stress counters NAME} prints them ({@code GUEST-COUNTERS NAME oom_kill=0
  * allocstall=0 ... eth0_rx_dropped=0}): OOM kills, allocation stalls, compaction, kswapd's runs and
- * scans, TCP memory pressure, pruning and drops, retransmitted segments, eth0's drops.
+ * scans, TCP memory pressure, pruning and drops, retransmitted segments, eth0's drops, the page
+ * allocation failure warnings in the kernel's ring and, once {@link Squeeze} set its kprobe, the
+ * runs of virtio_net's refill_work.
  */
 public record GuestCounters(Map<String, Long> values) {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
@@ -21,10 +23,15 @@ public record GuestCounters(Map<String, Long> values) {
     }
 
     static GuestCounters parse(String output) {
-        String line = output.lines().filter(text -> text.startsWith(PREFIX)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no " + PREFIX + "line in:\n" + output));
+        return parse(output, PREFIX);
+    }
+
+    /** The counters of the first line of {@code output} that begins with {@code prefix}: "PREFIX key=N key=N ...". */
+    static GuestCounters parse(String output, String prefix) {
+        String line = output.lines().filter(text -> text.startsWith(prefix)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no " + prefix + "line in:\n" + output));
         Map<String, Long> values = new LinkedHashMap<>();
-        for (String word : line.substring(PREFIX.length()).split(" ")) {
+        for (String word : line.substring(prefix.length()).split(" ")) {
             int equals = word.indexOf('=');
             if (equals > 0) {
                 values.put(word.substring(0, equals), Long.parseLong(word.substring(equals + 1)));

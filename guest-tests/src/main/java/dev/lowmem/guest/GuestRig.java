@@ -172,6 +172,19 @@ public final class GuestRig implements AutoCloseable {
         public long tap(String key) {
             return tap.getOrDefault(key, 0L);
         }
+
+        /**
+         * Of the frames the backend read from the TAP since {@code before}, those it neither wrote
+         * into the guest nor counted as dropped ({@code rx_drop_*}) nor holds now ({@code backlog}):
+         * 0 or less when every frame is accounted for (both readings taken at rest).
+         */
+        public long uncounted(AtRest before) {
+            BackendStats grown = backend.since(before.backend);
+            long undelivered = tap("tx_packets") - before.tap("tx_packets") - grown.get("rx_frames");
+            long dropped = grown.totals().entrySet().stream().filter(entry -> entry.getKey().startsWith("rx_drop_"))
+                    .mapToLong(Map.Entry::getValue).sum();
+            return undelivered - dropped - backend.get("backlog");
+        }
     }
 
     /** The features as the backend's log named them at the last negotiation. */

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 public final class GuestTraffic {
     private static final Duration SHORT = Duration.ofSeconds(30);
     private static final int IPERF3_PORT = 5201;
+    private static final int UDP_PORT = 5203;
     private static final int TO_HOST_PORT = 5001;
     private static final int TO_GUEST_PORT = 5002;
     /** A UDP port nothing in the guest listens on. */
@@ -143,6 +144,20 @@ public final class GuestTraffic {
                 "guest-stress iperf3 " + name + " " + direction.word() + " " + seconds);
         awaitEnd(server, "the iperf3 server");
         return Iperf3Run.parse(output, direction);
+    }
+
+    /**
+     * Starts a UDP stream of {@code megabits} Mbit/s from the host to the guest for {@code seconds}
+     * (iperf3 -u, the guest the server, on its own port beside a TCP test's; its control connection is
+     * TCP), and returns the host's
+     * iperf3 client: its output, in {@code iperf3-udp-host.log}, ends with the guest's loss. Unlike
+     * TCP, it does not wait for the guest's acknowledgements, so it fills an RX ring the guest does
+     * not refill.
+     */
+    public Process udpToGuest(int megabits, int seconds) throws IOException, InterruptedException {
+        guest.check(SHORT, "iperf3 -s -1 -D -p " + UDP_PORT + " && " + Guest.awaitListening(UDP_PORT));
+        return host.start(logDir.resolve("iperf3-udp-host.log"), "iperf3", "-c", guest.address(), "-p", Integer.toString(UDP_PORT),
+                "-u", "-b", megabits + "M", "-t", Integer.toString(seconds));
     }
 
     /**
