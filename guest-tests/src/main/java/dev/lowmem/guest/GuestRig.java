@@ -238,7 +238,7 @@ public final class GuestRig implements AutoCloseable {
         guest.kill();
         guestStarts++;
         guestConfig = new Guest.Config(socket, guestConfig.deviceOptions(), guestConfig.reconnectSeconds(),
-                guestConfig.memory(), guestConfig.queuePairs(), consoleLog(), guestConfig.address(), guestConfig.mac());
+                guestConfig.memory(), guestConfig.queuePairs(), guestConfig.vcpus(), consoleLog(), guestConfig.address(), guestConfig.mac());
         guest = Guest.launch(guestConfig, List.of("--server"));
         guest.awaitBoot();
         awaitNegotiation();
