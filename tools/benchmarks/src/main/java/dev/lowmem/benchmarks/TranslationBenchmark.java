@@ -8,14 +8,8 @@ import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -34,12 +28,8 @@ import org.openjdk.jmh.infra.Blackhole;
  * The score is ns per address.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
 @Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class TranslationBenchmark {
+public class TranslationBenchmark extends NanosPerOperation {
     private static final int ADDRESSES = 1024;
     private static final long REGION_SIZE = 64 << 10;
     private static final long STRIDE = 1 << 20;

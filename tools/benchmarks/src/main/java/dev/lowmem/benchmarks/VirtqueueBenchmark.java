@@ -7,22 +7,14 @@ import dev.lowmem.virtio.queue.DriverQueue;
 import dev.lowmem.virtio.queue.QueueLayout;
 import dev.lowmem.virtio.queue.VirtqueueRig;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-
-import java.util.concurrent.TimeUnit;
 
 import static dev.lowmem.virtio.queue.VirtqueueRig.DATA_BASE;
 
@@ -35,13 +27,7 @@ import static dev.lowmem.virtio.queue.VirtqueueRig.DATA_BASE;
  * The score is ns per chain.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-// Guest memory is mapped with FFM (a restricted method); JMH 1.37 calls sun.misc.Unsafe, which JDK 25 warns about.
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class VirtqueueBenchmark {
+public class VirtqueueBenchmark extends NanosPerOperation {
     private static final int QUEUE_SIZE = 256;
     /**
      * Chains moved per invocation, in rounds of {@code burst}: {@link OperationsPerInvocation}

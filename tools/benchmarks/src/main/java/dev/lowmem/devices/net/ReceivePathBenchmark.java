@@ -1,24 +1,17 @@
 package dev.lowmem.devices.net;
 
+import dev.lowmem.benchmarks.NanosPerOperation;
 import dev.lowmem.devices.port.SourcePort;
 import dev.lowmem.virtio.Feature;
 import dev.lowmem.virtio.Features;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The device's RX path alone, as {@code vhost-user-net --source SIZE} runs it under a front-end
@@ -30,13 +23,7 @@ import java.util.concurrent.TimeUnit;
  * keeps its own). The score is ns per frame, the driver's taking back and reposting included.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-// Guest memory is mapped with FFM (a restricted method); JMH 1.37 calls sun.misc.Unsafe, which JDK 25 warns about.
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class ReceivePathBenchmark {
+public class ReceivePathBenchmark extends NanosPerOperation {
     /** Frames per invocation: half the ring, so the device never finds it empty and never starves. */
     private static final int FRAMES = 128;
     private static final int QUEUE_SIZE = 256;
