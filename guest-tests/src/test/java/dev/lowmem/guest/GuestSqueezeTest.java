@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("guest")
 @Tag("squeeze")
+@Tag("refill")
 class GuestSqueezeTest {
     private static final String MEMORY = "128M";
     private static final int SECONDS = 10;
