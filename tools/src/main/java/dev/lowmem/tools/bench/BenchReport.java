@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
  * COMMAND ...}. Exit status 1 when the output holds no result (a failed run), 2 for a bad option.
  */
 @Command(name = "bench-report", mixinStandardHelpOptions = true, subcommands = {BenchReport.Report.class,
-        BenchReport.Iperf3.class, BenchReport.Iperf3Seconds.class, BenchReport.Sockperf.class, BenchReport.LineChart.class,
+        BenchReport.Iperf3.class, BenchReport.Iperf3Seconds.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
+        BenchReport.Sockperf.class, BenchReport.LineChart.class,
         BenchReport.Table.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
@@ -152,6 +153,27 @@ public final class BenchReport {
             String section = ConsoleSection.of(text, "iperf3 " + name);
             return Iperf3Intervals.parse(section, direction.equals("guest-to-host")).stream()
                     .map(i -> String.format(Locale.ROOT, "%.2f %.2f %.1f", i.start(), i.end(), i.megabitsPerSecond())).toList();
+        }
+    }
+
+    @Command(name = "iperf3-udp", description = "\"MBIT_S LOST TOTAL LOSS_PERCENT\" from the receiver's summary of a"
+            + " guest's iperf3 -u -R run NAME in its console log")
+    static final class Iperf3Udp extends ConsoleCommand {
+        @Parameters(index = "1", description = "the run's name: === iperf3 NAME begin ===")
+        String name;
+
+        @Override
+        List<String> lines(String text) {
+            return List.of(Iperf3UdpResult.ofConsole(text, name).figures());
+        }
+    }
+
+    @Command(name = "squeeze", description = "\"KEY VALUE\" a line: the squeeze module's counters from the last"
+            + " GUEST-SQUEEZE line of a guest's console log")
+    static final class Squeeze extends ConsoleCommand {
+        @Override
+        List<String> lines(String text) {
+            return SqueezeStats.ofConsole(text).entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList();
         }
     }
 
