@@ -110,6 +110,19 @@ class BenchReportTest {
     }
 
     @Test
+    void squeezeCommandsPrintWhatTheStressScriptRecords(@TempDir Path dir) throws Exception {
+        Path squeezed = Fixtures.copy("squeeze-stress-console.log", dir);
+        Path unsqueezed = Fixtures.copy("iperf3-stress-console.log", dir);
+
+        assertEquals("26.4 1344 10457 12.85\n", run("iperf3-udp", squeezed.toString(), "stressed-udp").out());
+        assertEquals("squeezes 11\nheld_pages 0\npeak_held_pages 7775\noom_waits 10\noom_releases 0\noom_released_pages 0\n"
+                + "lowest_free_pages 0\n", run("squeeze", squeezed.toString()).out());
+        Run none = run("squeeze", unsqueezed.toString());
+        assertEquals(BenchReport.NO_RESULT, none.status());
+        assertTrue(none.err().startsWith("bench-report squeeze: no GUEST-SQUEEZE line"), none.err());
+    }
+
+    @Test
     void tableRendersWhatTheStressScriptPipesIn() {
         java.io.InputStream stdin = System.in;
         try {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The parsers on what a guest printed in real bench runs (console logs, escape codes and all). */
@@ -64,5 +65,35 @@ class ParsersTest {
 
         assertEquals("=== sockperf begin ===\nline\n=== sockperf end ===\n", ConsoleSection.of(console, "sockperf"));
         assertEquals("", ConsoleSection.of(console, "iperf3"));
+    }
+
+    @Test
+    void udpLossIsTheReceiversOfAGuestsReverseStream() throws Exception {
+        Iperf3UdpResult result = Iperf3UdpResult.ofConsole(Fixtures.text("squeeze-stress-console.log"), "stressed-udp");
+
+        assertEquals(new Iperf3UdpResult(26.4e6, 1344, 10457), result);
+        assertEquals("26.4 1344 10457 12.85", result.figures(), "the loss from the counts, not iperf3's rounded 13%");
+    }
+
+    @Test
+    void udpLossOfATcpRunIsRefused() throws Exception {
+        assertThrows(IllegalArgumentException.class,
+                () -> Iperf3UdpResult.ofConsole(Fixtures.text("squeeze-stress-console.log"), "stressed-host-to-guest"));
+    }
+
+    @Test
+    void squeezeCountersFromTheLineSqueezeStopPrinted() throws Exception {
+        Map<String, Long> counters = SqueezeStats.ofConsole(Fixtures.text("squeeze-stress-console.log"));
+
+        assertEquals(List.of("squeezes", "held_pages", "peak_held_pages", "oom_waits", "oom_releases", "oom_released_pages",
+                "lowest_free_pages"), List.copyOf(counters.keySet()));
+        assertEquals(11, counters.get("squeezes"));
+        assertEquals(7775, counters.get("peak_held_pages"));
+        assertEquals(10, counters.get("oom_waits"));
+    }
+
+    @Test
+    void squeezeCountersWithoutTheModuleAreRefused() throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> SqueezeStats.ofConsole(Fixtures.text("iperf3-stress-console.log")));
     }
 }
