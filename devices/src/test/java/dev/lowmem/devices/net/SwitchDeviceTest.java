@@ -114,8 +114,10 @@ class SwitchDeviceTest {
                 "B's inbox full and A's TX waiting");
         guests[A].awaitTxReturned(INBOX);
         assertEquals(INBOX, rig.pairCounters(A).get(NetCounter.TX_FRAMES), "A's TX stops at the full inbox");
-        // Each retry counts port_full once: a worker that spun on the full port would count on.
-        long portFull = rig.pairCounters(A).get(NetCounter.TX_PORT_FULL);
+        // Each retry counts port_full once: a worker that spun on the full port would count on. The
+        // worker may retry once more on its way to sleep (the look it takes after asking for the
+        // doorbell), so the count is read once it has held still for a while.
+        long portFull = settledPortFull(A);
         Thread.sleep(200);
         assertEquals(portFull, rig.pairCounters(A).get(NetCounter.TX_PORT_FULL), "A's worker sleeps while B is full");
 
@@ -131,6 +133,20 @@ class SwitchDeviceTest {
         assertEquals(0, rig.pairCounters(A).drops());
         assertEquals(0, rig.pairCounters(B).drops());
         nothingFor(C);
+    }
+
+    /** {@code port}'s TX port_full count once it stayed the same for 100 ms; fails if it never does within 5 s. */
+    private long settledPortFull(int port) throws InterruptedException {
+        long before = rig.pairCounters(port).get(NetCounter.TX_PORT_FULL);
+        for (int attempt = 0; attempt < 50; attempt++) {
+            Thread.sleep(100);
+            long now = rig.pairCounters(port).get(NetCounter.TX_PORT_FULL);
+            if (now == before) {
+                return now;
+            }
+            before = now;
+        }
+        throw new AssertionError("port " + port + "'s port_full still climbing after 5 s: " + before + "; its worker spins");
     }
 
     @Test
