@@ -73,7 +73,6 @@ public final class GuestRig implements AutoCloseable {
     private GuestTraffic traffic;
     private String negotiated;
     private int backendStarts;
-    private Guest.Config guestConfig;
     private int guestStarts = 1;
 
     private GuestRig(Options options, Path workDir) {
@@ -90,9 +89,7 @@ public final class GuestRig implements AutoCloseable {
             String namespace = "lvg-" + ProcessHandle.current().pid() + "-" + RIGS.incrementAndGet();
             progress.accept("host side: network namespace " + namespace + ", TAP lvg0 " + HostSide.HOST_ADDRESS + "/24");
             rig.host = HostSide.create(namespace, "lvg0", options.queuePairs());
-            Guest.Config guest = new Guest.Config(rig.socket, options.deviceOptions(), options.reconnectSeconds(),
-                    options.memory(), options.queuePairs(), options.vcpus(), rig.consoleLog(), HostSide.GUEST_ADDRESS, Guest.FIRST_MAC);
-            rig.guestConfig = guest;
+            Guest.Config guest = rig.guestConfig();
             String booting = "guest: booting" + (options.memory().isEmpty() ? "" : " with " + options.memory())
                     + ", KVM if a probe boot works, else TCG (the console goes to " + rig.consoleLog() + ")";
             String backend = "backend: vhost-user-net --tap lvg0" + (options.queuePairs() > 1 ? " --queues "
@@ -123,6 +120,12 @@ public final class GuestRig implements AutoCloseable {
         Path log = options.logDir().resolve("backend-" + backendStarts + ".log");
         backend = options.backendConnects() ? Backend.startClient(host, socket, log)
                 : Backend.start(host, socket, options.queuePairs(), log);
+    }
+
+    /** The guest as the options say, its console in {@link #consoleLog()}: the same for every start but that. */
+    private Guest.Config guestConfig() {
+        return new Guest.Config(socket, options.deviceOptions(), options.reconnectSeconds(), options.memory(),
+                options.queuePairs(), options.vcpus(), consoleLog(), HostSide.GUEST_ADDRESS, Guest.FIRST_MAC);
     }
 
     /** The guest's kernel console, where {@link PacedTransfers#finish} looks for a kernel failure. */
@@ -237,9 +240,7 @@ public final class GuestRig implements AutoCloseable {
         }
         guest.kill();
         guestStarts++;
-        guestConfig = new Guest.Config(socket, guestConfig.deviceOptions(), guestConfig.reconnectSeconds(),
-                guestConfig.memory(), guestConfig.queuePairs(), guestConfig.vcpus(), consoleLog(), guestConfig.address(), guestConfig.mac());
-        guest = Guest.launch(guestConfig, List.of("--server"));
+        guest = Guest.launch(guestConfig(), List.of("--server"));
         guest.awaitBoot();
         awaitNegotiation();
         traffic = new GuestTraffic(host, guest, workDir, options.logDir());

@@ -88,6 +88,8 @@ class TapPortTest {
             Feature.NET_GUEST_TSO6, Feature.NET_GUEST_ECN, Feature.NET_GUEST_UFO);
     private static final int RX_CAPACITY = 2048;
     private static final int GUEST_UDP_PORT = 40_000;
+    /** Flows the host sends in {@link #datagramsPerQueue}: that all of them hash to one queue has odds of 2^-31. */
+    private static final int FLOWS = 32;
     private static final String TUN = "/dev/net/tun";
 
     private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
@@ -474,9 +476,6 @@ class TapPortTest {
             }
         }
     }
-
-    /** Flows the host sends in {@link #datagramsPerQueue}: that all of them hash to one queue has odds of 2^-31. */
-    private static final int FLOWS = 32;
 
     /**
      * Sends {@link #FLOWS} datagrams from the host, each from a socket of its own (a flow of its

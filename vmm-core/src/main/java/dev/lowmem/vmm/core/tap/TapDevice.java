@@ -113,7 +113,7 @@ public final class TapDevice implements AutoCloseable {
      */
     public synchronized void setQueueAttached(int index, boolean attached) throws NativeIoException {
         FileDescriptor queue = queue(index);
-        if (detached[index] != attached) {
+        if (detached[index] == !attached) { // already so
             return;
         }
         try (Arena arena = Arena.ofConfined()) {
