@@ -21,6 +21,10 @@
  * zones; the zones are drained in zonelist order, DMA32 before DMA). While a squeeze lasts,
  * the thread tops up every millisecond: what others free meanwhile is taken again.
  *
+ * Each squeeze is logged when it ends (KERN_INFO, below a quiet console): its number and when it
+ * held memory, in milliseconds on the boot-time clock, that of /proc/uptime, so that a reader can
+ * place the squeezes beside what programs in the guest timed (guest-stress's iperf3 runs).
+ *
  * Knobs (module parameters, also /sys/module/squeeze/parameters/): period_ms, squeeze_ms,
  * depth_pages, oom_wait, oom_release_pages, and stop: 1 gives everything back at once and pauses, 0
  * resumes. Read-only counters there too: squeezes, held_pages, peak_held_pages, oom_waits,
@@ -37,6 +41,7 @@
 #include <linux/moduleparam.h>
 #include <linux/oom.h>
 #include <linux/spinlock.h>
+#include <linux/timekeeping.h>
 #include <linux/vmstat.h>
 #include <linux/wait.h>
 
@@ -212,6 +217,7 @@ static int squeeze_thread(void *unused)
 		unsigned int hold = min(READ_ONCE(squeeze_ms), period);
 		ktime_t begin = ktime_get();
 		ktime_t end = ktime_add_ms(begin, hold);
+		s64 held_from = ktime_to_ms(ktime_get_boottime());
 		s64 rest;
 
 		if (READ_ONCE(stop)) {
@@ -227,6 +233,8 @@ static int squeeze_thread(void *unused)
 		squeeze_release(ULONG_MAX);
 		WRITE_ONCE(squeezing, false);
 		wake_up_all(&released_wait);
+		pr_info("squeeze %lu held %lld-%lld ms since boot\n", squeezes, held_from,
+			ktime_to_ms(ktime_get_boottime()));
 		rest = ktime_ms_delta(ktime_add_ms(begin, period), ktime_get());
 		if (rest > 0)
 			wait_event_interruptible_timeout(squeeze_wait, squeeze_interrupted(), msecs_to_jiffies(rest));

@@ -6,14 +6,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The receiver's figure for each second of an iperf3 TCP test run with {@code -i 1 --forceflush
- * --get-server-output} ({@code guest-stress iperf3} in the guest): the client's own interval lines
+ * The receiver's figure for each interval of an iperf3 TCP test run with {@code -i SECONDS --forceflush
+ * --get-server-output} (a second, or 0.1 s for stress-guest-memory's series) ({@code guest-stress iperf3} in the guest): the client's own interval lines
  * when the host sends ({@code -R}), the server's (after "Server output:") when the guest sends.
  * Other programs' lines between iperf3's (the memory hog's) are skipped.
  */
 public final class Iperf3Intervals {
     /** One interval: seconds from the test's start, and the receiver's rate over it. */
     public record Interval(double start, double end, double megabitsPerSecond) {
+        public double length() {
+            return end - start;
+        }
     }
 
     // [  5]   3.00-4.00   sec   174 MBytes  1.45 Gbits/sec                  (the receiver's)
@@ -22,8 +25,9 @@ public final class Iperf3Intervals {
             "^\\[\\s*\\d+\\]\\s+([\\d.]+)-([\\d.]+)\\s+sec\\s+[\\d.]+ \\w?Bytes\\s+([\\d.]+) (\\w?)bits/sec");
     private static final String SERVER_OUTPUT = "Server output:";
     private static final String SEPARATOR = "- - - -";
-    // The last interval is the few milliseconds after the last whole second.
-    private static final double SHORTEST = 0.5;
+    // The last interval is the few milliseconds after the last whole one: one under this share of
+    // the first interval's length (iperf3's -i) is left out.
+    private static final double SHORTEST_SHARE = 0.5;
 
     private Iperf3Intervals() {
     }
@@ -44,7 +48,7 @@ public final class Iperf3Intervals {
                 if (interval.find()) {
                     double start = Double.parseDouble(interval.group(1));
                     double end = Double.parseDouble(interval.group(2));
-                    if (end - start >= SHORTEST) {
+                    if (intervals.isEmpty() || end - start >= SHORTEST_SHARE * intervals.getFirst().length()) {
                         intervals.add(new Interval(start, end, Double.parseDouble(interval.group(3)) * megabits(interval.group(4))));
                     }
                 }

@@ -2,6 +2,8 @@ package dev.lowmem.tools.vhostusernet;
 
 import dev.lowmem.devices.net.NetDeviceOptions;
 import dev.lowmem.virtio.Features;
+import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,7 +45,7 @@ final class Banner {
                 + "; 'pool-budget SIZE' on "
                 + (settings.commands() == null ? "standard input" : settings.commands().toString()) + " changes it");
         lines.add("stats: " + settings.statsFormat() + " on standard output, "
-                + (settings.statsInterval().isZero() ? "" : "every " + settings.statsInterval().toSeconds() + " s, ")
+                + (settings.statsInterval().isZero() ? "" : "every " + seconds(settings.statsInterval()) + " s, ")
                 + "on kill -USR1 " + pid + ", and at exit");
         return lines;
     }
@@ -51,5 +53,10 @@ final class Banner {
     /** "negotiated: VERSION_1 | RING_EVENT_IDX | ...". */
     static String negotiated(long features) {
         return "negotiated: " + Features.describe(features);
+    }
+
+    /** 1, 0.1: the interval as --stats-interval took it. */
+    private static String seconds(Duration interval) {
+        return BigDecimal.valueOf(interval.toMillis(), 3).stripTrailingZeros().toPlainString();
     }
 }

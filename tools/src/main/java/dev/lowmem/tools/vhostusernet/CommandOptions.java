@@ -9,6 +9,7 @@ import dev.lowmem.devices.port.sw.MacTable;
 import dev.lowmem.virtio.vhostuser.VhostUserBackend;
 import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +54,8 @@ final class CommandOptions {
     /** A capture file's header and a 60-byte frame's record, rounded up. */
     private static final long MIN_PCAP_BYTES = 1024;
     static final int MAX_STATS_INTERVAL_SECONDS = 86_400;
+    // a hundred lines a second at most: a finer timer would spend the back-end's CPU printing
+    static final BigDecimal MIN_STATS_INTERVAL_SECONDS = new BigDecimal("0.01");
     static final long MAX_NEGOTIATION_DEADLINE_MS = 3_600_000;
     static final long MAX_MAC_AGEING_SECONDS = 1_000_000;
 
@@ -140,8 +143,9 @@ final class CommandOptions {
     private Path ctl;
 
     @Option(names = "--stats-interval", paramLabel = "SECONDS", description = "Print the counters every SECONDS"
-            + " seconds; 0 for only on SIGUSR1 and at exit (default: ${DEFAULT-VALUE}).")
-    private int statsIntervalSeconds;
+            + " seconds, a fraction down to 0.01 (0.1: ten lines a second); 0 for only on SIGUSR1 and at exit"
+            + " (default: ${DEFAULT-VALUE}).")
+    private BigDecimal statsIntervalSeconds = BigDecimal.ZERO;
 
     @Option(names = "--stats-format", paramLabel = "FORMAT", description = "text (a table) or json (one object per"
             + " line) (default: ${DEFAULT-VALUE}).")
@@ -198,7 +202,7 @@ final class CommandOptions {
         checks().range("--mtu", mtu, NetDeviceOptions.MIN_MTU, NetDeviceOptions.MAX_MTU);
         checks().range("--queues", queues, 1, NetDeviceOptions.MAX_QUEUE_PAIRS);
         checks().range("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
-        checks().range("--stats-interval", statsIntervalSeconds, 0, MAX_STATS_INTERVAL_SECONDS);
+        Duration statsInterval = statsInterval();
         checks().range("--negotiation-deadline-ms", negotiationDeadlineMillis, 1, MAX_NEGOTIATION_DEADLINE_MS);
         checks().range("--mac-ageing", macAgeingSeconds, 1, MAX_MAC_AGEING_SECONDS);
         long budget;
@@ -221,8 +225,21 @@ final class CommandOptions {
         }
         NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
         return new Settings(sockets, listenFd, switching, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis),
-                portChoice(), device, budget, commands, Duration.ofSeconds(statsIntervalSeconds), statsFormat,
+                portChoice(), device, budget, commands, statsInterval, statsFormat,
                 Duration.ofSeconds(macAgeingSeconds), capture, metricsAddress(), ctl);
+    }
+
+    /** --stats-interval, checked: whole milliseconds, so that the timer's period is never 0. */
+    private Duration statsInterval() {
+        if (statsIntervalSeconds.signum() < 0 || statsIntervalSeconds.compareTo(BigDecimal.valueOf(MAX_STATS_INTERVAL_SECONDS)) > 0) {
+            throw checks().invalid("--stats-interval", statsIntervalSeconds.toPlainString() + " is outside 0.."
+                    + MAX_STATS_INTERVAL_SECONDS);
+        }
+        if (statsIntervalSeconds.signum() > 0 && statsIntervalSeconds.compareTo(MIN_STATS_INTERVAL_SECONDS) < 0) {
+            throw checks().invalid("--stats-interval", statsIntervalSeconds.toPlainString() + " is under "
+                    + MIN_STATS_INTERVAL_SECONDS.toPlainString() + " s (0 turns the timer off)");
+        }
+        return Duration.ofMillis(statsIntervalSeconds.movePointRight(3).longValue());
     }
 
     /** --metrics, checked; null without it. */

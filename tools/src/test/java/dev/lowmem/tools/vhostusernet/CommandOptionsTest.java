@@ -46,6 +46,8 @@ class CommandOptionsTest {
         assertEquals(new PortChoice.Sink(false), settings.port());
         assertEquals(NetDeviceOptions.defaults(), settings.device());
         assertEquals(Duration.ZERO, settings.statsInterval());
+        assertEquals(Duration.ofMillis(100), parse("--socket", SOCKET, "--sink", "--stats-interval", "0.1").statsInterval(),
+                "a fraction of a second, for a series finer than a second (stress-backend-memory)");
         assertEquals(StatsFormat.TEXT, settings.statsFormat());
         assertEquals(64L << 20, settings.poolBudget());
         assertEquals(null, settings.commands(), "commands come on standard input");
@@ -140,6 +142,8 @@ class CommandOptionsTest {
                 refused("Invalid value for option '--source': 65536 is outside 60..65535", "--source", "65536"),
                 refused("Invalid value for option '--stats-interval': -2 is outside 0..86400",
                         "--sink", "--stats-interval", "-2"),
+                refused("Invalid value for option '--stats-interval': 0.005 is under 0.01 s (0 turns the timer off)",
+                        "--sink", "--stats-interval", "0.005"),
                 refused("Invalid value for option '--negotiation-deadline-ms': 0 is outside 1..3600000",
                         "--sink", "--negotiation-deadline-ms", "0"),
                 refused("Invalid value for option '--stats-format': 'xml' is neither text nor json",
