@@ -24,8 +24,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "bench-report", mixinStandardHelpOptions = true, subcommands = {BenchReport.Report.class,
         BenchReport.Iperf3.class, BenchReport.Iperf3Seconds.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
-        BenchReport.Sockperf.class, BenchReport.LineChart.class,
-        BenchReport.Table.class},
+        BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.Table.class, BenchReport.StressRunCommand.class,
+        BenchReport.StressTable.class, BenchReport.StressSeconds.class, BenchReport.BackendRows.class,
+        BenchReport.BackendRecovery.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
     static final int NO_RESULT = 1;
@@ -90,21 +91,151 @@ public final class BenchReport {
         }
     }
 
+    /** How a command prints a table: aligned text, Markdown, or tab-separated. */
+    static final class TableFormat {
+        @Option(names = "--markdown", description = "as a Markdown table")
+        boolean markdown;
+        @Option(names = "--tsv", description = "tab-separated")
+        boolean tsv;
+        @Option(names = "--indent", defaultValue = "", description = "before each line of aligned text")
+        String indent;
+
+        void print(List<List<String>> rows, PrintWriter out) {
+            TextTable table = new TextTable(rows);
+            if (tsv) {
+                rows.forEach(row -> out.println(String.join("\t", row)));
+            } else {
+                (markdown ? table.markdown() : table.text(indent)).forEach(out::println);
+            }
+        }
+    }
+
     @Command(name = "table", description = "A tab-separated table on standard input, header first, as aligned text"
             + " (each line after --indent) or, with --markdown, as a Markdown table.")
     static final class Table implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
-        @Option(names = "--markdown")
-        boolean markdown;
-        @Option(names = "--indent", defaultValue = "")
-        String indent;
+        @CommandLine.Mixin
+        TableFormat format;
 
         @Override
         public Integer call() throws IOException {
             String input = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
-            TextTable table = new TextTable(input.lines().map(line -> List.of(line.split("\t", -1))).toList());
-            (markdown ? table.markdown() : table.text(indent)).forEach(out(spec)::println);
+            format.print(input.lines().map(line -> List.of(line.split("\t", -1))).toList(), out(spec));
+            return 0;
+        }
+    }
+
+    @Command(name = "stress-run", description = {"One guest of stress-guest-memory (StressRun): writes its column's rows",
+            "(RUN/figures.tsv: RANK SECTION ROW VALUE) and its 100-ms series (RUN/series.tsv: PHASE DIRECTION END_S",
+            "MBIT_S STALL), and prints a line of its figures for the script's progress."})
+    static final class StressRunCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--run", required = true, description = "the run's directory: console.log, rc, tap-*, stats-*")
+        Path run;
+        @Option(names = "--contender", required = true, description = "ours, qemu-tap or dpdk")
+        String contender;
+        @Option(names = "--squeeze", description = "the run had --squeeze (its rows, the module loaded or not)")
+        boolean squeezed;
+        @Option(names = "--udp-mbit", defaultValue = "0", description = "the UDP stream's Mbit/s, with --squeeze")
+        int udpMegabits;
+
+        @Override
+        public Integer call() throws IOException {
+            StressRun stress = new StressRun(run, contender, squeezed, udpMegabits);
+            List<StressRun.Row> rows = stress.rows();
+            Files.write(run.resolve("figures.tsv"), rows.stream().map(StressRun.Row::tsv).toList());
+            Files.write(run.resolve("series.tsv"), stress.seriesLines());
+            out(spec).println(StressRun.progress(rows));
+            return 0;
+        }
+    }
+
+    @Command(name = "stress-table", description = "stress-guest-memory's table of figures, a column per run, from"
+            + " figures.tsv (RUN RANK SECTION ROW VALUE a line).")
+    static final class StressTable implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--figures", required = true)
+        Path figures;
+        @Option(names = "--runs", required = true, split = ",", description = "the columns, in their order")
+        List<String> runs;
+        @CommandLine.Mixin
+        TableFormat format;
+
+        @Override
+        public Integer call() throws IOException {
+            format.print(StressTables.figures(runs, Files.readAllLines(figures)), out(spec));
+            return 0;
+        }
+    }
+
+    @Command(name = "stress-seconds", description = "stress-guest-memory's stressed series a second (the mean of its"
+            + " 100-ms figures, ! a second with a stall), a column per run and direction, from series.tsv.")
+    static final class StressSeconds implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--series", required = true)
+        Path series;
+        @Option(names = "--runs", required = true, split = ",", description = "the columns, in their order")
+        List<String> runs;
+        @CommandLine.Mixin
+        TableFormat format;
+
+        @Override
+        public Integer call() throws IOException {
+            format.print(StressTables.stressedSeconds(runs, Files.readAllLines(series)), out(spec));
+            return 0;
+        }
+    }
+
+    /** Our back-end's JSON stats lines around a change made at a moment (BackendSeries). */
+    static final class BackendWindow {
+        @Option(names = "--stats", required = true, description = "the back-end's standard output")
+        Path stats;
+        @Option(names = "--raised-at", required = true, description = "the change's time, epoch seconds")
+        double change;
+        @Option(names = "--before", required = true, description = "seconds before it")
+        double before;
+        @Option(names = "--after", required = true, description = "seconds after it")
+        double after;
+
+        List<BackendSeries.Row> rows(double step) throws IOException {
+            return BackendSeries.parse(Files.readString(stats)).rows(change, before, after, step);
+        }
+    }
+
+    @Command(name = "backend-rows", description = "stress-backend-memory's rows: from a stats line to the first at least"
+            + " --step seconds later (0: every line), the rate into the guest and what the counters did, header first.")
+    static final class BackendRows implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        BackendWindow window;
+        @Option(names = "--step", defaultValue = "0")
+        double step;
+        @CommandLine.Mixin
+        TableFormat format;
+
+        @Override
+        public Integer call() throws IOException {
+            format.print(BackendSeries.table(window.rows(step)), out(spec));
+            return 0;
+        }
+    }
+
+    @Command(name = "backend-recovery", description = "The medians of the rate before and after the change, a row a"
+            + " stats line, and the first row after it at 90% of the later median.")
+    static final class BackendRecovery implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @CommandLine.Mixin
+        BackendWindow window;
+
+        @Override
+        public Integer call() throws IOException {
+            out(spec).println(BackendSeries.recovery(window.rows(0)));
             return 0;
         }
     }

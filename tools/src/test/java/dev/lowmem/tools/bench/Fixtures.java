@@ -21,8 +21,16 @@ final class Fixtures {
         }
     }
 
+    /** The files of a stress-guest-memory run's directory (a fixture directory of that name) into {@code directory}. */
+    static Path copyRun(String name, Path directory) throws IOException {
+        for (String file : new String[] {"console.log", "rc", "stats-begin", "stats-end", "tap-begin", "tap-end"}) {
+            copy(name + "/" + file, directory);
+        }
+        return directory;
+    }
+
     static Path copy(String name, Path directory) throws IOException {
-        Path file = directory.resolve(name);
+        Path file = directory.resolve(Path.of(name).getFileName().toString());
         try (InputStream in = Fixtures.class.getResourceAsStream(name)) {
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
         }

@@ -1,0 +1,92 @@
+package dev.lowmem.tools.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A guest's rows and series from real runs' directories (stress-guest-memory --seconds 4 --squeeze
+ * both: ours, and ours+squeeze).
+ */
+class StressRunTest {
+    private static boolean fromTheSeries(String row) {
+        String[] f = row.split("\t");
+        return (f[0].equals("10") || f[0].equals("20")) && !f[2].endsWith("Mbit/s (retr)");
+    }
+
+    @Test
+    void theRowsTheAwkScriptGaveSaveThoseOfThe100MsSeries(@TempDir Path dir) throws Exception {
+        StressRun run = new StressRun(Fixtures.copyRun("stress-run-ours", dir), "ours", true, 30);
+
+        List<String> rows = run.rows().stream().map(StressRun.Row::tsv).toList();
+
+        List<String> awk = Fixtures.text("stress-run-ours/figures-awk.tsv").lines().toList();
+        assertEquals(awk.stream().filter(row -> !fromTheSeries(row)).toList(), rows.stream().filter(row -> !fromTheSeries(row)).toList());
+    }
+
+    @Test
+    void theSeriesRowsOfADirection(@TempDir Path dir) throws Exception {
+        StressRun run = new StressRun(Fixtures.copyRun("stress-run-ours", dir), "ours", true, 30);
+
+        List<String> hostToGuest = run.rows().stream().filter(r -> r.section().equals("host->guest")).map(StressRun.Row::tsv).toList();
+
+        assertEquals(List.of(
+                "20\thost->guest\tunstressed Mbit/s (retr)\t413 (13)",
+                "20\thost->guest\tstressed Mbit/s (retr)\t289 (13)",
+                "20\thost->guest\tstressed, 100 ms: median / lowest\t291 / 125",
+                "20\thost->guest\tstalled 100 ms (< 10% of unstressed median)\t0 of 40",
+                "20\thost->guest\tlongest stall ms: unstressed / stressed\t0 / 0",
+                "20\thost->guest\tback within after a squeeze, ms: median / worst\t-"), hostToGuest);
+    }
+
+    @Test
+    void squeezedTheStallsAndTheRecoveryAfterEachSqueeze(@TempDir Path dir) throws Exception {
+        StressRun run = new StressRun(Fixtures.copyRun("stress-run-ours-squeeze", dir), "ours", true, 30);
+
+        List<String> rows = run.rows().stream().filter(r -> r.rank() == 20).map(StressRun.Row::tsv).toList();
+
+        assertEquals(List.of(
+                "20\thost->guest\tunstressed Mbit/s (retr)\t1320 (5)",
+                "20\thost->guest\tstressed Mbit/s (retr)\t397 (103)",
+                "20\thost->guest\tstressed, 100 ms: median / lowest\t437 / 0",
+                "20\thost->guest\tstalled 100 ms (< 10% of unstressed median)\t6 of 40",
+                "20\thost->guest\tlongest stall ms: unstressed / stressed\t0 / 200",
+                // squeezes end 0.771, 1.790, 2.813 and 3.870 s into the run: back by 0.9, 1.9, 2.9 and 3.9
+                "20\thost->guest\tback within after a squeeze, ms: median / worst\t98 / 129 ms of 4"), rows);
+    }
+
+    @Test
+    void theSeriesEvery100MsBothPhasesBothDirections(@TempDir Path dir) throws Exception {
+        StressRun run = new StressRun(Fixtures.copyRun("stress-run-ours", dir), "ours", false, 0);
+
+        List<String> series = run.seriesLines();
+
+        assertEquals(4, series.stream().map(line -> line.split("\t")[0] + line.split("\t")[1]).distinct().count());
+        assertEquals("baseline\tguest-to-host\t0.10\t0.0\t0", series.getFirst(), "the first run's start-up: no stall");
+        assertTrue(series.size() >= 4 * 39, series.size() + " lines");
+    }
+
+    @Test
+    void aProgressLineOfTheRatesAndTheOutcome(@TempDir Path dir) throws Exception {
+        StressRun run = new StressRun(Fixtures.copyRun("stress-run-ours", dir), "ours", true, 30);
+
+        assertEquals("g->h 386 (0) -> 339 (0) Mbit/s, h->g 413 (13) -> 289 (13) Mbit/s, rc 0, hog alive to the end",
+                StressRun.progress(run.rows()));
+    }
+
+    @Test
+    void aRunWithoutItsFilesHasDashesAndItsOutcome(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("rc"), "1\n");
+        Files.writeString(dir.resolve("console.log"), "GUEST-ERROR memhog not ready after 120 s\r\n");
+
+        List<StressRun.Row> rows = new StressRun(dir, "qemu-tap", false, 0).rows();
+
+        assertEquals("-", rows.getFirst().value());
+        assertEquals("rc 1: memhog not ready after 120 s", rows.getLast().value());
+    }
+}
