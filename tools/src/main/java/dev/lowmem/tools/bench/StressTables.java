@@ -62,16 +62,22 @@ public final class StressTables {
             }
         }
         Map<String, Map<Integer, Cell>> columns = new HashMap<>();
+        Map<String, Double> lastEnds = new HashMap<>();
         int lastSecond = 0;
         for (String line : seriesLines) {
             String[] f = line.split("\t", -1);
             if (f.length < 6 || !f[1].equals("stressed")) {
                 continue;
             }
-            // an interval ending at 0.1 to 1.0 belongs to second 1
-            int second = (int) Math.ceil(Double.parseDouble(f[3]) - 1e-6);
+            String column = f[0] + "\t" + f[2];
+            double end = Double.parseDouble(f[3]);
+            // an interval starts where the one before it ended; its middle says its second, as
+            // iperf3's ends drift (3.00-3.12, 3.90-4.01)
+            double middle = (lastEnds.getOrDefault(column, 0.0) + end) / 2;
+            lastEnds.put(column, end);
+            int second = (int) Math.floor(middle) + 1;
             lastSecond = Math.max(lastSecond, second);
-            columns.computeIfAbsent(f[0] + "\t" + f[2], c -> new HashMap<>())
+            columns.computeIfAbsent(column, c -> new HashMap<>())
                     .merge(second, new Cell(Double.parseDouble(f[4]), 1, f[5].equals("1")), Cell::plus);
         }
         List<List<String>> table = new ArrayList<>();

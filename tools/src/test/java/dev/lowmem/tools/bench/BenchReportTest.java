@@ -152,4 +152,26 @@ class BenchReportTest {
         assertEquals(3, ChartsTest.select(document, "//polyline[@class='series']").getLength());
         assertEquals("Mbit/s a second: guest-to-host", ChartsTest.select(document, "//text").item(0).getTextContent());
     }
+
+    @Test
+    void stressRunWritesAGuestsRowsAndSeriesAndTheTablesReadThem(@TempDir Path dir) throws Exception {
+        Path run = Fixtures.copyRun("stress-run-ours-squeeze", Files.createDirectory(dir.resolve("ours+squeeze")));
+
+        Run analysed = run("stress-run", "--run", run.toString(), "--contender", "ours", "--squeeze", "--udp-mbit", "30");
+
+        assertEquals(0, analysed.status(), analysed.err());
+        assertEquals("g->h 1320 (1) -> 649 (1) Mbit/s, h->g 1320 (5) -> 397 (103) Mbit/s, rc 0, hog alive to the end\n",
+                analysed.out());
+        // the script puts the run's name before each line of both files
+        Path figures = Files.write(dir.resolve("figures.tsv"),
+                Files.readAllLines(run.resolve("figures.tsv")).stream().map(line -> "ours+squeeze\t" + line).toList());
+        Path series = Files.write(dir.resolve("series.tsv"),
+                Files.readAllLines(run.resolve("series.tsv")).stream().map(line -> "ours+squeeze\t" + line).toList());
+        String table = run("stress-table", "--figures", figures.toString(), "--runs", "ours+squeeze", "--markdown").out();
+        assertTrue(table.contains("| host->guest | unstressed Mbit/s (retr) | 1320 (5) |"), table);
+        assertTrue(table.contains("|  | back within after a squeeze, ms: median / worst | 98 / 129 ms of 4 |"), table);
+        String seconds = run("stress-seconds", "--series", series.toString(), "--runs", "ours+squeeze", "--indent", "  ").out();
+        assertTrue(seconds.startsWith("  second  ours+squeeze g->h  ours+squeeze h->g\n"), seconds);
+        assertEquals(5, seconds.lines().count(), "a header and four seconds");
+    }
 }
