@@ -152,41 +152,41 @@ public final class BenchReport {
         }
     }
 
-    @Command(name = "stress-table", description = "stress-guest-memory's table of figures, a column per run, from"
-            + " figures.tsv (RUN RANK SECTION ROW VALUE a line).")
-    static final class StressTable implements Callable<Integer> {
+    /** A table of stress-guest-memory's, a column per run, from a file its runs wrote. */
+    abstract static class StressTableCommand implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
-        @Option(names = "--figures", required = true)
-        Path figures;
-        @Option(names = "--runs", required = true, split = ",", description = "the columns, in their order")
+        @Parameters(index = "0", description = "the file: a line a figure, the run's name first")
+        Path input;
+        @Option(names = "--runs", required = true, split = ",", description = "the runs, in their columns' order")
         List<String> runs;
         @CommandLine.Mixin
         TableFormat format;
 
+        abstract List<List<String>> table(List<String> lines);
+
         @Override
         public Integer call() throws IOException {
-            format.print(StressTables.figures(runs, Files.readAllLines(figures)), out(spec));
+            format.print(table(Files.readAllLines(input)), out(spec));
             return 0;
+        }
+    }
+
+    @Command(name = "stress-table", description = "stress-guest-memory's table of figures from figures.tsv (RUN RANK"
+            + " SECTION ROW VALUE a line).")
+    static final class StressTable extends StressTableCommand {
+        @Override
+        List<List<String>> table(List<String> lines) {
+            return StressTables.figures(runs, lines);
         }
     }
 
     @Command(name = "stress-seconds", description = "stress-guest-memory's stressed series a second (the mean of its"
             + " 100-ms figures, ! a second with a stall), a column per run and direction, from series.tsv.")
-    static final class StressSeconds implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Option(names = "--series", required = true)
-        Path series;
-        @Option(names = "--runs", required = true, split = ",", description = "the columns, in their order")
-        List<String> runs;
-        @CommandLine.Mixin
-        TableFormat format;
-
+    static final class StressSeconds extends StressTableCommand {
         @Override
-        public Integer call() throws IOException {
-            format.print(StressTables.stressedSeconds(runs, Files.readAllLines(series)), out(spec));
-            return 0;
+        List<List<String>> table(List<String> lines) {
+            return StressTables.stressedSeconds(runs, lines);
         }
     }
 

@@ -167,10 +167,10 @@ class BenchReportTest {
                 Files.readAllLines(run.resolve("figures.tsv")).stream().map(line -> "ours+squeeze\t" + line).toList());
         Path series = Files.write(dir.resolve("series.tsv"),
                 Files.readAllLines(run.resolve("series.tsv")).stream().map(line -> "ours+squeeze\t" + line).toList());
-        String table = run("stress-table", "--figures", figures.toString(), "--runs", "ours+squeeze", "--markdown").out();
+        String table = run("stress-table", figures.toString(), "--runs", "ours+squeeze", "--markdown").out();
         assertTrue(table.contains("| host->guest | unstressed Mbit/s (retr) | 1320 (5) |"), table);
         assertTrue(table.contains("|  | back within after a squeeze, ms: median / worst | 98 / 129 ms of 4 |"), table);
-        String seconds = run("stress-seconds", "--series", series.toString(), "--runs", "ours+squeeze", "--indent", "  ").out();
+        String seconds = run("stress-seconds", series.toString(), "--runs", "ours+squeeze", "--indent", "  ").out();
         assertTrue(seconds.startsWith("  second  ours+squeeze g->h  ours+squeeze h->g\n"), seconds);
         assertEquals(5, seconds.lines().count(), "a header and four seconds");
     }

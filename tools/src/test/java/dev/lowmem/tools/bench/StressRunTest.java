@@ -19,6 +19,11 @@ class StressRunTest {
         return (f[0].equals("10") || f[0].equals("20")) && !f[2].endsWith("Mbit/s (retr)");
     }
 
+    private static List<String> hostToGuestRows(String fixture, Path dir) throws Exception {
+        StressRun run = new StressRun(Fixtures.copyRun(fixture, dir), "ours", true, 30);
+        return run.rows().stream().filter(r -> r.section().equals("host->guest")).map(StressRun.Row::tsv).toList();
+    }
+
     @Test
     void theRowsTheAwkScriptGaveSaveThoseOfThe100MsSeries(@TempDir Path dir) throws Exception {
         StressRun run = new StressRun(Fixtures.copyRun("stress-run-ours", dir), "ours", true, 30);
@@ -31,25 +36,17 @@ class StressRunTest {
 
     @Test
     void theSeriesRowsOfADirection(@TempDir Path dir) throws Exception {
-        StressRun run = new StressRun(Fixtures.copyRun("stress-run-ours", dir), "ours", true, 30);
-
-        List<String> hostToGuest = run.rows().stream().filter(r -> r.section().equals("host->guest")).map(StressRun.Row::tsv).toList();
-
         assertEquals(List.of(
                 "20\thost->guest\tunstressed Mbit/s (retr)\t413 (13)",
                 "20\thost->guest\tstressed Mbit/s (retr)\t289 (13)",
                 "20\thost->guest\tstressed, 100 ms: median / lowest\t291 / 125",
                 "20\thost->guest\tstalled 100 ms (< 10% of unstressed median)\t0 of 40",
                 "20\thost->guest\tlongest stall ms: unstressed / stressed\t0 / 0",
-                "20\thost->guest\tback within after a squeeze, ms: median / worst\t-"), hostToGuest);
+                "20\thost->guest\tback within after a squeeze, ms: median / worst\t-"), hostToGuestRows("stress-run-ours", dir));
     }
 
     @Test
     void squeezedTheStallsAndTheRecoveryAfterEachSqueeze(@TempDir Path dir) throws Exception {
-        StressRun run = new StressRun(Fixtures.copyRun("stress-run-ours-squeeze", dir), "ours", true, 30);
-
-        List<String> rows = run.rows().stream().filter(r -> r.rank() == 20).map(StressRun.Row::tsv).toList();
-
         assertEquals(List.of(
                 "20\thost->guest\tunstressed Mbit/s (retr)\t1320 (5)",
                 "20\thost->guest\tstressed Mbit/s (retr)\t397 (103)",
@@ -57,7 +54,8 @@ class StressRunTest {
                 "20\thost->guest\tstalled 100 ms (< 10% of unstressed median)\t6 of 40",
                 "20\thost->guest\tlongest stall ms: unstressed / stressed\t0 / 200",
                 // squeezes end 0.771, 1.790, 2.813 and 3.870 s into the run: back by 0.9, 1.9, 2.9 and 3.9
-                "20\thost->guest\tback within after a squeeze, ms: median / worst\t98 / 129 ms of 4"), rows);
+                "20\thost->guest\tback within after a squeeze, ms: median / worst\t98 / 129 ms of 4"),
+                hostToGuestRows("stress-run-ours-squeeze", dir));
     }
 
     @Test
