@@ -8,6 +8,9 @@ import java.util.List;
  * intervals under a floor.
  */
 public record RateSeries(List<Iperf3Intervals.Interval> intervals) {
+    /** How long a start-up may last, seconds. */
+    public static final double START_UP_S = 0.5;
+
     public RateSeries {
         intervals = List.copyOf(intervals);
     }
@@ -21,17 +24,18 @@ public record RateSeries(List<Iperf3Intervals.Interval> intervals) {
     }
 
     /**
-     * The series from its first interval at {@code floor} Mbit/s or above: without its start-up,
-     * which is no stall (TCP's slow start; the server's first 100 ms of a guest's first run after
-     * boot hold nothing at all). Empty when the rate never reached the floor.
+     * The series without its start-up, which is no stall: the intervals under {@code floor} Mbit/s
+     * before the first at it or above, as far as they end within {@link #START_UP_S} of the
+     * start (TCP's slow start: the server's first 300 ms of a guest's first run after boot held
+     * next to nothing). A rate that stays under the floor longer is a stall from the start on.
      */
-    public RateSeries fromFirstAt(double floor) {
-        for (int i = 0; i < intervals.size(); i++) {
-            if (intervals.get(i).megabitsPerSecond() >= floor) {
-                return new RateSeries(intervals.subList(i, intervals.size()));
-            }
+    public RateSeries withoutStartUp(double floor) {
+        int first = 0;
+        while (first < intervals.size() && intervals.get(first).megabitsPerSecond() < floor
+                && intervals.get(first).end() - intervals.getFirst().start() <= START_UP_S) {
+            first++;
         }
-        return new RateSeries(List.of());
+        return new RateSeries(intervals.subList(first, intervals.size()));
     }
 
     /** How many intervals have a rate under {@code floor} Mbit/s. */

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * tap-begin, tap-end, stats-begin, stats-end): the report's rows for its column, and its 100-ms
  * series. A stall is an interval under {@link #STALL_SHARE} of the median of the same back-end's
  * unstressed intervals in that direction (so a run of empty intervals is one, and so is a
- * trickle), counted from the first interval at that floor on ({@link RateSeries#fromFirstAt}).
+ * trickle), the start-up left out ({@link RateSeries#withoutStartUp}).
  *
  * @param contender ours, qemu-tap or dpdk: which counters the host side has
  * @param squeezed whether the run had the squeeze's rows (--squeeze), with the module or without
@@ -112,7 +112,7 @@ public record StressRun(Path directory, String contender, boolean squeezed, int 
         rows.add(new Row(rank, section, "unstressed Mbit/s (retr)", summary(console, "baseline-" + direction)));
         rows.add(new Row(rank, section, "stressed Mbit/s (retr)", summary(console, "stressed-" + direction)));
         double floor = STALL_SHARE * unstressed.spread().median();
-        RateSeries stressedAfterStartUp = stressed.fromFirstAt(floor);
+        RateSeries stressedAfterStartUp = stressed.withoutStartUp(floor);
         if (stressed.isEmpty()) {
             rows.add(new Row(rank, section, "stressed, 100 ms: median / lowest", "-"));
             rows.add(new Row(rank, section, "stalled 100 ms (< 10% of unstressed median)", "-"));
@@ -123,7 +123,7 @@ public record StressRun(Path directory, String contender, boolean squeezed, int 
                     : stressedAfterStartUp.countUnder(floor) + " of " + stressedAfterStartUp.intervals().size()));
         }
         rows.add(new Row(rank, section, "longest stall ms: unstressed / stressed", unstressed.isEmpty() ? "-"
-                : format("%.0f / %s", unstressed.fromFirstAt(floor).longestStall(floor) * 1e3,
+                : format("%.0f / %s", unstressed.withoutStartUp(floor).longestStall(floor) * 1e3,
                         stressed.isEmpty() ? "-" : format("%.0f", stressedAfterStartUp.longestStall(floor) * 1e3))));
         if (squeezed) {
             SqueezeRecovery recovery = SqueezeRecovery.of(stressed, GuestClock.squeezesDuring(console, "stressed-" + direction));
@@ -228,10 +228,9 @@ public record StressRun(Path directory, String contender, boolean squeezed, int 
             double floor = STALL_SHARE * series(console, "baseline", direction).spread().median();
             for (String phase : PHASES) {
                 RateSeries series = series(console, phase, direction);
-                double startUpEnds = series.fromFirstAt(floor).isEmpty() ? Double.POSITIVE_INFINITY
-                        : series.fromFirstAt(floor).intervals().getFirst().start();
+                List<Iperf3Intervals.Interval> afterStartUp = series.withoutStartUp(floor).intervals();
                 for (Iperf3Intervals.Interval interval : series.intervals()) {
-                    boolean stall = interval.start() >= startUpEnds && interval.megabitsPerSecond() < floor;
+                    boolean stall = afterStartUp.contains(interval) && interval.megabitsPerSecond() < floor;
                     lines.add(String.join("\t", phase, direction, format("%.2f", interval.end()),
                             format("%.1f", interval.megabitsPerSecond()), stall ? "1" : "0"));
                 }

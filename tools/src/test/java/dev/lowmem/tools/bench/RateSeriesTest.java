@@ -1,7 +1,6 @@
 package dev.lowmem.tools.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,10 +29,16 @@ class RateSeriesTest {
     void theStartUpIsNoStall() {
         RateSeries series = every100Ms(0, 5, 300, 900, 0, 900);
 
-        assertEquals(List.of(300.0, 900.0, 0.0, 900.0), series.fromFirstAt(90).intervals().stream()
+        assertEquals(List.of(300.0, 900.0, 0.0, 900.0), series.withoutStartUp(90).intervals().stream()
                 .map(Iperf3Intervals.Interval::megabitsPerSecond).toList());
-        assertEquals(0.1, series.fromFirstAt(90).longestStall(90), 1e-9);
-        assertTrue(every100Ms(0, 5).fromFirstAt(90).isEmpty());
+        assertEquals(0.1, series.withoutStartUp(90).longestStall(90), 1e-9);
+    }
+
+    @Test
+    void aStartUpLongerThanHalfASecondIsAStall() {
+        RateSeries series = every100Ms(0, 5, 0, 0, 0, 0, 0, 900);
+
+        assertEquals(0.2, series.withoutStartUp(90).longestStall(90), 1e-9, "0.5-0.7: the first 0.5 s are the start-up");
     }
 
     @Test
