@@ -10,6 +10,7 @@ import java.util.Locale;
  */
 public final class Charts {
     static final String[] COLOURS = {"#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"};
+    static final String[] DASHES = {"", "6 3", "2 2"};
     static final double WIDTH = 760;
     static final double LEFT = 60;
     static final double RIGHT = 20;
@@ -20,8 +21,11 @@ public final class Charts {
     public record RatioPanel(String title, List<String> cases, List<String> labels, List<BenchTable.RatioBar> bars) {
     }
 
-    /** One line: points {x, y}. */
-    public record Series(String name, List<double[]> points) {
+    /**
+     * One line: points {x, y}; its colour and dash pattern by number, so that lines that share a
+     * back-end share a colour and lines that share a phase share a pattern.
+     */
+    public record Series(String name, List<double[]> points, int colour, int dash) {
     }
 
     private Charts() {
@@ -125,7 +129,34 @@ public final class Charts {
     }
 
     private static double seriesHeight(SeriesPanel panel) {
-        return 40 + PLOT_HEIGHT + 60 + 30 + 18 * ((panel.series().size() + 3) / 4);
+        int columns = legendColumns(panel.series().stream().map(Series::name).toList());
+        return 40 + PLOT_HEIGHT + 60 + 30 + 18 * ((panel.series().size() + columns - 1) / columns);
+    }
+
+    // as many columns as the longest name leaves room for, at most four (about 7 units a character)
+    private static int legendColumns(List<String> names) {
+        int longest = names.stream().mapToInt(String::length).max().orElse(0);
+        return (int) Math.max(1, Math.min(4, (WIDTH - LEFT - RIGHT) / (longest * 7.0 + 34)));
+    }
+
+    /** A key a line: its colour and dash pattern, then its name. */
+    private static void lineLegend(Svg svg, List<Series> series, double y) {
+        int columns = legendColumns(series.stream().map(Series::name).toList());
+        double column = (WIDTH - LEFT - RIGHT) / columns;
+        for (int i = 0; i < series.size(); i++) {
+            double x = LEFT + (i % columns) * column;
+            double row = y + (i / columns) * 18;
+            svg.line("key", x, row - 4, x + 24, row - 4, colour(series.get(i).colour()), dash(series.get(i).dash()), 2);
+            svg.text(x + 30, row, "start", series.get(i).name());
+        }
+    }
+
+    private static String colour(int index) {
+        return COLOURS[Math.floorMod(index, COLOURS.length)];
+    }
+
+    private static String dash(int index) {
+        return DASHES[Math.floorMod(index, DASHES.length)];
     }
 
     private static void seriesPanel(Svg svg, SeriesPanel panel, double top) {
@@ -161,9 +192,10 @@ public final class Charts {
             for (double[] point : panel.series().get(i).points()) {
                 points.add(new double[] {xAxis.scale(point[0], LEFT, WIDTH - RIGHT), yAxis.scale(point[1], plotBottom, plotTop)});
             }
-            svg.polyline("series", points, COLOURS[i % COLOURS.length], panel.series().get(i).name());
+            Series series = panel.series().get(i);
+            svg.polyline("series", points, colour(series.colour()), dash(series.dash()), series.name());
         }
-        legend(svg, panel.series().stream().map(Series::name).toList(), plotBottom + 56);
+        lineLegend(svg, panel.series(), plotBottom + 56);
     }
 
     private static void yAxis(Svg svg, Axis axis, double plotTop, double plotBottom, String label) {

@@ -10,12 +10,16 @@ import java.util.Map;
 
 /**
  * Lines of figures (tab-separated, or separated by spaces when a line has no tab) as series for a
- * chart: a panel per value of one column, a series per value of some columns, a point per line
- * from two numeric columns. Columns count from 1; a line whose x or y is not a number is left out.
+ * chart: a panel per value of one column, a series per value of some columns (its colour from the
+ * first of them, its dash pattern from the second), a point per line from two numeric columns.
+ * Columns count from 1; a line whose x or y is not a number is left out.
  */
 public record SeriesTable(int panelColumn, List<Integer> seriesColumns, int xColumn, int yColumn) {
     public Map<String, List<Charts.Series>> panels(List<String> lines, String seriesName) {
-        Map<String, Map<String, List<double[]>>> panels = new LinkedHashMap<>();
+        // a line's naming columns, and its points
+        record Line(List<String> names, List<double[]> points) {
+        }
+        Map<String, Map<String, Line>> panels = new LinkedHashMap<>();
         for (String line : lines) {
             if (line.isBlank()) {
                 continue;
@@ -34,17 +38,32 @@ public record SeriesTable(int panelColumn, List<Integer> seriesColumns, int xCol
                 }
             }
             String name = names.isEmpty() ? seriesName : String.join(" ", names);
-            panels.computeIfAbsent(panel, p -> new LinkedHashMap<>()).computeIfAbsent(name, n -> new ArrayList<>())
-                    .add(new double[] {x, y});
+            panels.computeIfAbsent(panel, p -> new LinkedHashMap<>()).computeIfAbsent(name, n -> new Line(names, new ArrayList<>()))
+                    .points().add(new double[] {x, y});
         }
+        // a colour per value of the first naming column, a dash pattern per value of the second,
+        // the same in every panel
+        List<String> colours = new ArrayList<>();
+        List<String> dashes = new ArrayList<>();
         Map<String, List<Charts.Series>> result = new LinkedHashMap<>();
-        panels.forEach((panel, series) -> result.put(panel,
-                series.entrySet().stream().map(e -> new Charts.Series(e.getKey(), List.copyOf(e.getValue()))).toList()));
+        panels.forEach((panel, series) -> result.put(panel, series.entrySet().stream().map(e -> {
+            List<String> names = e.getValue().names();
+            return new Charts.Series(e.getKey(), List.copyOf(e.getValue().points()), names.isEmpty() ? 0 : indexOf(colours, names.get(0)),
+                    names.size() < 2 ? 0 : indexOf(dashes, names.get(1)));
+        }).toList()));
         return result;
     }
 
     public Map<String, List<Charts.Series>> panels(Path file, String seriesName) throws IOException {
         return panels(Files.readAllLines(file), seriesName);
+    }
+
+    // the position of value in values, added at the end when new
+    private static int indexOf(List<String> values, String value) {
+        if (!values.contains(value)) {
+            values.add(value);
+        }
+        return values.indexOf(value);
     }
 
     private static double number(String[] fields, int column) {

@@ -26,24 +26,36 @@ public final class Svg {
     }
 
     public Svg line(String cssClass, double x1, double y1, double x2, double y2, String stroke, String dash) {
+        return line(cssClass, x1, y1, x2, y2, stroke, dash, 1);
+    }
+
+    public Svg line(String cssClass, double x1, double y1, double x2, double y2, String stroke, String dash, double width) {
         body.append("<line class=\"").append(escape(cssClass)).append("\" x1=\"").append(n(x1)).append("\" y1=\"").append(n(y1))
                 .append("\" x2=\"").append(n(x2)).append("\" y2=\"").append(n(y2)).append("\" stroke=\"").append(escape(stroke))
                 .append('"');
-        if (!dash.isEmpty()) {
-            body.append(" stroke-dasharray=\"").append(escape(dash)).append('"');
+        if (width != 1) {
+            body.append(" stroke-width=\"").append(n(width)).append('"');
         }
+        dashes(dash);
         body.append("/>\n");
         return this;
     }
 
-    /** A line through {@code points}, each {x, y}. */
-    public Svg polyline(String cssClass, List<double[]> points, String stroke, String title) {
+    private void dashes(String dash) {
+        if (!dash.isEmpty()) {
+            body.append(" stroke-dasharray=\"").append(escape(dash)).append('"');
+        }
+    }
+
+    /** A line through {@code points}, each {x, y}; {@code dash} a stroke-dasharray, empty for a solid line. */
+    public Svg polyline(String cssClass, List<double[]> points, String stroke, String dash, String title) {
         StringBuilder coordinates = new StringBuilder();
         for (double[] point : points) {
             coordinates.append(coordinates.isEmpty() ? "" : " ").append(n(point[0])).append(',').append(n(point[1]));
         }
         body.append("<polyline class=\"").append(escape(cssClass)).append("\" points=\"").append(coordinates)
                 .append("\" fill=\"none\" stroke=\"").append(escape(stroke)).append("\" stroke-width=\"1.5\"");
+        dashes(dash);
         return closeWithTitle(title, "polyline");
     }
 

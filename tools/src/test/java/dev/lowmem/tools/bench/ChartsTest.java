@@ -65,8 +65,8 @@ class ChartsTest {
     @Test
     void aLinePerSeriesAPointPerFigure() throws Exception {
         Charts.SeriesPanel panel = new Charts.SeriesPanel("stressed", "second", "Mbit/s", List.of(
-                new Charts.Series("ours", List.of(new double[] {1, 100}, new double[] {2, 200}, new double[] {3, 0})),
-                new Charts.Series("qemu-tap", List.of(new double[] {1, 50}, new double[] {2, 50}))));
+                new Charts.Series("ours", List.of(new double[] {1, 100}, new double[] {2, 200}, new double[] {3, 0}), 0, 0),
+                new Charts.Series("qemu-tap", List.of(new double[] {1, 50}, new double[] {2, 50}), 1, 1)));
 
         Document svg = parse(Charts.series(List.of(panel)));
 
@@ -79,6 +79,9 @@ class ChartsTest {
         double y0 = Double.parseDouble(points[2].split(",")[1]);
         assertEquals(y0 - y100, y100 - y200, 0.2, "y proportional to the figure");
         assertEquals("ours", select(svg, "//polyline/title").item(0).getTextContent());
+        assertEquals("", ((Element) lines.item(0)).getAttribute("stroke-dasharray"), "the first pattern is solid");
+        assertEquals(Charts.DASHES[1], ((Element) lines.item(1)).getAttribute("stroke-dasharray"));
+        assertEquals(2, select(svg, "//line[@class='key']").getLength(), "a key a line, in its colour and pattern");
     }
 
     @Test
