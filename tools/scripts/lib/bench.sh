@@ -112,8 +112,3 @@ bench_java() {
     "$JAVA_HOME/bin/java" -cp "$BENCH_JAR" dev.lowmem.tools.bench.BenchReport "$@"
 }
 
-# bench_render_text INDENT: a tab-separated table as aligned columns.
-bench_render_text() { bench_java table --indent "$1"; }
-
-# bench_render_markdown: a tab-separated table as a Markdown table, numbers right-aligned.
-bench_render_markdown() { bench_java table --markdown; }

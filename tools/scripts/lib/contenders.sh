@@ -12,7 +12,7 @@
 #   switch_up, _down           two guests' NICs joined, through one of SWITCH_CONTENDERS: our
 #                              --switch, a Linux bridge between QEMU TAPs, or testpmd between two
 #                              net_vhost ports
-#   iperf3_result, iperf3_intervals   a guest's iperf3 client output, from its console log
+#   iperf3_result              a guest's iperf3 client output, from its console log
 #   sockperf_result            a guest's sockperf ping-pong output, from its console log
 #
 # The caller sets, before use:
@@ -220,12 +220,6 @@ switch_down() {
 # iperf3_result CONSOLE_LOG [NAME]: "MBIT_S RETRANSMITS" from the client's summary: the
 # receiver's rate, the sender's Retr column ("?" when iperf3 did not give it); fails without one.
 iperf3_result() { bench_java iperf3 "$@"; }
-
-# iperf3_intervals CONSOLE_LOG NAME guest-to-host|host-to-guest: the receiver's per-second
-# figures, "START END MBIT_S" a line: for host-to-guest (-R) the client's own interval lines,
-# for guest-to-host the server's (after "Server output:"). Intervals shorter than half a second
-# (the last, a few ms at the end) are left out.
-iperf3_intervals() { bench_java iperf3-seconds "$@"; }
 
 # --- a guest's sockperf ---------------------------------------------------------------------------
 # The guest's console holds its sockperf ping-pong client's output (run with --full-rtt: the

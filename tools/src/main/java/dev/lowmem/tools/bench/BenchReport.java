@@ -23,8 +23,8 @@ import picocli.CommandLine.Parameters;
  * COMMAND ...}. Exit status 1 when the output holds no result (a failed run), 2 for a bad option.
  */
 @Command(name = "bench-report", mixinStandardHelpOptions = true, subcommands = {BenchReport.Report.class,
-        BenchReport.Iperf3.class, BenchReport.Iperf3Seconds.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
-        BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.Table.class, BenchReport.StressRunCommand.class,
+        BenchReport.Iperf3.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
+        BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.StressRunCommand.class,
         BenchReport.StressTable.class, BenchReport.StressSeconds.class, BenchReport.BackendRows.class,
         BenchReport.BackendRecovery.class},
         description = "The bench's parsers, statistics, reports and charts.")
@@ -107,22 +107,6 @@ public final class BenchReport {
             } else {
                 (markdown ? table.markdown() : table.text(indent)).forEach(out::println);
             }
-        }
-    }
-
-    @Command(name = "table", description = "A tab-separated table on standard input, header first, as aligned text"
-            + " (each line after --indent) or, with --markdown, as a Markdown table.")
-    static final class Table implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin
-        TableFormat format;
-
-        @Override
-        public Integer call() throws IOException {
-            String input = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
-            format.print(input.lines().map(line -> List.of(line.split("\t", -1))).toList(), out(spec));
-            return 0;
         }
     }
 
@@ -265,25 +249,6 @@ public final class BenchReport {
         @Override
         List<String> lines(String text) {
             return List.of(Iperf3Result.ofConsole(text, name).figures());
-        }
-    }
-
-    @Command(name = "iperf3-seconds", description = "\"START END MBIT_S\" a line: the receiver's figure for each second"
-            + " of the run NAME (under half a second left out)")
-    static final class Iperf3Seconds extends ConsoleCommand {
-        @Parameters(index = "1", description = "the run's name")
-        String name;
-        @Parameters(index = "2", description = "guest-to-host (the server's lines) or host-to-guest (the client's)")
-        String direction;
-
-        @Override
-        List<String> lines(String text) {
-            if (!direction.equals("guest-to-host") && !direction.equals("host-to-guest")) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "direction " + direction);
-            }
-            String section = ConsoleSection.of(text, "iperf3 " + name);
-            return Iperf3Intervals.parse(section, direction.equals("guest-to-host")).stream()
-                    .map(i -> String.format(Locale.ROOT, "%.2f %.2f %.1f", i.start(), i.end(), i.megabitsPerSecond())).toList();
         }
     }
 

@@ -212,8 +212,11 @@ public record StressRun(Path directory, String contender, boolean squeezed, int 
         if (rc.equals("0")) {
             return "rc 0, hog alive to the end";
         }
+        // the guest's own word for it, else iperf3's (a stream that failed under the squeeze)
         String error = console.lines().filter(line -> line.startsWith("GUEST-ERROR ")).findFirst()
-                .map(line -> ": " + line.substring("GUEST-ERROR ".length())).orElse("");
+                .map(line -> ": " + line.substring("GUEST-ERROR ".length()))
+                .or(() -> console.lines().filter(line -> line.startsWith("iperf3: error - ")).findFirst().map(line -> ": " + line))
+                .orElse("");
         return "rc " + (rc.isEmpty() ? "?" : rc) + error;
     }
 

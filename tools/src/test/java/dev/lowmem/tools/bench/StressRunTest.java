@@ -94,4 +94,16 @@ class StressRunTest {
         assertEquals("-", rows.getFirst().value());
         assertEquals("rc 1: memhog not ready after 120 s", rows.getLast().value());
     }
+
+    @Test
+    void anIperf3ThatFailedSaysWhy(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("rc"), "1\n");
+        // stress-guest-memory --squeeze both, qemu-tap+squeeze: the UDP stream's client under the squeeze
+        Files.writeString(dir.resolve("console.log"), "=== iperf3 stressed-udp begin ===\r\nConnecting to host 10.0.2.1, port 5202\r\n"
+                + "iperf3: error - unable to read from stream socket: No such file or directory\r\n=== iperf3 stressed-udp end ===\r\n");
+
+        List<StressRun.Row> rows = new StressRun(dir, "qemu-tap", true, 30).rows();
+
+        assertEquals("rc 1: iperf3: error - unable to read from stream socket: No such file or directory", rows.getLast().value());
+    }
 }
