@@ -60,6 +60,20 @@ class ParsersTest {
     }
 
     @Test
+    void iperf3IntervalsOf100MsFromBothEnds() throws Exception {
+        String console = Fixtures.text("stress-run-ours-squeeze/console.log");
+
+        List<Iperf3Intervals.Interval> fromServer = Iperf3Intervals.parse(ConsoleSection.of(console, "iperf3 stressed-guest-to-host"), true);
+        List<Iperf3Intervals.Interval> ofClient = Iperf3Intervals.parse(ConsoleSection.of(console, "iperf3 stressed-host-to-guest"), false);
+
+        assertEquals(40, fromServer.size(), "the host's server at -i 0.1 too; 4.00-4.04 left out, under half of 0.1 s");
+        assertEquals(new Iperf3Intervals.Interval(3.9, 4.0, 524), fromServer.getLast());
+        assertEquals(40, ofClient.size());
+        assertEquals(new Iperf3Intervals.Interval(3.7, 3.8, 0), ofClient.get(37), "0.00 bits/sec: an empty 100 ms");
+        assertEquals(new Iperf3Intervals.Interval(3.9, 4.01, 733), ofClient.getLast());
+    }
+
+    @Test
     void aSectionEndsAtItsEndMarkerAndDropsCarriageReturns() {
         String console = "boot\r\n=== sockperf begin ===\r\nline\r\n=== sockperf end ===\r\nafter\r\n";
 
