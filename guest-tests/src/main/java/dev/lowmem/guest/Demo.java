@@ -1,6 +1,7 @@
 package dev.lowmem.guest;
 
 import dev.lowmem.guest.GuestTraffic.Direction;
+import dev.lowmem.tools.bench.SockperfResult;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,11 +9,13 @@ import java.util.List;
 
 /**
  * tools/bin/demo: a Debian guest in QEMU on our backend and a TAP, then a short table of what it
- * did: the features negotiated, ping round trips and iperf3 both ways, and the backend's counters.
+ * did: the features negotiated, ping round trips, UDP round trips as the bench times them (sockperf
+ * ping-pong), iperf3 both ways, and the backend's counters.
  * Progress goes to standard error, the table to standard output.
  */
 public final class Demo {
     private static final int PINGS = 5;
+    private static final int ROUND_TRIP_SECONDS = 3;
     private static final int DEFAULT_IPERF3_SECONDS = 5;
 
     private final PrintStream progress;
@@ -30,15 +33,16 @@ public final class Demo {
 
     /** What the demo saw; the counters once at the end and as they grew during iperf3. */
     private record Seen(String accelerator, String negotiated, PingResult fromGuest, PingResult fromHost,
-            List<String> iperf3, BackendStats counters, BackendStats duringIperf3) {
+            SockperfResult roundTrips, List<String> iperf3, BackendStats counters, BackendStats duringIperf3) {
 
         String table(Path logs) {
             StringBuilder table = new StringBuilder("\n");
-            row(table, "guest", "Debian 6.1 kernel, busybox and iperf3, in QEMU (" + accelerator + "), virtio-net-pci on vhost-user");
+            row(table, "guest", "Debian 6.1 kernel, busybox, iperf3 and sockperf, in QEMU (" + accelerator + "), virtio-net-pci on vhost-user");
             row(table, "backend", "tools/bin/vhost-user-net --tap lvg0 (TAP in its own network namespace, host 10.0.2.1)");
             row(table, "negotiated", negotiated);
             row(table, "ping", String.format("%-14s %s", "guest -> host", fromGuest.summary()));
             row(table, "", String.format("%-14s %s", "host -> guest", fromHost.summary()));
+            row(table, "round trips", String.format("%-14s UDP, %s", Direction.GUEST_TO_HOST, roundTrips.summary()));
             row(table, "iperf3", iperf3.get(0));
             iperf3.stream().skip(1).forEach(line -> row(table, "", line));
             row(table, "counters", String.format("tx %d frames %d B, rx %d frames %d B", counters.get("tx_frames"),
@@ -65,6 +69,8 @@ public final class Demo {
             step("guest up (QEMU under " + rig.guest().accelerator() + "); ping both ways");
             PingResult fromGuest = rig.traffic().pingFromGuest(PINGS);
             PingResult fromHost = rig.traffic().pingFromHost(PINGS);
+            step("UDP round trips, sockperf ping-pong from the guest, " + ROUND_TRIP_SECONDS + " s");
+            SockperfResult roundTrips = rig.traffic().roundTrips(ROUND_TRIP_SECONDS);
             BackendStats beforeIperf3 = rig.backend().stats();
             List<String> iperf3 = new ArrayList<>();
             for (Direction direction : Direction.values()) {
@@ -73,7 +79,7 @@ public final class Demo {
             }
             BackendStats counters = rig.backend().stats();
             step("done; powering the guest off");
-            return new Seen(rig.guest().accelerator(), rig.negotiated(), fromGuest, fromHost, iperf3, counters,
+            return new Seen(rig.guest().accelerator(), rig.negotiated(), fromGuest, fromHost, roundTrips, iperf3, counters,
                     counters.since(beforeIperf3));
         }
     }

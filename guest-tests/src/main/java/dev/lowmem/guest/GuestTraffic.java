@@ -1,6 +1,7 @@
 package dev.lowmem.guest;
 
 import dev.lowmem.tools.bench.Iperf3Result;
+import dev.lowmem.tools.bench.SockperfResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,13 +11,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Traffic between the guest and the host side, with the tools on both ends: busybox ping, iperf3
- * (the guest the client, the host the server) and busybox nc carrying a file whose SHA-256 is
- * compared on arrival.
+ * and sockperf (the guest the client, the host the server) and busybox nc carrying a file whose
+ * SHA-256 is compared on arrival.
  */
 public final class GuestTraffic {
     private static final Duration SHORT = Duration.ofSeconds(30);
     private static final int IPERF3_PORT = 5201;
     private static final int UDP_PORT = 5203;
+    /** The port of the bench's sockperf server (tools/scripts/lib/contenders.sh), here too. */
+    private static final int SOCKPERF_PORT = 11111;
+    /**
+     * The bench's rate (guest-tests/scripts/build-guest, its sockperf scenario): a message every 5 ms,
+     * above a TCG guest's round trip, so each finds the guest and the backend idle.
+     */
+    private static final int SOCKPERF_MESSAGES_PER_SECOND = 200;
     private static final int TO_HOST_PORT = 5001;
     private static final int TO_GUEST_PORT = 5002;
     /** A UDP port nothing in the guest listens on. */
@@ -115,6 +123,25 @@ public final class GuestTraffic {
 
     private static Duration pingTimeout(int count) {
         return Duration.ofSeconds(10L + 2L * count);
+    }
+
+    /**
+     * UDP round trips for {@code seconds}, timed as the bench times them: the guest's sockperf
+     * ping-pong, one message in flight, with {@code --full-rtt} (whole round trips, not halves),
+     * against a sockperf server on the host address that is stopped afterwards.
+     */
+    public SockperfResult roundTrips(int seconds) throws IOException, InterruptedException {
+        Process server = host.start(logDir.resolve("sockperf-server.log"), "sockperf", "server", "-i", HostSide.HOST_ADDRESS,
+                "-p", Integer.toString(SOCKPERF_PORT));
+        try {
+            host.awaitListeningUdp(SOCKPERF_PORT, SHORT);
+            String client = "sockperf ping-pong -i " + HostSide.HOST_ADDRESS + " -p " + SOCKPERF_PORT + " -t " + seconds
+                    + " --mps " + SOCKPERF_MESSAGES_PER_SECOND + " --full-rtt";
+            return SockperfResult.parse(guest.check(SHORT.plusSeconds(seconds), client));
+        } finally {
+            // A sockperf server serves until it is stopped; the host side would stop it only at its close.
+            Processes.stop(server);
+        }
     }
 
     /** An iperf3 TCP test of {@code seconds}, the guest the client and the host the server. */

@@ -125,11 +125,23 @@ public final class HostSide implements AutoCloseable {
 
     /** Waits until something listens on TCP {@code port} in the namespace. */
     public void awaitListening(int port, Duration timeout) throws IOException, InterruptedException {
+        awaitSocket("-Hltn", "TCP", port, timeout);
+    }
+
+    /** Waits until a socket is bound to UDP {@code port} in the namespace (a UDP server's "listening"). */
+    public void awaitListeningUdp(int port, Duration timeout) throws IOException, InterruptedException {
+        awaitSocket("-Hlun", "UDP", port, timeout);
+    }
+
+    /** Waits until {@code ss ssOptions} lists a socket on {@code port}. */
+    private void awaitSocket(String ssOptions, String protocol, int port, Duration timeout)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         String filter = "sport = :" + port;
-        while (exec("ss", "-Hltn", filter).checked().stdout().isBlank()) {
+        while (exec("ss", ssOptions, filter).checked().stdout().isBlank()) {
             if (System.nanoTime() > deadline) {
-                throw new IOException("nothing listens on port " + port + " in " + namespace + " after " + timeout.toSeconds() + " s");
+                throw new IOException("nothing listens on " + protocol + " port " + port + " in " + namespace + " after "
+                        + timeout.toSeconds() + " s");
             }
             Thread.sleep(50);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lowmem.guest.GuestTraffic.Direction;
 import dev.lowmem.tools.bench.Iperf3Result;
+import dev.lowmem.tools.bench.SockperfResult;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,15 +16,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * One guest with the driver's default features on our backend and a TAP: ping, iperf3 and
- * checked file transfers both ways, the driver restarted, the backend restarted. The guest boots
- * once for the class; each scenario is tagged so that it runs alone too
+ * One guest with the driver's default features on our backend and a TAP: ping, UDP round trips
+ * (sockperf), iperf3 and checked file transfers both ways, the driver restarted, the backend
+ * restarted. The guest boots once for the class; each scenario is tagged so that it runs alone too
  * ({@code tools/bin/test -pl guest-tests -am -Dgroups=iperf3}).
  */
 @Tag("guest")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GuestNetworkTest {
     private static final int PINGS = 5;
+    private static final int ROUND_TRIP_SECONDS = 3;
     private static final int IPERF3_SECONDS = 10;
     private static final long TRANSFER_BYTES = 32L << 20;
 
@@ -60,8 +62,23 @@ class GuestNetworkTest {
         assertNoDrops(before);
     }
 
+    /** UDP round trips as the bench times them: a row for the report, and a run that timed some. */
     @Test
     @Order(2)
+    @Tag("latency")
+    void udpRoundTrips() throws Exception {
+        BackendStats before = rig.backend().stats();
+
+        SockperfResult roundTrips = rig.traffic().roundTrips(ROUND_TRIP_SECONDS);
+
+        report("sockperf guest -> host", roundTrips.summary());
+        assertTrue(roundTrips.roundTrips() > 0, roundTrips::summary);
+        assertTrue(roundTrips.medianUs() > 0, roundTrips::summary);
+        assertNoDrops(before);
+    }
+
+    @Test
+    @Order(3)
     @Tag("iperf3")
     void iperf3BothWays() throws Exception {
         BackendStats before = rig.backend().stats();
@@ -74,7 +91,7 @@ class GuestNetworkTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     @Tag("integrity")
     void filesArriveIntactBothWays() throws Exception {
         BackendStats before = rig.backend().stats();
@@ -87,7 +104,7 @@ class GuestNetworkTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     @Tag("rebind")
     void trafficResumesAfterTheDriverRestarts() throws Exception {
         long features = rig.guest().features();
@@ -115,7 +132,7 @@ class GuestNetworkTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     @Tag("restart")
     void trafficResumesAfterTheBackendRestarts() throws Exception {
         for (boolean crash : new boolean[] {false, true}) {
@@ -140,7 +157,7 @@ class GuestNetworkTest {
      * and not delivered.
      */
     @Test
-    @Order(6)
+    @Order(7)
     @Tag("restart")
     void aTransferSurvivesTheBackendKilledInTheMiddle() throws Exception {
         PacedTransfers transfers = rig.startPacedTransfers(18);

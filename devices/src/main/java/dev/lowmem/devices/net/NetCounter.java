@@ -35,6 +35,7 @@ public enum NetCounter {
     CTRL_COMMANDS("control queue commands the device carried out"),
     CTRL_ERRORS("control queue commands refused (unknown, not negotiated, malformed data or chain)"),
     CTRL_FAULTS("times the control queue stopped for good: the guest broke its ring, or serving it failed"),
+    WORKER_SLEEPS("times the pair's worker slept in epoll, its poll window over with nothing to do (each ends in a wake-up)"),
     WORKER_ERRORS("errors outside any one queue that the pair's worker survived (logged, then a 10 ms pause)"),
     RARP_SENT("RARP announcements of the guest's MAC sent out of the port (SEND_RARP, after a live migration)"),
     RARP_IGNORED("RARP announcements asked of a port without a host side to send them on (loopback, sink, source)");

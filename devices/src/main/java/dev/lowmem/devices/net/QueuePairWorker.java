@@ -6,12 +6,12 @@ import dev.lowmem.vmm.core.event.EpollEvents;
 import dev.lowmem.vmm.core.event.EventFd;
 import dev.lowmem.vmm.core.event.IdleStrategy;
 import dev.lowmem.vmm.core.event.PollThenBlockIdleStrategy;
+import dev.lowmem.vmm.core.event.PollWindow;
 import dev.lowmem.vmm.core.nativeio.FileDescriptor;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -43,7 +43,7 @@ final class QueuePairWorker implements AutoCloseable {
     /** The last error outside a queue that was logged: one that repeats is counted, not logged again. */
     private String lastError;
 
-    QueuePairWorker(QueuePair pair, Duration pollWindow, Arena arena) throws NativeIoException {
+    QueuePairWorker(QueuePair pair, PollWindow pollWindow, Arena arena) throws NativeIoException {
         this.pair = pair;
         this.portFd = pair.port().fd();
         this.ready = new EpollEvents(arena, 4);
@@ -139,6 +139,7 @@ final class QueuePairWorker implements AutoCloseable {
             return;
         }
         watchPort(pair.portInterest());
+        pair.counters().increment(NetCounter.WORKER_SLEEPS);
         int count = epoll.wait(ready, -1);
         for (int i = 0; i < count; i++) {
             long token = ready.token(i);

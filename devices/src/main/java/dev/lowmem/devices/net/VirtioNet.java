@@ -115,7 +115,7 @@ public final class VirtioNet implements VirtioDevice, AutoCloseable {
                 pairs[i] = new QueuePair(i, port.queue(i), options.mtu(), pool, control, hasControlQueue && i == 0,
                         capture, arena);
                 if (datapath == Datapath.WORKERS) {
-                    workers[i] = new QueuePairWorker(pairs[i], options.pollWindow(), arena);
+                    workers[i] = new QueuePairWorker(pairs[i], options.newPollWindow(), arena);
                 }
             }
         } catch (NativeIoException | RuntimeException e) {

@@ -5,6 +5,7 @@ import dev.lowmem.vmm.core.event.EpollEvents;
 import dev.lowmem.vmm.core.event.EventFd;
 import dev.lowmem.vmm.core.event.IdleStrategy;
 import dev.lowmem.vmm.core.event.PollThenBlockIdleStrategy;
+import dev.lowmem.vmm.core.event.PollWindow;
 import dev.lowmem.vmm.core.nativeio.LibC;
 import dev.lowmem.vmm.core.nativeio.NativeIoException;
 import java.io.IOException;
@@ -65,7 +66,7 @@ final class PairThread implements AutoCloseable {
 
     private void run() {
         try {
-            IdleStrategy idle = new PollThenBlockIdleStrategy(POLL_WINDOW, this::block);
+            IdleStrategy idle = new PollThenBlockIdleStrategy(PollWindow.fixed(POLL_WINDOW), this::block);
             while (!stopping) {
                 idle.idle(generator.doWork());
             }

@@ -25,7 +25,7 @@ final class Banner {
             NetDeviceOptions device = settings.device(i);
             lines.add("port: " + ports.get(i) + ", " + device.queuePairs()
                     + (device.queuePairs() == 1 ? " queue pair" : " queue pairs") + ", MTU " + device.mtu() + ", MAC "
-                    + device.mac() + ", poll window " + device.pollWindow().toNanos() / 1000 + " us");
+                    + device.mac() + ", poll window " + pollWindow(device));
             lines.add("socket: " + settings.sockets().get(i) + (settings.client()
                     ? ", connecting to the front-end listening there, again " + NetBackend.RECONNECT_DELAY.toSeconds()
                             + " s after it goes"
@@ -58,5 +58,12 @@ final class Banner {
     /** 1, 0.1: the interval as --stats-interval took it. */
     private static String seconds(Duration interval) {
         return BigDecimal.valueOf(interval.toMillis(), 3).stripTrailingZeros().toPlainString();
+    }
+
+    /** "50 us" for a fixed window, "50 to 500 us" for one that adapts. */
+    private static String pollWindow(NetDeviceOptions device) {
+        long least = device.pollWindow().toNanos() / 1000;
+        long most = device.maxPollWindow().toNanos() / 1000;
+        return (least == most ? least : least + " to " + most) + " us";
     }
 }

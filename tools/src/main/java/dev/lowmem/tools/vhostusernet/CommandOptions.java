@@ -110,9 +110,15 @@ final class CommandOptions {
             + " (default: ${DEFAULT-VALUE}); QEMU needs queues=N on -netdev to match.")
     private int queues = 1;
 
-    @Option(names = "--poll-us", paramLabel = "MICROS", description = "How long a worker busy-polls after its last"
-            + " frame before it sleeps, 0 to 1000000 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--poll-us", paramLabel = "MICROS", description = "How long a worker polls after its last"
+            + " frame before it sleeps, at the least, 0 to 1000000 (default: ${DEFAULT-VALUE}).")
     private long pollMicros = NetDeviceOptions.DEFAULT_POLL_WINDOW.toNanos() / 1000;
+
+    @Option(names = "--poll-max-us", paramLabel = "MICROS", description = "The most that window grows to when"
+            + " the traffic shows that polling longer saves the worker's sleep and wake-up (a host's replies to"
+            + " a guest's requests), --poll-us to 1000000; --poll-us's value fixes the window"
+            + " (default: ${DEFAULT-VALUE}, or --poll-us if that is more).")
+    private long pollMaxMicros = NetDeviceOptions.DEFAULT_MAX_POLL_WINDOW.toNanos() / 1000;
 
     @Option(names = "--pool-budget", paramLabel = "SIZE", description = "The most memory the packet pool may take"
             + " for frames held while a guest's RX ring is empty, e.g. 512K, 64M; 0 holds none (default: 64M)."
@@ -202,6 +208,9 @@ final class CommandOptions {
         checks().range("--mtu", mtu, NetDeviceOptions.MIN_MTU, NetDeviceOptions.MAX_MTU);
         checks().range("--queues", queues, 1, NetDeviceOptions.MAX_QUEUE_PAIRS);
         checks().range("--poll-us", pollMicros, 0, MAX_POLL_MICROS);
+        long maxPollMicros = spec.commandLine().getParseResult().hasMatchedOption("--poll-max-us") ? pollMaxMicros
+                : Math.max(pollMaxMicros, pollMicros);
+        checks().range("--poll-max-us", maxPollMicros, pollMicros, MAX_POLL_MICROS);
         Duration statsInterval = statsInterval();
         checks().range("--negotiation-deadline-ms", negotiationDeadlineMillis, 1, MAX_NEGOTIATION_DEADLINE_MS);
         checks().range("--mac-ageing", macAgeingSeconds, 1, MAX_MAC_AGEING_SECONDS);
@@ -223,7 +232,8 @@ final class CommandOptions {
         if (commands != null && !isFifo(commands)) {
             throw checks().invalid("--commands", commands + " is not a named pipe; make one with mkfifo " + commands);
         }
-        NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000));
+        NetDeviceOptions device = new NetDeviceOptions(mac, mtu, queues, Duration.ofNanos(pollMicros * 1000),
+                Duration.ofNanos(maxPollMicros * 1000));
         return new Settings(sockets, listenFd, switching, client, socketMode, Duration.ofMillis(negotiationDeadlineMillis),
                 portChoice(), device, budget, commands, statsInterval, statsFormat,
                 Duration.ofSeconds(macAgeingSeconds), capture, metricsAddress(), ctl);

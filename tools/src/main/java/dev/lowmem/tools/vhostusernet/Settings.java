@@ -46,6 +46,7 @@ record Settings(List<Path> sockets, int listenFd, boolean switching, boolean cli
     NetDeviceOptions device(int index) {
         long mac = device.mac().value();
         long distinct = mac & ~0xFFL | (mac + index) & 0xFFL;
-        return new NetDeviceOptions(new MacAddress(distinct), device.mtu(), device.queuePairs(), device.pollWindow());
+        return new NetDeviceOptions(new MacAddress(distinct), device.mtu(), device.queuePairs(), device.pollWindow(),
+                device.maxPollWindow());
     }
 }

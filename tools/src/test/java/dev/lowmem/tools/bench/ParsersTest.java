@@ -13,8 +13,16 @@ class ParsersTest {
     void sockperfRoundTripsFromAGuestsConsole() throws Exception {
         SockperfResult result = SockperfResult.ofConsole(Fixtures.text("sockperf-console.log"));
 
-        assertEquals(new SockperfResult(1004.150, 4885.249, 6425.471), result);
+        assertEquals(new SockperfResult(1004.150, 4885.249, 6425.471, 509), result);
         assertEquals("1004.150 4885.249 6425.471", result.figures());
+        assertEquals("median 1004 us, p99 4885 us, p99.9 6425 us of 509 round trips", result.summary());
+    }
+
+    @Test
+    void sockperfWithoutItsCountIsRefused() throws Exception {
+        String uncounted = Fixtures.text("sockperf-console.log").replace("Total 509 observations", "Total observations");
+
+        assertThrows(IllegalArgumentException.class, () -> SockperfResult.ofConsole(uncounted));
     }
 
     @Test

@@ -22,7 +22,7 @@ class BannerTest {
 
         assertEquals(List.of(
                 Version.line(),
-                "port: sink, 1 queue pair, MTU 1500, MAC 52:54:00:12:34:56, poll window 50 us",
+                "port: sink, 1 queue pair, MTU 1500, MAC 52:54:00:12:34:56, poll window 50 to 500 us",
                 "socket: /run/vnet0.sock, listening, mode 0660; a front-end has 5000 ms to send SET_OWNER",
                 "offered: NET_MAC | VERSION_1",
                 "packet pool: budget 64M for frames held while the guest's RX ring is empty; 'pool-budget SIZE' on"
@@ -35,7 +35,7 @@ class BannerTest {
     void connecting() {
         Settings settings = new Settings(List.of(Path.of("/run/qemu.sock")), -1, false, true, SocketMode.OWNER_ONLY,
                 Duration.ofMillis(250), new PortChoice.Tap("vnet0"), new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:01"), 9000, 2,
-                        Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON,
+                        Duration.ZERO, Duration.ZERO), 512 << 10, Path.of("/run/vnet0.commands"), Duration.ofSeconds(10), StatsFormat.JSON,
                 Duration.ofSeconds(300), null, null, null);
 
         assertEquals(List.of(
@@ -63,9 +63,9 @@ class BannerTest {
 
         assertEquals(List.of(
                 Version.line(),
-                "port: switch port 0 (a.sock), 1 queue pair, MTU 1500, MAC 52:54:00:12:34:56, poll window 50 us",
+                "port: switch port 0 (a.sock), 1 queue pair, MTU 1500, MAC 52:54:00:12:34:56, poll window 50 to 500 us",
                 "socket: /run/a.sock, listening, mode 0600; a front-end has 5000 ms to send SET_OWNER",
-                "port: switch port 1 (b.sock), 1 queue pair, MTU 1500, MAC 52:54:00:12:34:57, poll window 50 us",
+                "port: switch port 1 (b.sock), 1 queue pair, MTU 1500, MAC 52:54:00:12:34:57, poll window 50 to 500 us",
                 "socket: /run/b.sock, listening, mode 0600; a front-end has 5000 ms to send SET_OWNER",
                 "switch: 2 guests, uplink tap vsw0; a MAC is forgotten after 120 s of silence",
                 "offered: NET_MAC | VERSION_1",

@@ -68,14 +68,24 @@ class CommandOptionsTest {
     }
 
     @Test
+    void thePollWindowAdaptsUpToItsDefaultMostOrIsFixedByALongerLeast() {
+        assertEquals(Duration.ofNanos(500_000), parse("--socket", SOCKET, "--sink").device().maxPollWindow());
+        NetDeviceOptions longer = parse("--socket", SOCKET, "--sink", "--poll-us", "800").device();
+        assertEquals(Duration.ofNanos(800_000), longer.pollWindow());
+        assertEquals(Duration.ofNanos(800_000), longer.maxPollWindow());
+        assertEquals(Duration.ofNanos(2_000_000),
+                parse("--socket", SOCKET, "--sink", "--poll-max-us", "2000").device().maxPollWindow());
+    }
+
+    @Test
     void everyOptionGiven() {
         Settings settings = parse("--socket", SOCKET, "--client", "--source", "1514", "--mac", "02:00:00:00:00:07",
-                "--mtu", "9000", "--queues", "4", "--poll-us", "0", "--stats-interval", "5", "--stats-format", "json",
+                "--mtu", "9000", "--queues", "4", "--poll-us", "0", "--poll-max-us", "0", "--stats-interval", "5", "--stats-format", "json",
                 "--negotiation-deadline-ms", "300");
 
         assertTrue(settings.client());
         assertEquals(new PortChoice.Source(1514), settings.port());
-        assertEquals(new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:07"), 9000, 4, Duration.ZERO),
+        assertEquals(new NetDeviceOptions(MacAddress.parse("02:00:00:00:00:07"), 9000, 4, Duration.ZERO, Duration.ZERO),
                 settings.device());
         assertEquals(Duration.ofSeconds(5), settings.statsInterval());
         assertEquals(StatsFormat.JSON, settings.statsFormat());
@@ -138,6 +148,8 @@ class CommandOptionsTest {
                 refused("Invalid value for option '--poll-us': -1 is outside 0..1000000", "--sink", "--poll-us", "-1"),
                 refused("Invalid value for option '--poll-us': 1000001 is outside 0..1000000",
                         "--sink", "--poll-us", "1000001"),
+                refused("Invalid value for option '--poll-max-us': 99 is outside 100..1000000",
+                        "--sink", "--poll-us", "100", "--poll-max-us", "99"),
                 refused("Invalid value for option '--source': 59 is outside 60..65535", "--source", "59"),
                 refused("Invalid value for option '--source': 65536 is outside 60..65535", "--source", "65536"),
                 refused("Invalid value for option '--stats-interval': -2 is outside 0..86400",

@@ -39,8 +39,8 @@ class JsonStatsLineTest {
                 + "\"rx_kicks\":13,\"rx_interrupts\":14,\"rx_starved\":15,\"rx_starved_ns\":16,\"rx_held\":17,"
                 + "\"rx_pool_refused\":18,\"rx_drop_malformed_chain\":19,\"rx_drop_no_room\":20,"
                 + "\"rx_drop_port_error\":21,\"rx_filtered\":22,\"rx_drop_backlog\":23,\"tx_faults\":24,\"rx_faults\":25,"
-                + "\"ctrl_commands\":26,\"ctrl_errors\":27,\"ctrl_faults\":28,\"worker_errors\":29,"
-                + "\"rarp_sent\":30,\"rarp_ignored\":31,"
+                + "\"ctrl_commands\":26,\"ctrl_errors\":27,\"ctrl_faults\":28,\"worker_sleeps\":29,"
+                + "\"worker_errors\":30,\"rarp_sent\":31,\"rarp_ignored\":32,"
                 + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 19 + 20 + 21 + 23) + ",\"backlog\":7,\"worker_alloc_bytes\":0}]}\n", line);
     }
 

@@ -359,7 +359,7 @@ class VhostUserNetProcessTest {
                 FrontendMemory memoryB = FrontendMemory.create("switch-guest-b", 4 << 20)) {
             command.awaitStderr(line -> line.endsWith("and at exit"), "banner");
             assertTrue(command.stderr().stream().anyMatch(line -> line.endsWith(" INFO port: switch port 1 (b.sock),"
-                    + " 1 queue pair, MTU 1500, MAC 52:54:00:12:34:57, poll window 50 us")), command.toString());
+                    + " 1 queue pair, MTU 1500, MAC 52:54:00:12:34:57, poll window 50 to 500 us")), command.toString());
             try (VhostUserFrontend frontendA = VhostUserFrontend.connect(a, Duration.ofSeconds(5));
                     FrontendQueue rxA = FrontendQueue.create(memoryA, RX_RINGS, QEMU_WANTS, QUEUE_SIZE);
                     FrontendQueue txA = FrontendQueue.create(memoryA, TX_RINGS, QEMU_WANTS, QUEUE_SIZE);

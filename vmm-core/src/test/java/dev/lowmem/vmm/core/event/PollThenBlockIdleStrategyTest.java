@@ -3,8 +3,10 @@ package dev.lowmem.vmm.core.event;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
@@ -16,7 +18,7 @@ class PollThenBlockIdleStrategyTest {
 
     private final AtomicLong now = new AtomicLong(1_000_000);
     private final Blocker blocker = mock(Blocker.class);
-    private final PollThenBlockIdleStrategy idle = new PollThenBlockIdleStrategy(WINDOW, blocker, now::get);
+    private final PollThenBlockIdleStrategy idle = new PollThenBlockIdleStrategy(PollWindow.fixed(WINDOW), blocker, now::get);
 
     @Test
     void itPollsWithinTheWindowAfterWork() throws Exception {
@@ -59,8 +61,28 @@ class PollThenBlockIdleStrategyTest {
     }
 
     @Test
+    void aSleepTheWindowCouldHaveCoveredLengthensTheNextWindow() throws Exception {
+        AtomicInteger sleeps = new AtomicInteger();
+        // Each sleep ends a window after it began: the work came two windows after the last.
+        PollThenBlockIdleStrategy adaptive = new PollThenBlockIdleStrategy(
+                PollWindow.adaptive(WINDOW, WINDOW.multipliedBy(10)), () -> {
+                    sleeps.incrementAndGet();
+                    now.addAndGet(WINDOW.toNanos());
+                }, now::get);
+        now.addAndGet(WINDOW.toNanos());
+        adaptive.idle(0);
+        assertEquals(1, sleeps.get());
+        now.addAndGet(2 * WINDOW.toNanos() - 1);
+        adaptive.idle(0);
+        assertEquals(1, sleeps.get(), "the window now covers the two windows the work took");
+        now.addAndGet(1);
+        adaptive.idle(0);
+        assertEquals(2, sleeps.get());
+    }
+
+    @Test
     void aZeroWindowBlocksAsSoonAsACycleFindsNothing() throws Exception {
-        PollThenBlockIdleStrategy noPolling = new PollThenBlockIdleStrategy(Duration.ZERO, blocker, now::get);
+        PollThenBlockIdleStrategy noPolling = new PollThenBlockIdleStrategy(PollWindow.fixed(Duration.ZERO), blocker, now::get);
         noPolling.idle(3);
         verify(blocker, never()).block();
         noPolling.idle(0);

@@ -35,7 +35,7 @@ class WorkerWakeupTest {
         try (Epoll epoll = Epoll.create(); EventFd kick = EventFd.create(); Arena arena = Arena.ofShared()) {
             epoll.add(kick.fd(), LibC.EPOLLIN, 0);
             EpollEvents ready = new EpollEvents(arena, 4);
-            IdleStrategy idle = new PollThenBlockIdleStrategy(Duration.ofMillis(1), () -> epoll.wait(ready, -1));
+            IdleStrategy idle = new PollThenBlockIdleStrategy(PollWindow.fixed(Duration.ofMillis(1)), () -> epoll.wait(ready, -1));
 
             Thread worker = Thread.ofPlatform().name("worker").start(() -> {
                 workerTid.set(LibC.gettid());
