@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  */
 public record StressRun(Path directory, String contender, boolean squeezed, int udpMegabits) {
     public static final double STALL_SHARE = 0.10;
+    // the frames dropped and where, a row of its own after the squeeze's (the seeds' scenario asks for it)
+    static final int DROPPED_RANK = 27;
     static final List<String> DIRECTIONS = List.of("guest-to-host", "host-to-guest");
     static final List<String> PHASES = List.of("baseline", "stressed");
     // our back-end's counters in the table: these, then every key that matches OUR_PATTERN
@@ -72,37 +74,60 @@ public record StressRun(Path directory, String contender, boolean squeezed, int 
             squeezeRows(console, rows);
         }
         hogRows(console, rows);
-        Counters guestEnd = Counters.ofGuestLine(console, "stressed-end");
-        if (!guestEnd.isEmpty()) {
-            add(rows, 40, "guest kernel (stressed)", guestEnd.minus(Counters.ofGuestLine(console, "stressed-begin")).values());
-        }
+        Counters guestDeltas = Counters.ofGuestLine(console, "stressed-end").minus(Counters.ofGuestLine(console, "stressed-begin"));
+        add(rows, 40, "guest kernel (stressed)", guestDeltas.values());
         Counters tapBegin = Counters.ofLines(file("tap-begin"));
         Counters tapEnd = Counters.ofLines(file("tap-end"));
         boolean tap = !tapBegin.isEmpty() && !tapEnd.isEmpty();
-        if (tap) {
-            add(rows, 50, "host TAP (stressed)", tapEnd.minus(tapBegin).values());
-        }
+        Counters tapDeltas = tap ? tapEnd.minus(tapBegin) : new Counters(Map.of());
+        add(rows, 50, "host TAP (stressed)", tapDeltas.values());
         Counters statsBegin = Counters.ofBackendStats(file("stats-begin"));
         Counters statsEnd = Counters.ofBackendStats(file("stats-end"));
-        if (!statsBegin.isEmpty() && !statsEnd.isEmpty()) {
-            Counters deltas = statsEnd.minus(statsBegin);
-            if (contender.equals("ours")) {
-                ourRows(deltas, rows);
-                if (tap) {
-                    rows.add(new Row(60, "our back-end (stressed)", "frames read from the TAP, not delivered, not counted",
-                            unaccounted(tapEnd.minus(tapBegin), deltas, statsEnd)));
-                }
-            } else {
-                deltas.values().forEach((key, value) -> {
-                    int split = key.indexOf('_');
-                    if (split > 0 && DPDK_COUNTERS.contains(key.substring(split + 1))) {
-                        rows.add(new Row(70, "testpmd ports (stressed)", key.substring(0, split) + "/" + key.substring(split + 1), value));
-                    }
-                });
+        Counters backendDeltas = statsBegin.isEmpty() || statsEnd.isEmpty() ? new Counters(Map.of()) : statsEnd.minus(statsBegin);
+        if (contender.equals("ours") && !backendDeltas.isEmpty()) {
+            ourRows(backendDeltas, rows);
+            if (tap) {
+                rows.add(new Row(60, "our back-end (stressed)", "frames read from the TAP, not delivered, not counted",
+                        unaccounted(tapDeltas, backendDeltas, statsEnd)));
             }
+        } else {
+            backendDeltas.values().forEach((key, value) -> {
+                int split = key.indexOf('_');
+                if (split > 0 && DPDK_COUNTERS.contains(key.substring(split + 1))) {
+                    rows.add(new Row(70, "testpmd ports (stressed)", key.substring(0, split) + "/" + key.substring(split + 1), value));
+                }
+            });
         }
+        rows.add(new Row(DROPPED_RANK, "dropped (stressed)", "guest eth0 rx / host TAP tx / back-end",
+                String.join(" / ", count(guestDeltas, "eth0_rx_dropped"), count(tapDeltas, "tx_dropped"), backendDrops(backendDeltas))));
         rows.add(new Row(80, "outcome", "guest", outcome(console)));
         return rows;
+    }
+
+    private static String count(Counters counters, String key) {
+        OptionalLong value = counters.get(key);
+        return value.isPresent() ? Long.toString(value.getAsLong()) : "-";
+    }
+
+    /**
+     * The frames the back-end itself dropped: ours' drops (every rx_drop_* and tx_drop_* reason),
+     * or testpmd's, frames it could not put into a port (tx_dropped) or did not take from one
+     * (rx_missed, rx_nombuf), both ports; "-" without its counters (QEMU's tap netdev counts none).
+     */
+    private String backendDrops(Counters deltas) {
+        if (deltas.isEmpty()) {
+            return "-";
+        }
+        if (contender.equals("ours")) {
+            return count(deltas, "drops");
+        }
+        long dropped = 0;
+        for (String key : deltas.values().keySet()) {
+            if (key.endsWith("_tx_dropped") || key.endsWith("_rx_missed") || key.endsWith("_rx_nombuf")) {
+                dropped += deltas.get(key).orElse(0);
+            }
+        }
+        return Long.toString(dropped);
     }
 
     private void directionRows(String console, String direction, int rank, List<Row> rows) {

@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -16,9 +17,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * both: ours, ours+squeeze and dpdk), beside what the script's awk made of the same runs.
  */
 class StressRunTest {
-    private static boolean fromTheSeries(String row) {
+    // the rows the awk did not have: the 100-ms series' and the drops' summary
+    private static boolean new100MsOrDropRow(String row) {
         String[] f = row.split("\t");
-        return (f[0].equals("10") || f[0].equals("20")) && !f[2].endsWith("Mbit/s (retr)");
+        return (f[0].equals("10") || f[0].equals("20")) && !f[2].endsWith("Mbit/s (retr)")
+                || f[0].equals(Integer.toString(StressRun.DROPPED_RANK));
     }
 
     private static List<String> hostToGuestRows(String fixture, Path dir) throws Exception {
@@ -38,7 +41,8 @@ class StressRunTest {
         List<String> awk = Fixtures.text(fixture + "/figures-awk.tsv").lines()
                 .map(row -> contender.equals("dpdk") ? row.replace("DMA 5.2 /", "DMA 5.3 /").replace("43.6, 13", "43.7, 13") : row)
                 .toList();
-        assertEquals(awk.stream().filter(row -> !fromTheSeries(row)).toList(), rows.stream().filter(row -> !fromTheSeries(row)).toList());
+        assertEquals(awk.stream().filter(row -> !new100MsOrDropRow(row)).toList(),
+                rows.stream().filter(row -> !new100MsOrDropRow(row)).toList());
     }
 
     @Test
@@ -63,6 +67,14 @@ class StressRunTest {
                 // squeezes end 0.771, 1.790, 2.813 and 3.870 s into the run: back by 0.9, 1.9, 2.9 and 3.9
                 "20\thost->guest\tback within after a squeeze, ms: median / worst\t98 / 129 ms of 4"),
                 hostToGuestRows("stress-run-ours-squeeze", dir));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"stress-run-ours, ours, 0 / 0 / 0", "stress-run-ours-squeeze, ours, 32 / 0 / 0", "stress-run-dpdk, dpdk, 0 / 0 / 38"})
+    void theFramesDroppedAndWhere(String fixture, String contender, String dropped, @TempDir Path dir) throws Exception {
+        StressRun run = new StressRun(Fixtures.copyRun(fixture, dir), contender, true, 30);
+
+        assertEquals(List.of(dropped), run.rows().stream().filter(r -> r.rank() == StressRun.DROPPED_RANK).map(StressRun.Row::value).toList());
     }
 
     @Test
@@ -92,6 +104,7 @@ class StressRunTest {
         List<StressRun.Row> rows = new StressRun(dir, "qemu-tap", false, 0).rows();
 
         assertEquals("-", rows.getFirst().value());
+        assertEquals("- / - / -", rows.stream().filter(r -> r.rank() == StressRun.DROPPED_RANK).findFirst().orElseThrow().value());
         assertEquals("rc 1: memhog not ready after 120 s", rows.getLast().value());
     }
 
