@@ -37,6 +37,8 @@ class RxBacklogDeviceTest {
     private static final long FEATURES = Features.of(Feature.VERSION_1, Feature.NET_MRG_RXBUF, Feature.RING_EVENT_IDX);
     private static final int GUEST_PORT = 40_001;
     private static final int DATAGRAMS = 40;
+    /** More than the backlog holds, less than the TAP's queue (500 frames). */
+    private static final int FLOOD = RxBacklog.MAX_FRAMES + 44;
 
     private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     private final String subnet = NetworkNamespace.randomSubnet();
@@ -124,15 +126,47 @@ class RxBacklogDeviceTest {
         }
     }
 
+    @Test
+    void aKickAfterTheBacklogFilledBringsTheHeldFramesBeforeTheNewerOnesInThePort() throws Exception {
+        try (PacketPool pool = new PacketPool(PoolConfig.defaults());
+                NetBackend backend = new NetBackend(dir, port, pool);
+                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+            hostSideUp();
+            QueuePairCounters counters = backend.counters();
+            sendDatagrams(0, FLOOD);
+            Eventually.equals(RxBacklog.MAX_FRAMES, () -> counters.get(NetCounter.RX_HELD));
+            long kicks = counters.get(NetCounter.RX_KICKS);
+
+            // The first kick's buffers all go to held frames; the second's to the rest of them, then the port's.
+            driver.postRx(200, 2048);
+            receiveDatagramsInOrder(driver, 0, 200);
+            driver.postRx(FLOOD - 200, 2048);
+            receiveDatagramsInOrder(driver, 200, FLOOD);
+            assertEquals(kicks + 2, counters.get(NetCounter.RX_KICKS), "a kick for each batch of buffers");
+            assertEquals(0, backend.device.pair(0).backlog());
+            assertEquals(0, counters.drops());
+        }
+    }
+
     /** Datagrams "held-0", "held-1", ... from a socket in the host's namespace to the guest. */
     private void sendDatagrams() throws Exception {
-        host.exec("bash", "-c", "for i in $(seq 0 " + (DATAGRAMS - 1) + "); do printf held-$i > /dev/udp/"
+        sendDatagrams(0, DATAGRAMS);
+    }
+
+    /** Datagrams "held-FIRST" up to "held-(END - 1)". */
+    private void sendDatagrams(int first, int end) throws Exception {
+        host.exec("bash", "-c", "for i in $(seq " + first + " " + (end - 1) + "); do printf held-$i > /dev/udp/"
                 + subnet + ".2/" + GUEST_PORT + "; done");
     }
 
     private static void receiveDatagramsInOrder(NetDriver driver) throws Exception {
-        int next = 0;
-        for (int frame = 0; frame < DATAGRAMS + 8 && next < DATAGRAMS; frame++) {
+        receiveDatagramsInOrder(driver, 0, DATAGRAMS);
+    }
+
+    /** Receives "held-FIRST" up to "held-(END - 1)", in that order, skipping a few strays. */
+    private static void receiveDatagramsInOrder(NetDriver driver, int first, int end) throws Exception {
+        int next = first;
+        for (int frame = first; frame < end + 8 && next < end; frame++) {
             ByteBuffer received = ByteBuffer.wrap(driver.receive().packet());
             if (received.getShort(ETHER_TYPE) == TYPE_IPV4 && received.get(IP_PROTOCOL) == PROTOCOL_UDP
                     && (received.getShort(UDP_DESTINATION_PORT) & 0xFFFF) == GUEST_PORT) {
@@ -141,6 +175,6 @@ class RxBacklogDeviceTest {
                 next++;
             }
         }
-        assertEquals(DATAGRAMS, next, "every datagram reached the guest");
+        assertEquals(end, next, "every datagram reached the guest");
     }
 }
