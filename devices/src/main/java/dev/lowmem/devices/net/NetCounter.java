@@ -25,6 +25,8 @@ public enum NetCounter {
     RX_STARVED_NS("nanoseconds RX spent starved, counted as each starvation ends (the guest posts room or the queue stops)"),
     RX_HELD("frames taken from the port into the backlog while RX was starved"),
     RX_POOL_REFUSED("times the packet pool had no buffer for the backlog and the port kept its frames"),
+    RX_BACKLOG_FULL("times the backlog filled, a flood outlasting it: RX held no more and left the rest in the port,"
+            + " read straight into the guest's buffers, until the port ran dry"),
     RX_DROP_MALFORMED_CHAIN("RX chains the guest got wrong"),
     RX_DROP_NO_ROOM("frames larger than the guest's receive buffers"),
     RX_DROP_PORT_ERROR("failed reads from the port"),

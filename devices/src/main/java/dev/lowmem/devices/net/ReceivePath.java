@@ -25,9 +25,9 @@ import java.lang.foreign.MemorySegment;
  * chain popped and not returned.
  *
  * <p>When the guest has posted too little room, RX is starved: it moves what the port has into
- * its {@link RxBacklog} while that has room and the packet pool gives buffers, then stops
- * reading the port (the port holds the rest, a TAP in its kernel queue) and waits for the
- * guest's kick.
+ * its {@link RxBacklog} while that has room, the packet pool gives buffers and no flood filled
+ * it, then stops reading the port (the port holds the rest, a TAP in its kernel queue) and waits
+ * for the guest's kick.
  *
  * <p>The queue pair's worker runs it, and so may a switch port's sender ({@link #receiveDirect}),
  * always inside the queue's access lock, which orders one's changes before the other's reads;

@@ -18,6 +18,14 @@ import java.lang.foreign.Arena;
  * with retransmits and a collapsed window. The backlog is bounded (frames and buffers), and
  * when the pool has no buffer it stops taking: the port keeps the rest (back-pressure).
  *
+ * <p>A flood that outlasts the backlog (it fills) is left to the port: until the port next runs
+ * dry while RX reads it into the guest, the backlog takes nothing more, the held frames go to
+ * the guest first and then RX reads the port straight into the guest's buffers again. Holding
+ * every frame of a sustained flood would copy each twice (port to pool, pool to guest) where the
+ * guest's own buffers take it with one read: about 40% of the rate (docs/LOW-MEMORY.md, "The
+ * back-end short of memory"). The backlog is for the short starvations of a guest that refills
+ * late; a port that ran dry says the guest caught up, and the next starvation is such a one.
+ *
  * <p>A port that {@linkplain PortReceiver#waitsWithoutLoss() waits without loss} needs no backlog:
  * then this holds nothing and draws nothing from the pool.
  *
@@ -48,6 +56,8 @@ final class RxBacklog implements PortReceiver {
     private int firstBuffer;
     private int bufferCount;
     private boolean refused;
+    /** The backlog filled: hold nothing until the port runs dry with the backlog empty. */
+    private boolean flooded;
 
     RxBacklog(PortReceiver port, PacketPool pool, String userName, QueuePairCounters counters, Arena arena) {
         this.port = port;
@@ -85,6 +95,7 @@ final class RxBacklog implements PortReceiver {
         user.close();
         user = null;
         refused = false;
+        flooded = false;
     }
 
     /** End of a poll cycle: buffers freed on other threads come home. */
@@ -94,9 +105,12 @@ final class RxBacklog implements PortReceiver {
         }
     }
 
-    /** Whether a frame from the port could be held now: RX watches the port for it while starved. */
+    /**
+     * Whether a frame from the port could be held now: RX watches the port for it while starved.
+     * A full backlog is {@link #flooded}, so the bounds need no check of their own.
+     */
     boolean canHold() {
-        return user != null && !refused && frames < MAX_FRAMES && bufferCount < MAX_BUFFERS;
+        return user != null && !refused && !flooded;
     }
 
     /** The guest's ring moved: the pool is asked again the next time RX starves. */
@@ -122,6 +136,7 @@ final class RxBacklog implements PortReceiver {
             long room = next == UNKNOWN_LENGTH ? roomWanted : Math.min(next, roomWanted);
             int needed = (int) ((room + bufferSize - 1) / bufferSize);
             if (bufferCount + needed > MAX_BUFFERS) {
+                filled();
                 break;
             }
             if (!takeBuffers(needed)) {
@@ -145,8 +160,25 @@ final class RxBacklog implements PortReceiver {
             frames++;
             held++;
             counters.increment(NetCounter.RX_HELD);
+            if (frames == MAX_FRAMES || bufferCount == MAX_BUFFERS) {
+                filled();
+            }
         }
         return held;
+    }
+
+    /** A flood outlasted the backlog: the port keeps the rest until it runs dry. */
+    private void filled() {
+        flooded = true;
+        counters.increment(NetCounter.RX_BACKLOG_FULL);
+    }
+
+    /** The port had no frame for the guest: the flood, if there was one, is over. */
+    private long portDrainedIfNone(long next) {
+        if (next == 0) {
+            flooded = false;
+        }
+        return next;
     }
 
     /** Takes {@code count} buffers onto the tail; all or none. */
@@ -202,14 +234,14 @@ final class RxBacklog implements PortReceiver {
 
     @Override
     public long nextFrameLength() {
-        return frames > 0 ? frameLengths[firstFrame] : port.nextFrameLength();
+        return frames > 0 ? frameLengths[firstFrame] : portDrainedIfNone(port.nextFrameLength());
     }
 
-    /** The oldest held frame, copied into the guest's buffers; else the port's next. */
+    /** The oldest held frame, copied into the guest's buffers; else the port's next, read straight into them. */
     @Override
     public long receive(RxBuffers guest) throws IOException {
         if (frames == 0) {
-            return port.receive(guest);
+            return portDrainedIfNone(port.receive(guest));
         }
         long length = frameLengths[firstFrame];
         long copied = 0;

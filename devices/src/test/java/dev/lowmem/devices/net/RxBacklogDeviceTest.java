@@ -39,6 +39,7 @@ class RxBacklogDeviceTest {
     private static final int DATAGRAMS = 40;
     /** More than the backlog holds, less than the TAP's queue (500 frames). */
     private static final int FLOOD = RxBacklog.MAX_FRAMES + 44;
+    private static final int SPARE = 8;
 
     private final String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     private final String subnet = NetworkNamespace.randomSubnet();
@@ -145,6 +146,38 @@ class RxBacklogDeviceTest {
             assertEquals(kicks + 2, counters.get(NetCounter.RX_KICKS), "a kick for each batch of buffers");
             assertEquals(0, backend.device.pair(0).backlog());
             assertEquals(0, counters.drops());
+        }
+    }
+
+    @Test
+    void aFloodThatOutlastsTheBacklogWaitsInTheTapUntilItRunsDryThenTheBacklogHoldsAgain() throws Exception {
+        try (PacketPool pool = new PacketPool(PoolConfig.defaults());
+                NetBackend backend = new NetBackend(dir, port, pool);
+                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+            hostSideUp();
+            QueuePairCounters counters = backend.counters();
+            sendDatagrams(0, FLOOD);
+            Eventually.equals(RxBacklog.MAX_FRAMES, () -> counters.get(NetCounter.RX_HELD));
+            assertEquals(1, counters.get(NetCounter.RX_BACKLOG_FULL));
+
+            // The guest takes the held frames and starves again: the flood's rest and what comes
+            // meanwhile stay in the TAP, for the guest's buffers alone.
+            driver.postRx(RxBacklog.MAX_FRAMES, 2048);
+            receiveDatagramsInOrder(driver, 0, RxBacklog.MAX_FRAMES);
+            sendDatagrams(FLOOD, FLOOD + DATAGRAMS);
+            // More buffers than frames: RX finds the TAP dry while the guest has room, the end of the flood.
+            driver.postRx(FLOOD + DATAGRAMS - RxBacklog.MAX_FRAMES + SPARE, 2048);
+            receiveDatagramsInOrder(driver, RxBacklog.MAX_FRAMES, FLOOD + DATAGRAMS);
+            assertEquals(RxBacklog.MAX_FRAMES, counters.get(NetCounter.RX_HELD), "nothing held while the TAP held the flood");
+
+            // The next starvation is held again: the spare buffers take the first frames, the backlog the rest.
+            sendDatagrams(0, DATAGRAMS);
+            Eventually.equals(RxBacklog.MAX_FRAMES + DATAGRAMS - SPARE, () -> counters.get(NetCounter.RX_HELD));
+            driver.postRx(DATAGRAMS - SPARE, 2048);
+            receiveDatagramsInOrder(driver, 0, DATAGRAMS);
+            assertEquals(1, counters.get(NetCounter.RX_BACKLOG_FULL));
+            assertEquals(0, counters.drops());
+            assertEquals(0, port.hostDrops(), "the TAP's queue dropped nothing");
         }
     }
 

@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
 public final class BackendSeries {
     /** The counters a row shows the growth of, in its columns' order. */
     static final List<String> COUNTED = List.of("rx_held", "rx_pool_refused", "pool_budget_failures", "pool_native_failures",
-            "host_drops", "drops");
+            "host_drops", "drops", "rx_backlog_full");
     static final List<String> HEADER = List.of("s from the raise", "Mbit/s into the guest", "held", "pool refused",
-            "budget failures", "native failures", "TAP drops", "drops", "pool MiB");
+            "budget failures", "native failures", "TAP drops", "drops", "backlog full", "pool MiB");
     // the rate counts as back from the first row at this share of the median after the change
     static final double BACK_SHARE = 0.9;
     private static final Pattern TIME = Pattern.compile("^\\{\"time\":\"([^\"]+)\"");

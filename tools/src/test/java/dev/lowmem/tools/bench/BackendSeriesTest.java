@@ -22,7 +22,7 @@ class BackendSeriesTest {
         List<BackendSeries.Row> rows = series().rows(RAISED_AT, 5, 5, 0);
 
         assertEquals(99, rows.size());
-        assertEquals(List.of("-4.9", "29", "0", "3", "3", "0", "1879", "0", "0.0"), rows.getFirst().cells());
+        assertEquals(List.of("-4.9", "29", "0", "3", "3", "0", "1879", "0", "0", "0.0"), rows.getFirst().cells());
     }
 
     @Test
@@ -31,8 +31,8 @@ class BackendSeriesTest {
 
         assertEquals(BackendSeries.HEADER, table.getFirst());
         assertEquals(10, table.size(), "a header and nine seconds");
-        assertEquals(List.of("-0.1", "97", "0", "65", "65", "0", "18130", "0", "0.0"), table.get(5));
-        assertEquals(List.of("+0.9", "61", "4522", "8", "8", "0", "16529", "0", "2.0"), table.get(6),
+        assertEquals(List.of("-0.1", "97", "0", "65", "65", "0", "18130", "0", "0", "0.0"), table.get(5));
+        assertEquals(List.of("+0.9", "61", "4522", "8", "8", "0", "16529", "0", "0", "2.0"), table.get(6),
                 "held from the raise on, in the 2 MiB the pool took");
     }
 

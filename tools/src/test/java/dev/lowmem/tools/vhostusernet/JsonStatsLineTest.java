@@ -37,11 +37,11 @@ class JsonStatsLineTest {
                 + "\"tx_port_full\":5,\"tx_drop_malformed_chain\":6,\"tx_drop_short_frame\":7,\"tx_drop_oversized\":8,"
                 + "\"tx_drop_bad_header\":9,\"tx_drop_port_error\":10,\"rx_frames\":11,\"rx_bytes\":12,"
                 + "\"rx_kicks\":13,\"rx_interrupts\":14,\"rx_starved\":15,\"rx_starved_ns\":16,\"rx_held\":17,"
-                + "\"rx_pool_refused\":18,\"rx_drop_malformed_chain\":19,\"rx_drop_no_room\":20,"
-                + "\"rx_drop_port_error\":21,\"rx_filtered\":22,\"rx_drop_backlog\":23,\"tx_faults\":24,\"rx_faults\":25,"
-                + "\"ctrl_commands\":26,\"ctrl_errors\":27,\"ctrl_faults\":28,\"worker_sleeps\":29,"
-                + "\"worker_errors\":30,\"rarp_sent\":31,\"rarp_ignored\":32,"
-                + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 19 + 20 + 21 + 23) + ",\"backlog\":7,\"worker_alloc_bytes\":0}]}\n", line);
+                + "\"rx_pool_refused\":18,\"rx_backlog_full\":19,\"rx_drop_malformed_chain\":20,\"rx_drop_no_room\":21,"
+                + "\"rx_drop_port_error\":22,\"rx_filtered\":23,\"rx_drop_backlog\":24,\"tx_faults\":25,\"rx_faults\":26,"
+                + "\"ctrl_commands\":27,\"ctrl_errors\":28,\"ctrl_faults\":29,\"worker_sleeps\":30,"
+                + "\"worker_errors\":31,\"rarp_sent\":32,\"rarp_ignored\":33,"
+                + "\"drops\":" + (6 + 7 + 8 + 9 + 10 + 20 + 21 + 22 + 24) + ",\"backlog\":7,\"worker_alloc_bytes\":0}]}\n", line);
     }
 
     @Test
