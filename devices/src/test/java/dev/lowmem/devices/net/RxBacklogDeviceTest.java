@@ -129,13 +129,7 @@ class RxBacklogDeviceTest {
 
     @Test
     void aKickAfterTheBacklogFilledBringsTheHeldFramesBeforeTheNewerOnesInThePort() throws Exception {
-        try (PacketPool pool = new PacketPool(PoolConfig.defaults());
-                NetBackend backend = new NetBackend(dir, port, pool);
-                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
-            hostSideUp();
-            QueuePairCounters counters = backend.counters();
-            sendDatagrams(0, FLOOD);
-            Eventually.equals(RxBacklog.MAX_FRAMES, () -> counters.get(NetCounter.RX_HELD));
+        withAFullBacklog((backend, driver, counters) -> {
             long kicks = counters.get(NetCounter.RX_KICKS);
 
             // The first kick's buffers all go to held frames; the second's to the rest of them, then the port's.
@@ -146,18 +140,12 @@ class RxBacklogDeviceTest {
             assertEquals(kicks + 2, counters.get(NetCounter.RX_KICKS), "a kick for each batch of buffers");
             assertEquals(0, backend.device.pair(0).backlog());
             assertEquals(0, counters.drops());
-        }
+        });
     }
 
     @Test
     void aFloodThatOutlastsTheBacklogWaitsInTheTapUntilItRunsDryThenTheBacklogHoldsAgain() throws Exception {
-        try (PacketPool pool = new PacketPool(PoolConfig.defaults());
-                NetBackend backend = new NetBackend(dir, port, pool);
-                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
-            hostSideUp();
-            QueuePairCounters counters = backend.counters();
-            sendDatagrams(0, FLOOD);
-            Eventually.equals(RxBacklog.MAX_FRAMES, () -> counters.get(NetCounter.RX_HELD));
+        withAFullBacklog((backend, driver, counters) -> {
             assertEquals(1, counters.get(NetCounter.RX_BACKLOG_FULL));
 
             // The guest takes the held frames and starves again: the flood's rest and what comes
@@ -168,7 +156,8 @@ class RxBacklogDeviceTest {
             // More buffers than frames: RX finds the TAP dry while the guest has room, the end of the flood.
             driver.postRx(FLOOD + DATAGRAMS - RxBacklog.MAX_FRAMES + SPARE, 2048);
             receiveDatagramsInOrder(driver, RxBacklog.MAX_FRAMES, FLOOD + DATAGRAMS);
-            assertEquals(RxBacklog.MAX_FRAMES, counters.get(NetCounter.RX_HELD), "nothing held while the TAP held the flood");
+            assertEquals(RxBacklog.MAX_FRAMES, counters.get(NetCounter.RX_HELD),
+                    "nothing held while the TAP held the flood");
 
             // The next starvation is held again: the spare buffers take the first frames, the backlog the rest.
             sendDatagrams(0, DATAGRAMS);
@@ -178,6 +167,28 @@ class RxBacklogDeviceTest {
             assertEquals(1, counters.get(NetCounter.RX_BACKLOG_FULL));
             assertEquals(0, counters.drops());
             assertEquals(0, port.hostDrops(), "the TAP's queue dropped nothing");
+        });
+    }
+
+    /** What a test does once the back-end holds a full backlog and the TAP the rest of a flood. */
+    @FunctionalInterface
+    private interface FullBacklogScenario {
+        void run(NetBackend backend, NetDriver driver, QueuePairCounters counters) throws Exception;
+    }
+
+    /**
+     * Sends {@link #FLOOD} datagrams to a guest that posted no buffers, waits until the backlog
+     * is full (the TAP holding the rest), then runs {@code scenario}.
+     */
+    private void withAFullBacklog(FullBacklogScenario scenario) throws Exception {
+        try (PacketPool pool = new PacketPool(PoolConfig.defaults());
+                NetBackend backend = new NetBackend(dir, port, pool);
+                NetDriver driver = NetDriver.connect(backend.socket, FEATURES)) {
+            hostSideUp();
+            QueuePairCounters counters = backend.counters();
+            sendDatagrams(0, FLOOD);
+            Eventually.equals(RxBacklog.MAX_FRAMES, () -> counters.get(NetCounter.RX_HELD));
+            scenario.run(backend, driver, counters);
         }
     }
 
