@@ -12,10 +12,10 @@ import java.lang.foreign.Arena;
 
 /**
  * The frames RX took from the port while the guest's ring was empty, held in packet-pool buffers
- * until the guest posts room (DESIGN.md, "When memory is short"). A guest short of memory
- * refills its ring late; without a backlog, every frame that arrives meanwhile waits in the
- * port, and a TAP's kernel queue of a few hundred frames overflows into drops that TCP pays for
- * with retransmits and a collapsed window. The backlog is bounded (frames and buffers), and
+ * until the guest posts room (docs/LOW-MEMORY.md, "What the back-end does"). A guest short of
+ * memory refills its ring late; without a backlog, every frame that arrives meanwhile waits in
+ * the port, and a TAP's kernel queue of a few hundred frames overflows into drops that TCP pays
+ * for with retransmits and a collapsed window. The backlog is bounded (frames and buffers), and
  * when the pool has no buffer it stops taking: the port keeps the rest (back-pressure).
  *
  * <p>A flood that outlasts the backlog (it fills) is left to the port: until the port next runs
