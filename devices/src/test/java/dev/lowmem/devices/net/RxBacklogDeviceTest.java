@@ -82,7 +82,8 @@ class RxBacklogDeviceTest {
 
             driver.postRx(DATAGRAMS, 2048);
             receiveDatagramsInOrder(driver);
-            assertEquals(kicks + 1, counters.get(NetCounter.RX_KICKS), "one kick brought every held frame");
+            // A worker still polling takes the buffers before it reads their kick, which it counts when it next sleeps.
+            Eventually.equals(kicks + 1, () -> counters.get(NetCounter.RX_KICKS));
             assertEquals(0, backend.device.pair(0).backlog());
             assertTrue(counters.get(NetCounter.RX_STARVED_NS) > 0, "the starved time is counted when it ends");
             assertEquals(0, counters.drops());
@@ -128,16 +129,14 @@ class RxBacklogDeviceTest {
     }
 
     @Test
-    void aKickAfterTheBacklogFilledBringsTheHeldFramesBeforeTheNewerOnesInThePort() throws Exception {
+    void buffersPostedAfterTheBacklogFilledTakeTheHeldFramesBeforeTheNewerOnesInThePort() throws Exception {
         withAFullBacklog((backend, driver, counters) -> {
-            long kicks = counters.get(NetCounter.RX_KICKS);
-
-            // The first kick's buffers all go to held frames; the second's to the rest of them, then the port's.
+            // The first batch of buffers all go to held frames; the second to the rest of them, then the port's.
+            // (A kick each, or none for a batch a polling worker finds first: the order is what counts.)
             driver.postRx(200, 2048);
             receiveDatagramsInOrder(driver, 0, 200);
             driver.postRx(FLOOD - 200, 2048);
             receiveDatagramsInOrder(driver, 200, FLOOD);
-            assertEquals(kicks + 2, counters.get(NetCounter.RX_KICKS), "a kick for each batch of buffers");
             assertEquals(0, backend.device.pair(0).backlog());
             assertEquals(0, counters.drops());
         });
