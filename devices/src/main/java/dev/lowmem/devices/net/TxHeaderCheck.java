@@ -9,8 +9,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Whether a transmitted frame's {@code virtio_net_hdr} may go to the port: it asks only for
- * offloads the driver negotiated, and every offset in it lies inside the frame (DESIGN.md, "bad
- * input"). Run on the device's own copy of the header, so the guest cannot change it afterwards.
+ * offloads the driver negotiated, and every offset in it lies inside the frame (virtio 1.2,
+ * 5.1.6.2: what a driver may ask; anything else is the guest's error, dropped and counted). Run
+ * on the device's own copy of the header, so the guest cannot change it afterwards.
  */
 final class TxHeaderCheck {
     /** Ethernet's header without a VLAN tag: anything shorter is not a frame. */

@@ -10,7 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A running virtqueue as a device worker sees it: its rings, the kick the driver signals and the
- * call the device signals, behind the queue's access lock (DESIGN.md, "the bottom-half lock").
+ * call the device signals, behind the queue's access lock (docs/ARCHITECTURE.md, "Threads and locks").
  *
  * <p>The worker brackets each burst with {@link #tryEnter()} and {@link #exit()}: inside, the
  * rings and the call stay put. The control plane replaces rings (a new memory table) or the call

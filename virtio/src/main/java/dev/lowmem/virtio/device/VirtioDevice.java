@@ -53,7 +53,7 @@ public interface VirtioDevice {
 
     /**
      * Starts processing {@code queue}: watch its kick, and look at its rings once at once, for the
-     * driver may have posted buffers before the queue ran (DESIGN.md).
+     * driver may have posted buffers before the queue ran, its kick signalled before anyone watched it.
      */
     void startQueue(ActiveQueue queue);
 

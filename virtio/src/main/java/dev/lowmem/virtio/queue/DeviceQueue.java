@@ -33,7 +33,7 @@ public sealed interface DeviceQueue permits SplitDeviceQueue, PackedDeviceQueue 
      * position vhost-user's SET_VRING_BASE carries (see {@link #ringBase()}).
      *
      * <p>A queue that starts may have chains waiting for which the kick came before it existed:
-     * pop once at once (DESIGN.md, "a ring that becomes ready is processed once at once"). Its
+     * pop once at once. Its
      * first {@link #needsInterrupt()} after publishing says yes whatever the driver asked, for a
      * driver may be waiting on entries an earlier session published without signalling.
      */
