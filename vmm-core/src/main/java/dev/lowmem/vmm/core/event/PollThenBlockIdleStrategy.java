@@ -8,11 +8,11 @@ import java.util.function.LongSupplier;
  * syscall, a guest notification or a thread's wake-up; the window ({@link PollWindow}) adapts to
  * what the sleeps show. A zero window blocks as soon as a cycle finds nothing.
  *
- * <p>Each empty poll yields the CPU ({@link Thread#yield()}, sched_yield): the thread that is
- * to answer what the worker just sent (a host's server on the same core, QEMU's vCPU when nothing
- * is pinned) runs at once instead of waiting for the window to end, and the worker, runnable
- * again as soon as it is alone, sees the answer without sleeping. Alone on its core, the yield
- * returns at once.
+ * <p>An empty poll spins ({@link Thread#onSpinWait()}) rather than yield the CPU: a thread that
+ * wakes on the worker's core (a host's server answering what the worker sent) preempts a spinner
+ * anyway, and a yield on a crowded core gives up the worker's share of it for as long as the
+ * others run, which under load cost a throughput run more than the yield ever saved a round trip
+ * (docs/PERFORMANCE.md, "Round trips").
  */
 public final class PollThenBlockIdleStrategy implements IdleStrategy {
     private final PollWindow window;
@@ -38,7 +38,7 @@ public final class PollThenBlockIdleStrategy implements IdleStrategy {
         if (workCount > 0) {
             lastWorkNanos = now;
         } else if (now - lastWorkNanos < window.nanos()) {
-            Thread.yield();
+            Thread.onSpinWait();
         } else {
             blocker.block();
             // Woken by an event: work is likely, so poll a full window again before sleeping.
