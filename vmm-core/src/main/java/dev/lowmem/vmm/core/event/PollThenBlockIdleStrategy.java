@@ -10,9 +10,9 @@ import java.util.function.LongSupplier;
  *
  * <p>An empty poll spins ({@link Thread#onSpinWait()}) rather than yield the CPU: a thread that
  * wakes on the worker's core (a host's server answering what the worker sent) preempts a spinner
- * anyway, and a yield on a crowded core gives up the worker's share of it for as long as the
- * others run, which under load cost a throughput run more than the yield ever saved a round trip
- * (docs/PERFORMANCE.md, "Round trips").
+ * anyway, and a yield on a crowded core would give up the worker's share of it for as long as the
+ * others run; in an A/B of a guest's round trips the yield bought nothing over the adaptive
+ * window alone (docs/PERFORMANCE.md, "Round trips").
  */
 public final class PollThenBlockIdleStrategy implements IdleStrategy {
     private final PollWindow window;
