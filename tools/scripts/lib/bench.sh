@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# Sourced by tools/bench: what a benchmark script needs beside its contenders. Processes it starts
-# and stops (all of them stopped by bench_cleanup, from an EXIT trap), network namespaces it makes
-# and deletes, a results file with one line a run; what reads the runs' output and makes reports
-# of them is Java (dev.lowmem.tools.bench.BenchReport, in the tools jar), run by bench_java.
+# Sourced by tools/bench, the stress scripts and lib/testpmd.sh: what a benchmark script needs
+# beside its contenders. Processes it starts and stops (all of them stopped by bench_cleanup, from
+# an EXIT trap), network namespaces it makes and deletes, a results file with one line a run; what
+# reads the runs' output and makes reports of them is Java (dev.lowmem.tools.bench.BenchReport, in
+# the tools jar), run by bench_java.
 
 # --- processes ---------------------------------------------------------------------------------
 

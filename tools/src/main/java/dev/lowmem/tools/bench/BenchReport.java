@@ -16,16 +16,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * What tools/bench and the stress scripts do not leave to bash: reading the raw output of the
- * runs they launched, the statistics over the rounds, the reports and the charts. Run from the
- * tools jar: {@code java -cp tools/target/vhost-user-net.jar dev.lowmem.tools.bench.BenchReport
- * COMMAND ...}. Exit status 1 when the output holds no result (a failed run), 2 for a bad option.
+ * What tools/bench, the testpmd scripts and the stress scripts do not leave to bash: reading the
+ * raw output of the runs they launched, the statistics over the rounds, the reports and the
+ * charts. Run from the tools jar: {@code java -cp tools/target/vhost-user-net.jar
+ * dev.lowmem.tools.bench.BenchReport COMMAND ...}. Exit status 1 when the output holds no result (a failed run), 2 for a bad option.
  */
 @Command(name = "bench-report", mixinStandardHelpOptions = true, subcommands = {BenchReport.Report.class,
         BenchReport.Iperf3.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
         BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.StressRunCommand.class,
         BenchReport.StressTable.class, BenchReport.StressSeconds.class, BenchReport.BackendRows.class,
-        BenchReport.BackendRecovery.class},
+        BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
     static final int NO_RESULT = 1;
@@ -312,6 +312,28 @@ public final class BenchReport {
             panels.forEach((panel, series) -> charts.add(
                     new Charts.SeriesPanel(panel.isEmpty() ? title : title + ": " + panel, xLabel, yLabel, series)));
             Files.writeString(svg, Charts.series(charts));
+            return 0;
+        }
+    }
+
+    @Command(name = "testpmd-summary", description = {"A line a port from the last statistics blocks of testpmd's log"
+            + " (TestpmdLog): testpmd role=ROLE port=N [name=NAME] rx_packets=.. tx_packets=.. rx_bytes=..",
+            "tx_bytes=.. rx_missed=.. tx_dropped=.. rx_errors=.. tx_errors=.. rx_nombuf=.. [EXTRA]"})
+    static final class TestpmdSummary implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "testpmd's log: its output in interactive mode")
+        Path log;
+        @Option(names = "--role", required = true, description = "frontend or backend")
+        String role;
+        @Option(names = "--extra", defaultValue = "", description = "words at the end of every line (seconds=.. features=..)")
+        String extra;
+        @Option(names = "--names", defaultValue = "", description = "the ports' names, comma-separated, port 0 first")
+        String names;
+
+        @Override
+        public Integer call() throws IOException {
+            TestpmdLog.parse(Files.readString(log)).summary(role, extra, names).forEach(out(spec)::println);
             return 0;
         }
     }
