@@ -98,15 +98,6 @@ bench_record() {
     echo "$*" >>"$BENCH_RESULTS"
 }
 
-# bench_field LINE KEY: the value of KEY=VALUE in a line of such words.
-bench_field() {
-    local word
-    for word in $1; do
-        [[ $word == "$2="* ]] && { echo "${word#*=}"; return 0; }
-    done
-    return 1
-}
-
 # bench_java COMMAND ARG...: the bench's parsers, statistics, reports and charts (BenchReport
 # --help; its Javadoc says what each does). Needs JAVA_HOME (require_jdk25) and the tools jar.
 bench_java() {

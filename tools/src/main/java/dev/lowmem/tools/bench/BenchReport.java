@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
         BenchReport.Iperf3.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
         BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.StressRunCommand.class,
         BenchReport.StressTable.class, BenchReport.StressSeconds.class, BenchReport.BackendRows.class,
-        BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class},
+        BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class, BenchReport.FrontendRateCommand.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
     static final int NO_RESULT = 1;
@@ -334,6 +334,37 @@ public final class BenchReport {
         @Override
         public Integer call() throws IOException {
             TestpmdLog.parse(Files.readString(log)).summary(role, extra, names).forEach(out(spec)::println);
+            return 0;
+        }
+    }
+
+    @Command(name = "frontend-rate", description = "\"MPPS GBIT_S\" of a front-end's run in tools/bench's testpmd part,"
+            + " from its output (FrontendRate)")
+    static final class FrontendRateCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "testpmd (testpmd-frontend's line) or loadgen (tools/bin/loadgen's)")
+        String frontend;
+        @Parameters(index = "1", description = "the front-end's standard output")
+        Path output;
+        @Option(names = "--counted", required = true, description = "rx or tx: the frames received or sent")
+        String counted;
+        @Option(names = "--size", defaultValue = "0", description = "the frame size in bytes, for loadgen's Gbit/s")
+        int size;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!counted.equals("rx") && !counted.equals("tx")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--counted must be rx or tx: " + counted);
+            }
+            String text = Files.readString(output);
+            String rate = switch (frontend) {
+                case "testpmd" -> FrontendRate.ofTestpmd(text, counted);
+                case "loadgen" -> FrontendRate.ofLoadgen(text, counted, size);
+                default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                        "the front-end must be testpmd or loadgen: " + frontend);
+            };
+            out(spec).println(rate);
             return 0;
         }
     }
