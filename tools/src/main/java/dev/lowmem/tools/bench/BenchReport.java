@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
         BenchReport.Iperf3.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
         BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.StressRunCommand.class,
         BenchReport.StressTable.class, BenchReport.StressSeconds.class, BenchReport.BackendRows.class,
-        BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class, BenchReport.FrontendRateCommand.class},
+        BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class, BenchReport.FrontendRateCommand.class, BenchReport.AcceleratorsCommand.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
     static final int NO_RESULT = 1;
@@ -365,6 +365,34 @@ public final class BenchReport {
                         "the front-end must be testpmd or loadgen: " + frontend);
             };
             out(spec).println(rate);
+            return 0;
+        }
+    }
+
+    @Command(name = "accelerators", description = "\"tcg (N runs), ...\": the accelerators run-guest used, from its"
+            + " stderr files under a directory (Accelerators); nothing when no file matches")
+    static final class AcceleratorsCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "the directory, e.g. a bench's runs/")
+        Path directory;
+        @Parameters(index = "1", description = "a glob of files under it, e.g. '*-guest-*/guest.err'")
+        String glob;
+
+        @Override
+        public Integer call() throws IOException {
+            java.nio.file.PathMatcher matcher = directory.getFileSystem().getPathMatcher("glob:" + glob);
+            List<String> texts = new ArrayList<>();
+            if (Files.isDirectory(directory)) {
+                try (var files = Files.walk(directory)) {
+                    for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+                        if (matcher.matches(directory.relativize(file))) {
+                            texts.add(Files.readString(file));
+                        }
+                    }
+                }
+            }
+            out(spec).println(Accelerators.count(texts));
             return 0;
         }
     }
