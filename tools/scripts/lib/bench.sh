@@ -104,3 +104,13 @@ bench_java() {
     "$JAVA_HOME/bin/java" -cp "$BENCH_JAR" dev.lowmem.tools.bench.BenchReport "$@"
 }
 
+# bench_machine [OPTION...]: the facts BenchReport machine reads (the CPU model, the RAM, the free
+# hugepages; QEMU's, iperf3's and the guest's versions from what its OPTIONs give it) in MACHINE[KEY].
+declare -A MACHINE=()
+bench_machine() {
+    local facts key value
+    facts=$(bench_java machine "$@") || return 1
+    # shellcheck disable=SC2034 # MACHINE is for the scripts that source this
+    while IFS=$'\t' read -r key value; do MACHINE[$key]=$value; done <<<"$facts"
+}
+

@@ -36,8 +36,8 @@ tp_require_testpmd() {
 # tp_require_hugepages MB: enough free 2 MiB hugepages for an EAL that preallocates MB.
 tp_require_hugepages() {
     local need_mb=$1 free total
-    free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
-    total=$(awk '/^HugePages_Total:/ { print $2 }' /proc/meminfo)
+    bench_machine --meminfo /proc/meminfo || tp_die "could not read /proc/meminfo"
+    free=${MACHINE[hugepages_free]:-0} total=${MACHINE[hugepages_total]:-0}
     if (( free * 2 < need_mb )); then
         cat >&2 <<MSG
 ${0##*/}: $need_mb MiB of 2 MiB hugepages needed, only $((free * 2)) MiB free ($total pages reserved).

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Parameters;
         BenchReport.Iperf3.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
         BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.StressRunCommand.class,
         BenchReport.StressTable.class, BenchReport.StressSeconds.class, BenchReport.BackendRows.class,
-        BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class, BenchReport.FrontendRateCommand.class, BenchReport.AcceleratorsCommand.class},
+        BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class, BenchReport.FrontendRateCommand.class,
+        BenchReport.AcceleratorsCommand.class, BenchReport.Machine.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
     static final int NO_RESULT = 1;
@@ -393,6 +395,33 @@ public final class BenchReport {
                 }
             }
             out(spec).println(Accelerators.count(texts));
+            return 0;
+        }
+    }
+
+    @Command(name = "machine", description = {"KEY<TAB>VALUE lines for tools/bench's header and the hugepage checks"
+            + " (MachineFacts): cpu_model, mem_mib,", "hugepages_total, hugepages_free, qemu and iperf3 (the versions),"
+            + " and kernel_release (the guest's) with --manifest; a fact not found is empty."})
+    static final class Machine implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--cpuinfo", defaultValue = "/proc/cpuinfo")
+        Path cpuinfo;
+        @Option(names = "--meminfo", defaultValue = "/proc/meminfo")
+        Path meminfo;
+        @Option(names = "--qemu-version", defaultValue = "", description = "what qemu-system-x86_64 --version printed")
+        String qemuVersion;
+        @Option(names = "--iperf3-version", defaultValue = "", description = "what iperf3 --version printed")
+        String iperf3Version;
+        @Option(names = "--manifest", description = "the guest's manifest (build-guest's cache directory)")
+        Path manifest;
+
+        @Override
+        public Integer call() throws IOException {
+            Optional<String> guest = manifest != null && Files.isReadable(manifest)
+                    ? Optional.of(Files.readString(manifest)) : Optional.empty();
+            MachineFacts.of(Files.readString(cpuinfo), Files.readString(meminfo), qemuVersion, iperf3Version, guest)
+                    .forEach((key, value) -> out(spec).println(key + "\t" + value));
             return 0;
         }
     }
