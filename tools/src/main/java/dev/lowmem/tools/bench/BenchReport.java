@@ -343,30 +343,30 @@ public final class BenchReport {
     @Command(name = "frontend-rate", description = "\"MPPS GBIT_S\" of a front-end's run in tools/bench's testpmd part,"
             + " from its output (FrontendRate)")
     static final class FrontendRateCommand implements Callable<Integer> {
+        /** The front-ends whose lines FrontendRate reads. */
+        enum Frontend { testpmd, loadgen }
+
+        /** Which frames a rate counts: received or sent. */
+        enum Counted { rx, tx }
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
         @Parameters(index = "0", description = "testpmd (testpmd-frontend's line) or loadgen (tools/bin/loadgen's)")
-        String frontend;
+        Frontend frontend;
         @Parameters(index = "1", description = "the front-end's standard output")
         Path output;
         @Option(names = "--counted", required = true, description = "rx or tx: the frames received or sent")
-        String counted;
+        Counted counted;
         @Option(names = "--size", defaultValue = "0", description = "the frame size in bytes, for loadgen's Gbit/s")
         int size;
 
         @Override
         public Integer call() throws IOException {
-            if (!counted.equals("rx") && !counted.equals("tx")) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--counted must be rx or tx: " + counted);
-            }
             String text = Files.readString(output);
-            String rate = switch (frontend) {
-                case "testpmd" -> FrontendRate.ofTestpmd(text, counted);
-                case "loadgen" -> FrontendRate.ofLoadgen(text, counted, size);
-                default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                        "the front-end must be testpmd or loadgen: " + frontend);
-            };
-            out(spec).println(rate);
+            out(spec).println(switch (frontend) {
+                case testpmd -> FrontendRate.ofTestpmd(text, counted.name());
+                case loadgen -> FrontendRate.ofLoadgen(text, counted.name(), size);
+            });
             return 0;
         }
     }
