@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# Sourced by tools/bench: what a benchmark script needs beside its contenders. Processes it starts
-# and stops (all of them stopped by bench_cleanup, from an EXIT trap), network namespaces it makes
-# and deletes, a results file with one line a run; what reads the runs' output and makes reports
-# of them is Java (dev.lowmem.tools.bench.BenchReport, in the tools jar), run by bench_java.
+# Sourced by tools/bench, the stress scripts and lib/testpmd.sh: what a benchmark script needs
+# beside its contenders. Processes it starts and stops (all of them stopped by bench_cleanup, from
+# an EXIT trap), network namespaces it makes and deletes, a results file with one line a run; what
+# reads the runs' output and makes reports of them is Java (dev.lowmem.tools.bench.BenchReport, in
+# the tools jar), run by bench_java.
 
 # --- processes ---------------------------------------------------------------------------------
 
@@ -97,18 +98,19 @@ bench_record() {
     echo "$*" >>"$BENCH_RESULTS"
 }
 
-# bench_field LINE KEY: the value of KEY=VALUE in a line of such words.
-bench_field() {
-    local word
-    for word in $1; do
-        [[ $word == "$2="* ]] && { echo "${word#*=}"; return 0; }
-    done
-    return 1
-}
-
 # bench_java COMMAND ARG...: the bench's parsers, statistics, reports and charts (BenchReport
 # --help; its Javadoc says what each does). Needs JAVA_HOME (require_jdk25) and the tools jar.
 bench_java() {
     "$JAVA_HOME/bin/java" -cp "$BENCH_JAR" dev.lowmem.tools.bench.BenchReport "$@"
+}
+
+# bench_machine [OPTION...]: the facts BenchReport machine reads (the CPU model, the RAM, the free
+# hugepages; QEMU's, iperf3's and the guest's versions from what its OPTIONs give it) in MACHINE[KEY].
+declare -A MACHINE=()
+bench_machine() {
+    local facts key value
+    facts=$(bench_java machine "$@") || return 1
+    # shellcheck disable=SC2034 # MACHINE is for the scripts that source this
+    while IFS=$'\t' read -r key value; do MACHINE[$key]=$value; done <<<"$facts"
 }
 

@@ -9,6 +9,15 @@
 #
 # Use:  tp_init NAME; tp_launch EAL_AND_APP_ARGS...; tp_wait_ready; tp_cmd start; ...;
 #       tp_finish; tp_summary ROLE   (and tp_cleanup from an EXIT trap)
+#
+# Reading the log is Java, as all the bench's analysis (BenchReport in the tools jar, through
+# bench_java): tp_require_testpmd finds a JDK 25 and builds the jar when it is missing or stale.
+
+TP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+source "$TP_ROOT/tools/bin/lib/jdk.sh"
+source "$TP_ROOT/tools/bin/lib/build.sh"
+# shellcheck source=SCRIPTDIR/bench.sh
+source "$TP_ROOT/tools/scripts/lib/bench.sh"
 
 TP_PROMPT='testpmd> '
 
@@ -18,13 +27,17 @@ tp_require_testpmd() {
     command -v dpdk-testpmd >/dev/null ||
         tp_die "dpdk-testpmd not found: apt-get install -y dpdk (Debian 12 ships DPDK 22.11)"
     command -v stdbuf >/dev/null || tp_die "stdbuf not found: apt-get install -y coreutils"
+    require_jdk25 || exit 2
+    if jar_is_stale "$TP_ROOT" "$BENCH_JAR" vmm-core virtio devices tools; then
+        build_modules "$TP_ROOT" tools
+    fi
 }
 
 # tp_require_hugepages MB: enough free 2 MiB hugepages for an EAL that preallocates MB.
 tp_require_hugepages() {
     local need_mb=$1 free total
-    free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
-    total=$(awk '/^HugePages_Total:/ { print $2 }' /proc/meminfo)
+    bench_machine --meminfo /proc/meminfo || tp_die "could not read /proc/meminfo"
+    free=${MACHINE[hugepages_free]:-0} total=${MACHINE[hugepages_total]:-0}
     if (( free * 2 < need_mb )); then
         cat >&2 <<MSG
 ${0##*/}: $need_mb MiB of 2 MiB hugepages needed, only $((free * 2)) MiB free ($total pages reserved).
@@ -152,35 +165,12 @@ tp_finish() {
 
 # tp_summary ROLE [EXTRA] [NAMES]: one line per port, from the last "NIC statistics" (port
 # counters since the port started) and "Forward statistics" (since `start`; its TX-dropped =
-# frames the forwarding engine could not place in a full TX ring) blocks of the log. NAMES, if
-# given, is a comma-separated list of names for ports 0, 1, ...
+# frames the forwarding engine could not place in a full TX ring) blocks of the log
+# (BenchReport testpmd-summary, TestpmdLog). NAMES, if given, is a comma-separated list of names
+# for ports 0, 1, ...
 tp_summary() {
-    local role=$1 extra=${2:-} names=${3:-}
-    awk -v role="$role" -v extra="$extra" -v names="$names" '
-        function g(sec, p, k) { return ((sec, p, k) in v) ? v[sec, p, k] : 0 }
-        BEGIN { split(names, name, ",") }
-        /Accumulated forward statistics/ { sec = ""; next }
-        /Forward statistics for port/ || /NIC statistics for port/ {
-            for (i = 1; i <= NF; i++) if ($i == "port") port = $(i + 1)
-            sec = ($0 ~ /NIC/) ? "nic" : "fwd"
-            if (sec == "nic" && !(port in seen)) { seen[port] = 1; order[n++] = port }
-            next
-        }
-        sec != "" {
-            for (i = 1; i < NF; i++) if ($i ~ /:$/) { k = substr($i, 1, length($i) - 1); v[sec, port, k] = $(i + 1) }
-        }
-        END {
-            if (n == 0) exit 1
-            for (j = 0; j < n; j++) {
-                p = order[j]
-                printf "testpmd role=%s port=%s%s rx_packets=%s tx_packets=%s rx_bytes=%s tx_bytes=%s rx_missed=%s tx_dropped=%s rx_errors=%s tx_errors=%s rx_nombuf=%s%s\n",
-                    role, p, ((p + 1) in name ? " name=" name[p + 1] : ""),
-                    g("nic", p, "RX-packets"), g("nic", p, "TX-packets"), g("nic", p, "RX-bytes"),
-                    g("nic", p, "TX-bytes"), g("nic", p, "RX-missed"), g("fwd", p, "TX-dropped"),
-                    g("nic", p, "RX-errors"), g("nic", p, "TX-errors"), g("nic", p, "RX-nombuf"),
-                    (extra == "" ? "" : " " extra)
-            }
-        }' "$TP_LOG" || tp_fail "no port statistics in the log"
+    bench_java testpmd-summary "$TP_LOG" --role "$1" --extra "${2:-}" --names "${3:-}" ||
+        tp_fail "no port statistics in the log"
 }
 
 # tp_feature_names HEX: the names of the virtio(-net) feature bits set in HEX.

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,16 +17,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * What tools/bench and the stress scripts do not leave to bash: reading the raw output of the
- * runs they launched, the statistics over the rounds, the reports and the charts. Run from the
- * tools jar: {@code java -cp tools/target/vhost-user-net.jar dev.lowmem.tools.bench.BenchReport
- * COMMAND ...}. Exit status 1 when the output holds no result (a failed run), 2 for a bad option.
+ * What tools/bench, the testpmd scripts and the stress scripts do not leave to bash: reading the
+ * raw output of the runs they launched, the statistics over the rounds, the reports and the
+ * charts. Run from the tools jar: {@code java -cp tools/target/vhost-user-net.jar
+ * dev.lowmem.tools.bench.BenchReport COMMAND ...}. Exit status 1 when the output holds no result (a failed run), 2 for a bad option.
  */
 @Command(name = "bench-report", mixinStandardHelpOptions = true, subcommands = {BenchReport.Report.class,
         BenchReport.Iperf3.class, BenchReport.Iperf3Udp.class, BenchReport.Squeeze.class,
         BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.StressRunCommand.class,
         BenchReport.StressTable.class, BenchReport.StressSeconds.class, BenchReport.BackendRows.class,
-        BenchReport.BackendRecovery.class},
+        BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class, BenchReport.FrontendRateCommand.class,
+        BenchReport.AcceleratorsCommand.class, BenchReport.Machine.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
     static final int NO_RESULT = 1;
@@ -312,6 +314,114 @@ public final class BenchReport {
             panels.forEach((panel, series) -> charts.add(
                     new Charts.SeriesPanel(panel.isEmpty() ? title : title + ": " + panel, xLabel, yLabel, series)));
             Files.writeString(svg, Charts.series(charts));
+            return 0;
+        }
+    }
+
+    @Command(name = "testpmd-summary", description = {"A line a port from the last statistics blocks of testpmd's log"
+            + " (TestpmdLog): testpmd role=ROLE port=N [name=NAME] rx_packets=.. tx_packets=.. rx_bytes=..",
+            "tx_bytes=.. rx_missed=.. tx_dropped=.. rx_errors=.. tx_errors=.. rx_nombuf=.. [EXTRA]"})
+    static final class TestpmdSummary implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "testpmd's log: its output in interactive mode")
+        Path log;
+        @Option(names = "--role", required = true, description = "frontend or backend")
+        String role;
+        @Option(names = "--extra", defaultValue = "", description = "words at the end of every line (seconds=.. features=..)")
+        String extra;
+        @Option(names = "--names", defaultValue = "", description = "the ports' names, comma-separated, port 0 first")
+        String names;
+
+        @Override
+        public Integer call() throws IOException {
+            TestpmdLog.parse(Files.readString(log)).summary(role, extra, names).forEach(out(spec)::println);
+            return 0;
+        }
+    }
+
+    @Command(name = "frontend-rate", description = "\"MPPS GBIT_S\" of a front-end's run in tools/bench's testpmd part,"
+            + " from its output (FrontendRate)")
+    static final class FrontendRateCommand implements Callable<Integer> {
+        /** The front-ends whose lines FrontendRate reads. */
+        enum Frontend { testpmd, loadgen }
+
+        /** Which frames a rate counts: received or sent. */
+        enum Counted { rx, tx }
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "testpmd (testpmd-frontend's line) or loadgen (tools/bin/loadgen's)")
+        Frontend frontend;
+        @Parameters(index = "1", description = "the front-end's standard output")
+        Path output;
+        @Option(names = "--counted", required = true, description = "rx or tx: the frames received or sent")
+        Counted counted;
+        @Option(names = "--size", defaultValue = "0", description = "the frame size in bytes, for loadgen's Gbit/s")
+        int size;
+
+        @Override
+        public Integer call() throws IOException {
+            String text = Files.readString(output);
+            out(spec).println(switch (frontend) {
+                case testpmd -> FrontendRate.ofTestpmd(text, counted.name());
+                case loadgen -> FrontendRate.ofLoadgen(text, counted.name(), size);
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "accelerators", description = "\"tcg (N runs), ...\": the accelerators run-guest used, from its"
+            + " stderr files under a directory (Accelerators); nothing when no file matches")
+    static final class AcceleratorsCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Parameters(index = "0", description = "the directory, e.g. a bench's runs/")
+        Path directory;
+        @Parameters(index = "1", description = "a glob of files under it, e.g. '*-guest-*/guest.err'")
+        String glob;
+
+        @Override
+        public Integer call() throws IOException {
+            java.nio.file.PathMatcher matcher = directory.getFileSystem().getPathMatcher("glob:" + glob);
+            List<String> texts = new ArrayList<>();
+            if (Files.isDirectory(directory)) {
+                try (var files = Files.walk(directory)) {
+                    for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+                        if (matcher.matches(directory.relativize(file))) {
+                            texts.add(Files.readString(file));
+                        }
+                    }
+                }
+            }
+            out(spec).println(Accelerators.count(texts));
+            return 0;
+        }
+    }
+
+    @Command(name = "machine", description = {"KEY<TAB>VALUE lines for tools/bench's header and the hugepage checks"
+            + " (MachineFacts): cpu_model, mem_mib,", "hugepages_total, hugepages_free, qemu and iperf3 (the versions),"
+            + " and kernel_release (the guest's) with --manifest; a fact not found is empty."})
+    static final class Machine implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--cpuinfo", defaultValue = "/proc/cpuinfo")
+        Path cpuinfo;
+        @Option(names = "--meminfo", defaultValue = "/proc/meminfo")
+        Path meminfo;
+        @Option(names = "--qemu-version", defaultValue = "", description = "what qemu-system-x86_64 --version printed")
+        String qemuVersion;
+        @Option(names = "--iperf3-version", defaultValue = "", description = "what iperf3 --version printed")
+        String iperf3Version;
+        @Option(names = "--manifest", description = "the guest's manifest (build-guest's cache directory)")
+        Path manifest;
+
+        @Override
+        public Integer call() throws IOException {
+            Optional<String> guest = manifest != null && Files.isReadable(manifest)
+                    ? Optional.of(Files.readString(manifest)) : Optional.empty();
+            MachineFacts.of(Files.readString(cpuinfo), Files.readString(meminfo), qemuVersion, iperf3Version, guest)
+                    .forEach((key, value) -> out(spec).println(key + "\t" + value));
             return 0;
         }
     }

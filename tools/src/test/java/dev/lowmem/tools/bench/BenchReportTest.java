@@ -183,6 +183,32 @@ class BenchReportTest {
                 run(concat("backend-recovery", window)).out());
     }
 
+    @Test
+    void theTestpmdCommandsOnARealFrontEndsLogAndOutput(@TempDir Path dir) throws Exception {
+        Path log = Fixtures.copy("testpmd-frontend/frontend-testpmd.log", dir);
+        Path out = Fixtures.copy("testpmd-frontend/frontend.out", dir);
+
+        assertEquals(Fixtures.text("testpmd-frontend/frontend.out"), run("testpmd-summary", log.toString(), "--role", "frontend",
+                "--extra", "seconds=3.06 features=0x910018000").out());
+        assertEquals("1.092350 0.559283\n", run("frontend-rate", "testpmd", out.toString(), "--counted", "tx").out());
+        assertEquals(2, run("frontend-rate", "testpmd", out.toString(), "--counted", "io").status(), "rx or tx only");
+        Path noStatistics = Files.writeString(dir.resolve("empty.log"), "testpmd> quit\n");
+        Run failed = run("testpmd-summary", noStatistics.toString(), "--role", "frontend");
+        assertEquals(BenchReport.NO_RESULT, failed.status());
+        assertTrue(failed.err().startsWith("bench-report testpmd-summary: no port statistics"), failed.err());
+    }
+
+    @Test
+    void theAcceleratorsOfTheRunsAGlobNames(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("001-guest-ours-r1"));
+        Files.createDirectories(dir.resolve("002-latency-ours-r1"));
+        Files.writeString(dir.resolve("001-guest-ours-r1/guest.err"), "run-guest: rc=0 (GUEST-DONE rc=0) accel=tcg in 23.19s\n");
+        Files.writeString(dir.resolve("002-latency-ours-r1/guest.err"), "run-guest: rc=0 (GUEST-DONE rc=0) accel=kvm in 3.1s\n");
+
+        assertEquals("tcg (1 runs)\n", run("accelerators", dir.toString(), "*-guest-*/guest.err").out());
+        assertEquals("\n", run("accelerators", dir.toString(), "*-switch-*/guest0.err").out());
+    }
+
     private static String[] concat(String command, String[] options, String... more) {
         List<String> args = new java.util.ArrayList<>(List.of(command));
         args.addAll(List.of(options));
