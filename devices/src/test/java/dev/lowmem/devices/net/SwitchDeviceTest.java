@@ -12,6 +12,7 @@ import dev.lowmem.vmm.core.pool.PoolConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.ToLongFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,7 +126,13 @@ class SwitchDeviceTest {
             if (i % 64 == 0) {
                 guests[B].fillRx(BUFFER);
             }
-            expectFrame(B, sent[i]);
+            int frame = i;
+            byte[] received = guests[B].receive().packet();
+            assertArrayEquals(sent[i], received, () -> "frame " + frame + " of " + count + ", " + received.length
+                    + " B came instead; B's port: " + nonZero(SwitchCounter.values(), rig.counters(B)::get)
+                    + "; A's port: " + nonZero(SwitchCounter.values(), rig.counters(A)::get)
+                    + "; A's pair: " + nonZero(NetCounter.values(), rig.pairCounters(A)::get)
+                    + "; B's pair: " + nonZero(NetCounter.values(), rig.pairCounters(B)::get));
         }
         guests[A].awaitTxReturned(count);
         assertEquals(count, rig.counters(B).get(SwitchCounter.FRAMES_OUT));
@@ -174,7 +181,13 @@ class SwitchDeviceTest {
             if (i % 64 == 0) {
                 guests[B].fillRx(BUFFER);
             }
-            expectFrame(B, sent[i]);
+            int frame = i;
+            byte[] received = guests[B].receive().packet();
+            assertArrayEquals(sent[i], received, () -> "frame " + frame + " of " + count + ", " + received.length
+                    + " B came instead; B's port: " + nonZero(SwitchCounter.values(), rig.counters(B)::get)
+                    + "; A's port: " + nonZero(SwitchCounter.values(), rig.counters(A)::get)
+                    + "; A's pair: " + nonZero(NetCounter.values(), rig.pairCounters(A)::get)
+                    + "; B's pair: " + nonZero(NetCounter.values(), rig.pairCounters(B)::get));
         }
         guests[A].awaitTxReturned(count);
         assertEquals(0, rig.counters(B).drops(), "no frame for B dropped for want of a buffer");
@@ -377,6 +390,18 @@ class SwitchDeviceTest {
 
     private void expect(int port, byte[] packet) throws Exception {
         expectFrame(port, packet);
+    }
+
+    /** The counters that are not 0, by name: what a failure shows of where frames went. */
+    private static <C extends Enum<C>> String nonZero(C[] counters, ToLongFunction<C> value) {
+        StringBuilder seen = new StringBuilder();
+        for (C counter : counters) {
+            long count = value.applyAsLong(counter);
+            if (count != 0) {
+                seen.append(seen.isEmpty() ? "" : ", ").append(counter.name().toLowerCase()).append(' ').append(count);
+            }
+        }
+        return seen.toString();
     }
 
     private void nothingFor(int port) throws Exception {

@@ -92,6 +92,10 @@ final class Forwarder implements AutoCloseable {
         if (target == null) {
             return false;
         }
+        // Asks again to be woken, before the look: a wake that came while this worker still
+        // polled used up its registration, and the arming read that wake's signal. Waiting for
+        // buffers, the low-water mark that woke it may not be the empty inbox it waits for.
+        target.awaitRoom(self);
         // Waiting for buffers, an inbox that emptied has given back all it will: try (and drop) once more.
         return blockedOnBuffers ? target.inbox.isEmpty() : !target.inbox.isFull();
     }
