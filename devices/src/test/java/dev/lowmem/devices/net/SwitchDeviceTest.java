@@ -122,18 +122,7 @@ class SwitchDeviceTest {
         Thread.sleep(200);
         assertEquals(portFull, rig.pairCounters(A).get(NetCounter.TX_PORT_FULL), "A's worker sleeps while B is full");
 
-        for (int i = 0; i < count; i++) {
-            if (i % 64 == 0) {
-                guests[B].fillRx(BUFFER);
-            }
-            int frame = i;
-            byte[] received = guests[B].receive().packet();
-            assertArrayEquals(sent[i], received, () -> "frame " + frame + " of " + count + ", " + received.length
-                    + " B came instead; B's port: " + nonZero(SwitchCounter.values(), rig.counters(B)::get)
-                    + "; A's port: " + nonZero(SwitchCounter.values(), rig.counters(A)::get)
-                    + "; A's pair: " + nonZero(NetCounter.values(), rig.pairCounters(A)::get)
-                    + "; B's pair: " + nonZero(NetCounter.values(), rig.pairCounters(B)::get));
-        }
+        receiveInOrder(B, A, sent);
         guests[A].awaitTxReturned(count);
         assertEquals(count, rig.counters(B).get(SwitchCounter.FRAMES_OUT));
         assertEquals(0, rig.counters(B).drops());
@@ -177,18 +166,7 @@ class SwitchDeviceTest {
         Eventually.holds(() -> rig.pairCounters(A).get(NetCounter.TX_PORT_FULL) > 0, "A's TX waiting for buffers");
         assertTrue(rig.member(B).inboxDepth() < INBOX, "B's inbox is not what stopped A");
 
-        for (int i = 0; i < count; i++) {
-            if (i % 64 == 0) {
-                guests[B].fillRx(BUFFER);
-            }
-            int frame = i;
-            byte[] received = guests[B].receive().packet();
-            assertArrayEquals(sent[i], received, () -> "frame " + frame + " of " + count + ", " + received.length
-                    + " B came instead; B's port: " + nonZero(SwitchCounter.values(), rig.counters(B)::get)
-                    + "; A's port: " + nonZero(SwitchCounter.values(), rig.counters(A)::get)
-                    + "; A's pair: " + nonZero(NetCounter.values(), rig.pairCounters(A)::get)
-                    + "; B's pair: " + nonZero(NetCounter.values(), rig.pairCounters(B)::get));
-        }
+        receiveInOrder(B, A, sent);
         guests[A].awaitTxReturned(count);
         assertEquals(0, rig.counters(B).drops(), "no frame for B dropped for want of a buffer");
         assertEquals(0, rig.pairCounters(A).drops());
@@ -390,6 +368,29 @@ class SwitchDeviceTest {
 
     private void expect(int port, byte[] packet) throws Exception {
         expectFrame(port, packet);
+    }
+
+    /**
+     * {@code receiver}'s guest takes {@code sent} from {@code sender} in order, posting buffers
+     * every 64 frames; a frame missing or late names every counter of both that moved.
+     */
+    private void receiveInOrder(int receiver, int sender, byte[][] sent) throws Exception {
+        for (int i = 0; i < sent.length; i++) {
+            if (i % 64 == 0) {
+                guests[receiver].fillRx(BUFFER);
+            }
+            int frame = i;
+            NetDriver.Received got = guests[receiver].receive();
+            byte[] received = got.packet();
+            assertArrayEquals(sent[i], received, () -> "frame " + frame + " of " + sent.length + ", " + received.length
+                    + " B came instead; the receiver's port: " + nonZero(SwitchCounter.values(), rig.counters(receiver)::get)
+                    + "; the sender's port: " + nonZero(SwitchCounter.values(), rig.counters(sender)::get)
+                    + "; the sender's pair: " + nonZero(NetCounter.values(), rig.pairCounters(sender)::get)
+                    + "; the receiver's pair: " + nonZero(NetCounter.values(), rig.pairCounters(receiver)::get));
+            for (int b = 0; b < VirtioNetHeader.LEGACY_SIZE; b++) {
+                assertEquals(0, got.header()[b], "header byte " + b);
+            }
+        }
     }
 
     /** The counters that are not 0, by name: what a failure shows of where frames went. */
