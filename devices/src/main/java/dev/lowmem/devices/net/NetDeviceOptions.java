@@ -24,7 +24,7 @@ public record NetDeviceOptions(MacAddress mac, int mtu, int queuePairs, Duration
     /**
      * Long enough to catch a host's reply to a guest's request under TCG (a few hundred
      * microseconds) without the worker's sleep and wake-up; a wake-up costs at most this much
-     * polling, which yields the CPU to whoever else wants it.
+     * polling, and a thread that wakes on the worker's core preempts the spinning worker.
      */
     public static final Duration DEFAULT_MAX_POLL_WINDOW = Duration.ofNanos(500_000);
     /** As Linux's virtio_net and QEMU's MQ limits allow. */
