@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
         BenchReport.Sockperf.class, BenchReport.LineChart.class, BenchReport.StressRunCommand.class,
         BenchReport.StressTable.class, BenchReport.StressSeconds.class, BenchReport.BackendRows.class,
         BenchReport.BackendRecovery.class, BenchReport.TestpmdSummary.class, BenchReport.FrontendRateCommand.class,
-        BenchReport.AcceleratorsCommand.class, BenchReport.Machine.class},
+        BenchReport.AcceleratorsCommand.class, BenchReport.Machine.class, BenchReport.CpuWindowCommand.class,
+        BenchReport.Costs.class},
         description = "The bench's parsers, statistics, reports and charts.")
 public final class BenchReport {
     static final int NO_RESULT = 1;
@@ -232,7 +233,7 @@ public final class BenchReport {
         @Parameters(index = "0", description = "the guest's console log")
         Path console;
 
-        abstract List<String> lines(String text);
+        abstract List<String> lines(String text) throws IOException;
 
         @Override
         public Integer call() throws IOException {
@@ -280,6 +281,81 @@ public final class BenchReport {
         @Override
         List<String> lines(String text) {
             return List.of(SockperfResult.ofConsole(text).figures());
+        }
+    }
+
+    @Command(name = "cpu-window", description = {"\"NAME SECONDS\" a process: the CPU each used between the guest's",
+            "GUEST-COSTS before and after lines (CpuWindow), read as they reach its console log; exit 1 if the",
+            "guest ended (GUEST-DONE) or the timeout passed first"})
+    static final class CpuWindowCommand implements Callable<Integer> {
+        private static final long POLL_MS = 10;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+        @Option(names = "--console", required = true, description = "the guest's console log, as it grows")
+        Path console;
+        @Option(names = "--process", required = true, description = "NAME=PID, or NAME=COMMAND:TEXT for the process"
+                + " whose command starts with COMMAND and whose command line holds TEXT (found when the window opens)")
+        List<String> processes;
+        @Option(names = "--timeout", defaultValue = "600", description = "seconds to wait for the window to close")
+        long timeoutSeconds;
+
+        @Override
+        public Integer call() throws IOException, InterruptedException {
+            CpuWindow window = new CpuWindow(ProcessCpu.host(), processes.stream().map(CpuWindow.Watched::parse).toList());
+            long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+            long offset = 0;
+            StringBuilder seen = new StringBuilder();
+            while (System.nanoTime() < deadline) {
+                String next = readFrom(console, offset);
+                offset += next.getBytes(StandardCharsets.ISO_8859_1).length;
+                seen.append(next);
+                if (window.feed(next)) {
+                    window.seconds().forEach((name, seconds) -> out(spec).printf(java.util.Locale.ROOT, "%s %.2f%n", name, seconds));
+                    return 0;
+                }
+                if (seen.indexOf("GUEST-DONE") >= 0) {
+                    break;
+                }
+                Thread.sleep(POLL_MS);
+            }
+            spec.commandLine().getErr().println("bench-report cpu-window: no GUEST-COSTS before and after lines in " + console);
+            return NO_RESULT;
+        }
+
+        /** The bytes of {@code file} from {@code offset} on, one char a byte (the markers are ASCII); empty before it exists. */
+        private static String readFrom(Path file, long offset) throws IOException {
+            if (!Files.exists(file)) {
+                return "";
+            }
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+                long size = channel.size();
+                if (size <= offset) {
+                    return "";
+                }
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate((int) (size - offset));
+                while (bytes.hasRemaining() && channel.read(bytes, offset + bytes.position()) > 0) {
+                    // until the buffer is full or the file ends
+                }
+                return new String(bytes.array(), 0, bytes.position(), StandardCharsets.ISO_8859_1);
+            }
+        }
+    }
+
+    @Command(name = "costs", description = {"\"METRIC VALUE\" lines: what each frame of a guest's measured run cost",
+            "(GuestCosts): kicks, interrupts, KiB, guest-cpu-us, NAME-cpu-us a host process, host-cpu-us"})
+    static final class Costs extends ConsoleCommand {
+        @Option(names = "--way", required = true, description = "TX or RX: the guest's counter that counts the frames")
+        GuestCosts.Way way;
+        @Option(names = "--cpu", required = true, description = "cpu-window's output: NAME SECONDS a line")
+        Path cpu;
+
+        @Override
+        List<String> lines(String text) throws IOException {
+            Map<String, Double> seconds = new java.util.LinkedHashMap<>();
+            Counters.ofLines(Files.readString(cpu)).values()
+                    .forEach((name, value) -> seconds.put(name, Double.parseDouble(value)));
+            return GuestCosts.of(text, way, seconds).lines();
         }
     }
 

@@ -32,7 +32,13 @@ public record Counters(Map<String, String> values) {
 
     /** The first {@code GUEST-COUNTERS NAME k=v ...} line of a guest's console (guest-stress counters); empty without one. */
     public static Counters ofGuestLine(String console, String name) {
-        Matcher line = Pattern.compile("(?m)^GUEST-COUNTERS " + Pattern.quote(name) + " (.*?)\\r?$").matcher(console);
+        return ofGuestLine(console, "GUEST-COUNTERS", name);
+    }
+
+    /** The first {@code TAG NAME k=v ...} line of a guest's console (GUEST-COSTS: guest-costs); empty without one. */
+    public static Counters ofGuestLine(String console, String tag, String name) {
+        Matcher line = Pattern.compile("(?m)^" + Pattern.quote(tag) + " " + Pattern.quote(name) + " (.*?)\\r?$")
+                .matcher(console);
         Map<String, String> values = new LinkedHashMap<>();
         if (line.find()) {
             for (String pair : line.group(1).trim().split(" +")) {
