@@ -65,6 +65,8 @@ public final class QueuePair {
     private boolean rxKicked;
     private boolean txKicked;
     private boolean controlKicked;
+    /** Whether the driver was signalled (an RX or TX interrupt) since {@link #takeSignalled()}. */
+    private boolean signalled;
     private FaultListener faultListener = queue -> { };
 
     /**
@@ -261,11 +263,21 @@ public final class QueuePair {
             }
         }
         moved += serveControl();
+        if (receive.takeInterrupted()) {
+            signalled = true;
+        }
         if (transmit.gaveBack()) {
             interruptForTransmitted(serving(tx));
         }
         backlog.drainReturns();
         return moved;
+    }
+
+    /** Whether this pair signalled the driver since the last call. */
+    public boolean takeSignalled() {
+        boolean was = signalled;
+        signalled = false;
+        return was;
     }
 
     /**
@@ -281,7 +293,9 @@ public final class QueuePair {
             return;
         }
         try {
-            transmit.interruptIfAsked(txQueue);
+            if (transmit.interruptIfAsked(txQueue)) {
+                signalled = true;
+            }
         } catch (IOException | RuntimeException | Error e) {
             faulted(txQueue, NetCounter.TX_FAULTS, txName, e);
         } finally {

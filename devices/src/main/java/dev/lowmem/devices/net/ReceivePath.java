@@ -58,6 +58,8 @@ final class ReceivePath {
     private boolean starved;
     private long starvedSince;
     private boolean portEmpty;
+    /** Whether an RX interrupt went to the driver since {@link #takeInterrupted()}. */
+    private boolean interrupted;
 
     ReceivePath(RxBacklog port, NetControl control, QueuePairCounters counters, QueueWarnings warnings,
             PacketCapture capture, int mtu, Arena arena) {
@@ -206,7 +208,15 @@ final class ReceivePath {
         if (rings.needsInterrupt()) {
             rx.interruptDriver();
             counters.increment(NetCounter.RX_INTERRUPTS);
+            interrupted = true;
         }
+    }
+
+    /** Whether the driver was interrupted since the last call. */
+    boolean takeInterrupted() {
+        boolean was = interrupted;
+        interrupted = false;
+        return was;
     }
 
     /**

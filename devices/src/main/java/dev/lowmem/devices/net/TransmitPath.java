@@ -113,12 +113,14 @@ final class TransmitPath {
      * Interrupts the driver for the chains {@link #burst} gave back, if it asked; inside the
      * queue's {@link ActiveQueue#tryEnter()}.
      */
-    void interruptIfAsked(ActiveQueue tx) throws NativeIoException {
+    boolean interruptIfAsked(ActiveQueue tx) throws NativeIoException {
         gaveBack = false;
         if (tx.rings().needsInterrupt()) {
             tx.interruptDriver();
             counters.increment(NetCounter.TX_INTERRUPTS);
+            return true;
         }
+        return false;
     }
 
     /**
