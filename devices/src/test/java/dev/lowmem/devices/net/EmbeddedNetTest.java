@@ -69,6 +69,21 @@ class EmbeddedNetTest {
     }
 
     @Test
+    void aCycleThatSignalledTheDriverSaysSoOnceForTheWorkerToGiveWay() {
+        driver.postRx(8, 2048);
+        driver.enableInterrupts(MmioNetDriver.RX);
+        driver.send(driver.plainHeader(), packet(1, 100));
+        int interrupts = rig.interrupts();
+        rig.device.doWork(0);
+        assertTrue(rig.interrupts() > interrupts, "the frame came back with an interrupt");
+        assertTrue(rig.device.pair(0).takeSignalled());
+        assertEquals(false, rig.device.pair(0).takeSignalled(), "said once");
+
+        rig.device.doWork(0);
+        assertEquals(false, rig.device.pair(0).takeSignalled(), "a cycle with nothing to signal");
+    }
+
+    @Test
     void aResetDropsWhatTheLoopbackHeldForTheDriverThatWent() {
         driver.send(driver.plainHeader(), packet(1, 100));
         driver.send(driver.plainHeader(), packet(2, 100));
